@@ -1,0 +1,317 @@
+//! [`Api`]: where requests go and how they authenticate; builds `http::Request`s.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use base64::Engine as _;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderValue, Method as Verb, Request, Uri};
+
+use crate::error::BuildError;
+use crate::method::{Auth, Form, Method};
+use crate::secret::{AccessToken, ClientCredentials};
+
+/// Slack's Web API base URL.
+pub const SLACK_API: &str = "https://slack.com/api";
+/// GovSlack's Web API base URL.
+pub const GOV_SLACK_API: &str = "https://slack-gov.com/api";
+
+/// The `User-Agent` every request carries unless a suffix is added.
+pub const USER_AGENT_VALUE: &str = concat!("slack-oauth/", env!("CARGO_PKG_VERSION"));
+
+/// `application/x-www-form-urlencoded` without a charset: Slack warns
+/// `superfluous_charset` if one is added to a form type.
+const FORM_TYPE: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// Where the client credentials go for methods that take them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// HTTP Basic (`Authorization: Basic …`), as Slack recommends. The default.
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` as form arguments.
+    Body,
+}
+
+/// A sans-IO client configuration: the base URL, the app's credentials and how they are sent.
+///
+/// Build one per app and reuse it; it turns any [`Method`] into an `http::Request` without
+/// doing any I/O, so any HTTP client can send the result.
+///
+/// ```
+/// use slack_oauth_core::{Api, ClientCredentials, oauth_v2::Access};
+///
+/// let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
+/// let request = api.request(&Access::code("4724469134.4644")).unwrap();
+/// assert_eq!(request.uri(), "https://slack.com/api/oauth.v2.access");
+/// assert_eq!(request.headers()["authorization"], "Basic MTExLjIyMjpzZWNyZXQ=");
+/// assert_eq!(request.body(), b"code=4724469134.4644");
+/// ```
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    credentials: Option<ClientCredentials>,
+    client_auth: ClientAuth,
+    basic: Option<HeaderValue>,
+    user_agent: HeaderValue,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api::new()
+    }
+}
+
+impl fmt::Debug for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Api")
+            .field("base", &self.base)
+            .field("credentials", &self.credentials)
+            .field("client_auth", &self.client_auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    /// Commercial Slack (`https://slack.com/api`), no credentials.
+    pub fn new() -> Api {
+        Api {
+            base: SLACK_API.to_owned(),
+            credentials: None,
+            client_auth: ClientAuth::Basic,
+            basic: None,
+            user_agent: HeaderValue::from_static(USER_AGENT_VALUE),
+        }
+    }
+
+    /// GovSlack (`https://slack-gov.com/api`).
+    pub fn gov() -> Api {
+        Api {
+            base: GOV_SLACK_API.to_owned(),
+            ..Api::new()
+        }
+    }
+
+    /// A custom base URL such as `https://slack.com/api` or `http://127.0.0.1:8080/api`.
+    ///
+    /// Only `https` is accepted, except for loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`),
+    /// which tests and the simulator use. User info, queries and fragments are refused.
+    pub fn with_base_url(mut self, url: &str) -> Result<Api, BuildError> {
+        self.base = check_base_url(url)?;
+        Ok(self)
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Sets the app's client credentials.
+    pub fn with_credentials(mut self, credentials: ClientCredentials) -> Api {
+        self.basic = basic_header(&credentials);
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The app's client credentials, if set.
+    pub fn credentials(&self) -> Option<&ClientCredentials> {
+        self.credentials.as_ref()
+    }
+
+    /// Chooses where client credentials go (HTTP Basic by default).
+    pub fn with_client_auth(mut self, client_auth: ClientAuth) -> Api {
+        self.client_auth = client_auth;
+        self
+    }
+
+    /// Appends `suffix` to the `User-Agent` (e.g. your app's name and version).
+    pub fn with_user_agent_suffix(mut self, suffix: &str) -> Result<Api, BuildError> {
+        let value = format!("{USER_AGENT_VALUE} {suffix}");
+        self.user_agent = HeaderValue::try_from(value).map_err(|_| BuildError::InvalidUserAgent)?;
+        Ok(self)
+    }
+
+    /// The full URL of a method, e.g. `https://slack.com/api/oauth.v2.access`.
+    pub fn url(&self, method_name: &str) -> String {
+        let mut url = String::with_capacity(self.base.len() + 1 + method_name.len());
+        url.push_str(&self.base);
+        url.push('/');
+        url.push_str(method_name);
+        url
+    }
+
+    /// Builds the HTTP request for `method`: `POST {base}/{name}` with a form body.
+    ///
+    /// Fails only when the method needs client credentials this `Api` lacks, or a token
+    /// cannot be put in a header (it holds a control character).
+    pub fn request<M: Method>(&self, method: &M) -> Result<Request<Vec<u8>>, BuildError> {
+        let mut form = Form::with_capacity(128);
+        let mut authorization = None;
+        match method.auth() {
+            Auth::None => {}
+            Auth::Client => authorization = self.client_auth(M::NAME, &mut form)?,
+            Auth::Bearer(token) => authorization = Some(bearer(token)?),
+            Auth::BearerWithClientInBody(token) => {
+                let credentials = self.require_credentials(M::NAME)?;
+                let secret = credentials
+                    .client_secret
+                    .as_ref()
+                    .ok_or(BuildError::MissingClientSecret { method: M::NAME })?;
+                form.arg("client_id", &credentials.client_id)
+                    .arg("client_secret", secret.expose());
+                authorization = Some(bearer(token)?);
+            }
+        }
+        method.write_args(&mut form);
+
+        let uri = Uri::try_from(self.url(M::NAME)).map_err(|_| BuildError::InvalidMethodName)?;
+        let mut request = Request::new(form.finish().into_bytes());
+        *request.method_mut() = Verb::POST;
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, FORM_TYPE);
+        headers.insert(ACCEPT, JSON);
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        if let Some(value) = authorization {
+            headers.insert(AUTHORIZATION, value);
+        }
+        Ok(request)
+    }
+
+    fn require_credentials(&self, method: &'static str) -> Result<&ClientCredentials, BuildError> {
+        self.credentials
+            .as_ref()
+            .ok_or(BuildError::MissingCredentials { method })
+    }
+
+    /// Places client credentials; returns the Basic header when that is where they go.
+    fn client_auth(
+        &self,
+        method: &'static str,
+        form: &mut Form,
+    ) -> Result<Option<HeaderValue>, BuildError> {
+        let credentials = self.require_credentials(method)?;
+        match (&credentials.client_secret, self.client_auth) {
+            // A PKCE public client has no secret: it identifies itself with client_id alone.
+            (None, _) => {
+                form.arg("client_id", &credentials.client_id);
+                Ok(None)
+            }
+            (Some(_), ClientAuth::Basic) => match &self.basic {
+                Some(value) => Ok(Some(value.clone())),
+                None => Err(BuildError::InvalidCredentials),
+            },
+            (Some(secret), ClientAuth::Body) => {
+                form.arg("client_id", &credentials.client_id)
+                    .arg("client_secret", secret.expose());
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`, as RFC 6749 §2.3.1 asks.
+fn basic_header(credentials: &ClientCredentials) -> Option<HeaderValue> {
+    let secret = credentials.client_secret.as_ref()?;
+    let mut plain = String::with_capacity(credentials.client_id.len() + secret.expose().len() + 1);
+    plain.extend(form_urlencoded::byte_serialize(
+        credentials.client_id.as_bytes(),
+    ));
+    plain.push(':');
+    plain.extend(form_urlencoded::byte_serialize(secret.expose().as_bytes()));
+    let mut value = String::from("Basic ");
+    base64::engine::general_purpose::STANDARD.encode_string(plain.as_bytes(), &mut value);
+    let mut value = HeaderValue::try_from(value).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+fn bearer(token: &AccessToken) -> Result<HeaderValue, BuildError> {
+    let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose()))
+        .map_err(|_| BuildError::InvalidToken)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Whether `host` (as found in a URI authority, IPv6 in brackets) is a loopback address.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Validates a base URL: https, or http to a loopback host; no user info, query or fragment.
+pub(crate) fn check_base_url(url: &str) -> Result<String, BuildError> {
+    let trimmed = url.trim_end_matches('/');
+    let uri: Uri = trimmed.parse().map_err(|_| BuildError::InvalidBaseUrl {
+        reason: "not a valid absolute URL",
+    })?;
+    let authority = uri
+        .authority()
+        .ok_or(BuildError::InvalidBaseUrl { reason: "no host" })?;
+    if authority.as_str().contains('@') {
+        return Err(BuildError::InvalidBaseUrl {
+            reason: "user info in the URL would leak credentials",
+        });
+    }
+    if uri.query().is_some() || trimmed.contains('#') {
+        return Err(BuildError::InvalidBaseUrl {
+            reason: "a base URL takes no query or fragment",
+        });
+    }
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if is_loopback_host(authority.host()) => {}
+        Some("http") => {
+            return Err(BuildError::InsecureBaseUrl {
+                host: authority.host().to_owned(),
+            })
+        }
+        _ => {
+            return Err(BuildError::InvalidBaseUrl {
+                reason: "the scheme must be https (or http for a loopback host)",
+            })
+        }
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert!(check_base_url("https://slack.com/api/").is_ok());
+        assert_eq!(
+            check_base_url("https://slack.com/api/").unwrap(),
+            "https://slack.com/api"
+        );
+        for ok in [
+            "http://127.0.0.1:9/api",
+            "http://localhost/api",
+            "http://[::1]:80/api",
+            "http://127.3.2.1/api",
+        ] {
+            assert!(check_base_url(ok).is_ok(), "{ok}");
+        }
+        assert!(matches!(
+            check_base_url("http://slack.com/api"),
+            Err(BuildError::InsecureBaseUrl { .. })
+        ));
+        for bad in [
+            "ftp://x/api",
+            "not a url",
+            "/api",
+            "https://u:p@slack.com/api",
+            "https://slack.com/api?x=1",
+            "http://10.0.0.1/api",
+        ] {
+            assert!(check_base_url(bad).is_err(), "{bad}");
+        }
+        let err = check_base_url("https://user:CANARY@slack.com/api").unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("CANARY"));
+    }
+}

@@ -1,0 +1,311 @@
+//! `oauth.v2.access`, `oauth.v2.user.access` and `oauth.v2.exchange`: getting and refreshing tokens.
+
+use serde::{Deserialize, Serialize};
+
+use crate::code::ErrorCode;
+use crate::documented;
+use crate::method::{Auth, Form, Method};
+use crate::secret::{AccessToken, AuthCode, CodeVerifier, IdToken, RefreshToken, WebhookUrl};
+
+/// The grant an `oauth.v2.access` or `oauth.v2.user.access` call uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Grant {
+    Code {
+        code: AuthCode,
+        redirect_uri: Option<String>,
+        code_verifier: Option<CodeVerifier>,
+    },
+    Refresh(RefreshToken),
+}
+
+impl Grant {
+    fn write(&self, form: &mut Form) {
+        match self {
+            Grant::Code {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                form.arg("code", code.expose())
+                    .opt("redirect_uri", redirect_uri.as_deref())
+                    .opt(
+                        "code_verifier",
+                        code_verifier.as_ref().map(CodeVerifier::expose),
+                    );
+            }
+            Grant::Refresh(token) => {
+                form.arg("grant_type", "refresh_token")
+                    .arg("refresh_token", token.expose());
+            }
+        }
+    }
+
+    fn set_redirect_uri(&mut self, uri: String) {
+        if let Grant::Code { redirect_uri, .. } = self {
+            *redirect_uri = Some(uri);
+        }
+    }
+
+    fn set_code_verifier(&mut self, verifier: CodeVerifier) {
+        if let Grant::Code { code_verifier, .. } = self {
+            *code_verifier = Some(verifier);
+        }
+    }
+}
+
+macro_rules! grant_method {
+    ($(#[$meta:meta])* $name:ident, $api:literal, $errors:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            grant: Grant,
+        }
+
+        impl $name {
+            /// Exchanges the `code` from the OAuth redirect for tokens.
+            pub fn code(code: impl Into<AuthCode>) -> Self {
+                $name {
+                    grant: Grant::Code {
+                        code: code.into(),
+                        redirect_uri: None,
+                        code_verifier: None,
+                    },
+                }
+            }
+
+            /// Refreshes a rotating token (`grant_type=refresh_token`). Refresh tokens are single-use.
+            pub fn refresh(refresh_token: impl Into<RefreshToken>) -> Self {
+                $name {
+                    grant: Grant::Refresh(refresh_token.into()),
+                }
+            }
+
+            /// The redirect URI sent to the authorize step; Slack requires the same one here
+            /// when one was sent. Has no effect on a refresh.
+            pub fn redirect_uri(mut self, redirect_uri: impl Into<String>) -> Self {
+                self.grant.set_redirect_uri(redirect_uri.into());
+                self
+            }
+
+            /// The PKCE code verifier whose challenge went to the authorize step.
+            /// Has no effect on a refresh (Slack takes no PKCE arguments there).
+            pub fn code_verifier(mut self, verifier: impl Into<CodeVerifier>) -> Self {
+                self.grant.set_code_verifier(verifier.into());
+                self
+            }
+
+            /// Whether this is a refresh-token grant.
+            pub fn is_refresh(&self) -> bool {
+                matches!(self.grant, Grant::Refresh(_))
+            }
+        }
+
+        impl Method for $name {
+            const NAME: &'static str = $api;
+            const ERRORS: &'static [ErrorCode] = $errors;
+            type Response = AccessResponse;
+
+            fn auth(&self) -> Auth<'_> {
+                Auth::Client
+            }
+
+            fn write_args(&self, form: &mut Form) {
+                self.grant.write(form);
+            }
+        }
+    };
+}
+
+grant_method!(
+    /// `oauth.v2.access`: exchange an authorization code for bot and/or user tokens, or
+    /// refresh a rotating token. Authenticates with the app's client credentials.
+    ///
+    /// ```
+    /// use slack_oauth_core::{Api, ClientCredentials, oauth_v2::Access};
+    /// let api = Api::new().with_credentials(ClientCredentials::new("1.2", "s"));
+    /// let refresh = api.request(&Access::refresh("xoxe-1-abc")).unwrap();
+    /// assert_eq!(refresh.body(), b"grant_type=refresh_token&refresh_token=xoxe-1-abc");
+    /// ```
+    Access,
+    "oauth.v2.access",
+    documented::OAUTH_V2_ACCESS
+);
+
+grant_method!(
+    /// `oauth.v2.user.access`: the user-token-only flow started at `/oauth/v2_user/authorize`.
+    /// Same arguments as [`Access`]; the user token may come top-level or under `authed_user`
+    /// (see [`AccessResponse::user_token`]).
+    UserAccess,
+    "oauth.v2.user.access",
+    documented::OAUTH_V2_USER_ACCESS
+);
+
+/// `oauth.v2.exchange`: trade a legacy long-lived `xoxb-`/`xoxp-` token for a rotating
+/// access token and a refresh token. Works once per token, and only for apps with token
+/// rotation on.
+///
+/// The legacy token goes in `Authorization: Bearer` and the client id and secret as form
+/// arguments, as Slack's Python SDK sends them (Slack's docs show all three as arguments;
+/// Basic auth for this method is not documented).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    token: AccessToken,
+}
+
+impl Exchange {
+    /// Exchanges `token`, a legacy long-lived bot or user token.
+    pub fn new(token: impl Into<AccessToken>) -> Exchange {
+        Exchange {
+            token: token.into(),
+        }
+    }
+}
+
+impl Method for Exchange {
+    const NAME: &'static str = "oauth.v2.exchange";
+    const ERRORS: &'static [ErrorCode] = documented::OAUTH_V2_EXCHANGE;
+    type Response = AccessResponse;
+
+    fn auth(&self) -> Auth<'_> {
+        Auth::BearerWithClientInBody(&self.token)
+    }
+
+    fn write_args(&self, _form: &mut Form) {}
+}
+
+/// The answer to `oauth.v2.access`, `oauth.v2.user.access` and `oauth.v2.exchange`.
+///
+/// Every field Slack may omit is optional. On an install, the bot token is top-level and
+/// the user token under `authed_user`; on a refresh the refreshed token (bot or user, see
+/// `token_type`) is top-level.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AccessResponse {
+    /// The app's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// The top-level token: the bot token on install, the refreshed token on refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<AccessToken>,
+    /// `"bot"` or `"user"`: what `access_token` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// Granted scopes of `access_token`, comma-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The bot user's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_user_id: Option<String>,
+    /// Seconds until `access_token` expires (rotating tokens only; always 43200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    /// The refresh token for `access_token` (rotating tokens only). Single-use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshToken>,
+    /// The workspace; `None` (JSON `null`) for an org-wide install.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<Team>,
+    /// The Enterprise organization; `None` outside Enterprise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<Enterprise>,
+    /// True for an org-wide install.
+    #[serde(default)]
+    pub is_enterprise_install: bool,
+    /// The installing user and, when user scopes were granted, their token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authed_user: Option<AuthedUser>,
+    /// The incoming webhook, when the `incoming-webhook` scope was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incoming_webhook: Option<IncomingWebhook>,
+    /// An OpenID Connect id token (Sign in with Slack scopes on the user flow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<IdToken>,
+}
+
+impl AccessResponse {
+    /// The bot token: the top-level token unless `token_type` says it is a user's.
+    pub fn bot_token(&self) -> Option<&AccessToken> {
+        match self.token_type.as_deref() {
+            Some("user") => None,
+            _ => self.access_token.as_ref(),
+        }
+    }
+
+    /// The user token: top-level when `token_type` is `"user"`, else under `authed_user`.
+    pub fn user_token(&self) -> Option<&AccessToken> {
+        match self.token_type.as_deref() {
+            Some("user") => self.access_token.as_ref(),
+            _ => self.authed_user.as_ref()?.access_token.as_ref(),
+        }
+    }
+
+    /// The team id, or the enterprise id for an org-wide install.
+    pub fn installation_id(&self) -> Option<&str> {
+        self.team
+            .as_ref()
+            .map(|t| t.id.as_str())
+            .or_else(|| self.enterprise.as_ref().map(|e| e.id.as_str()))
+    }
+}
+
+/// A workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Team {
+    /// The team id, e.g. `T0123`.
+    pub id: String,
+    /// The team's name (absent in some answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// An Enterprise organization.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Enterprise {
+    /// The enterprise id, e.g. `E0123`.
+    pub id: String,
+    /// The organization's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The user who installed the app, with their token when user scopes were granted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuthedUser {
+    /// The user's id.
+    pub id: String,
+    /// Granted user scopes, comma-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The user token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<AccessToken>,
+    /// `"user"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// Seconds until the user token expires (rotating tokens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    /// The user token's refresh token (rotating tokens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshToken>,
+}
+
+/// An incoming webhook created by the install.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct IncomingWebhook {
+    /// The URL to post to; anyone holding it can post, so it is kept secret.
+    pub url: WebhookUrl,
+    /// The channel's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The channel's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    /// Where a person can change the webhook's settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_url: Option<String>,
+}

@@ -1,0 +1,553 @@
+//! Reading Slack's answers: [`parse`] turns an `http::Response` into a typed [`Reply`] or an [`Error`].
+//!
+//! The envelope (`ok`, `error`, `warning`, `response_metadata`, `needed`, `provided`) and the
+//! method's own fields are read in a single pass over the body: the envelope keys are taken
+//! out of the stream as they go by and the rest is handed to the method's response type, so
+//! unknown fields are skipped, never buffered.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::{Response, StatusCode};
+use serde::de::{
+    self, value::BorrowedStrDeserializer, value::StringDeserializer, DeserializeSeed, Deserializer,
+    IgnoredAny, MapAccess, Visitor,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::code::ErrorCode;
+use crate::error::{
+    BodyKind, Error, HttpError, RateLimited, ShapeError, SlackError, DEFAULT_RETRY_AFTER,
+};
+use crate::method::Method;
+
+/// A warning Slack attached to an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Warning {
+    /// The request's content type should have named a charset.
+    MissingCharset,
+    /// The request named a charset its content type does not take.
+    SuperfluousCharset,
+    /// Any other warning, verbatim.
+    Other(String),
+}
+
+impl Warning {
+    /// Reads a warning code.
+    pub fn parse(code: &str) -> Warning {
+        match code {
+            "missing_charset" => Warning::MissingCharset,
+            "superfluous_charset" => Warning::SuperfluousCharset,
+            other => Warning::Other(other.to_owned()),
+        }
+    }
+
+    /// The warning as Slack writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Warning::MissingCharset => "missing_charset",
+            Warning::SuperfluousCharset => "superfluous_charset",
+            Warning::Other(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A successful answer: the typed value plus what came around it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Reply<T> {
+    /// The method's typed response.
+    pub value: T,
+    /// Warnings from `warning` and `response_metadata.warnings`, de-duplicated, in order.
+    pub warnings: Vec<Warning>,
+    /// `response_metadata.messages`.
+    pub messages: Vec<String>,
+    /// The `x-oauth-scopes` header: the scopes the calling token has, if Slack sent it.
+    pub oauth_scopes: Option<String>,
+}
+
+impl<T> Reply<T> {
+    /// The typed response, dropping warnings and metadata.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+/// Reads a response to `M` into its typed value or an [`Error`].
+///
+/// The Slack envelope is read before the HTTP status: `200` with `ok:false` is Slack's
+/// normal failure, and a `5xx` carrying `{"ok":false,"error":"service_unavailable"}` is a
+/// Slack error, not an opaque HTTP one. HTTP 429 is always [`Error::RateLimited`].
+///
+/// ```
+/// use slack_oauth_core::{parse, Error, ErrorCode, tooling_tokens::Rotate};
+///
+/// let ok = http::Response::new(br#"{"ok":true,"token":"xoxe.xoxp-1-a","refresh_token":"xoxe-1-b",
+///     "team_id":"T1","user_id":"U1","iat":1700000000,"exp":1700043200}"#.to_vec());
+/// let reply = parse::<Rotate, _>(&ok).unwrap();
+/// assert_eq!(reply.value.exp - reply.value.iat, 43200);
+///
+/// let failed = http::Response::new(br#"{"ok":false,"error":"invalid_refresh_token"}"#.to_vec());
+/// let err = parse::<Rotate, _>(&failed).unwrap_err();
+/// assert_eq!(err.code(), Some(&ErrorCode::InvalidRefreshToken));
+/// assert!(err.needs_reinstall());
+/// ```
+pub fn parse<M: Method, B: AsRef<[u8]>>(
+    response: &Response<B>,
+) -> Result<Reply<M::Response>, Error> {
+    let status = response.status();
+    let body = response.body().as_ref();
+    let headers = response.headers();
+
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let warnings = read_envelope(body)
+            .map(|env| env.warnings())
+            .unwrap_or_default();
+        return Err(rate_limited(response, warnings));
+    }
+
+    let (env, value) = match serde_json::from_slice::<Parsed<'_, M::Response>>(body) {
+        Ok(parsed) => (parsed.env, parsed.value),
+        // The typed value failed mid-stream (or the body is not JSON): read the envelope
+        // on its own to tell a Slack answer of an unexpected shape from a broken body.
+        Err(first) => match read_envelope(body) {
+            Ok(env) => {
+                let detail = serde_json::from_slice::<M::Response>(body)
+                    .err()
+                    .map_or_else(
+                        || describe(&first.to_string()),
+                        |e| describe(&e.to_string()),
+                    );
+                (env, Err(detail))
+            }
+            Err(_) => return Err(Error::Http(unreadable(response))),
+        },
+    };
+
+    match env.ok {
+        Some(true) if status.is_success() => {
+            let value = value.map_err(|detail| {
+                Error::UnexpectedShape(ShapeError {
+                    method: M::NAME,
+                    detail,
+                })
+            })?;
+            let oauth_scopes = headers
+                .get("x-oauth-scopes")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            Ok(Reply {
+                value,
+                warnings: env.warnings(),
+                messages: env.messages(),
+                oauth_scopes,
+            })
+        }
+        Some(false) => {
+            let warnings = env.warnings();
+            let messages = env.messages();
+            let code = env.error.map_or(ErrorCode::Other(String::new()), |c| {
+                ErrorCode::from_cow(c.0)
+            });
+            if code == ErrorCode::Ratelimited {
+                return Err(rate_limited(response, warnings));
+            }
+            Err(Error::Slack(Box::new(SlackError {
+                code,
+                status,
+                warnings,
+                messages,
+                needed: env.needed,
+                provided: env.provided,
+            })))
+        }
+        Some(true) => Err(Error::Http(HttpError {
+            body: BodyKind::Json,
+            ..unreadable(response)
+        })),
+        None => Err(Error::Http(HttpError {
+            body: BodyKind::Malformed,
+            ..unreadable(response)
+        })),
+    }
+}
+
+/// Reads a `Retry-After` header value (delay in seconds).
+///
+/// Returns `None` when it is missing or not a whole number of seconds; Slack does not
+/// send the HTTP-date form.
+pub fn retry_after<B>(response: &Response<B>) -> Option<Duration> {
+    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn rate_limited<B>(response: &Response<B>, warnings: Vec<Warning>) -> Error {
+    let header = retry_after(response);
+    Error::RateLimited(RateLimited {
+        retry_after: header.unwrap_or(DEFAULT_RETRY_AFTER),
+        from_header: header.is_some(),
+        status: response.status(),
+        warnings,
+    })
+}
+
+/// Describes a body that is not a Slack answer, without keeping any of its bytes
+/// except an HTML title.
+fn unreadable<B: AsRef<[u8]>>(response: &Response<B>) -> HttpError {
+    let body = response.body().as_ref();
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| shorten(v, 64));
+    HttpError {
+        status: response.status(),
+        content_type,
+        body: classify_body(body),
+        body_len: body.len(),
+    }
+}
+
+fn classify_body(body: &[u8]) -> BodyKind {
+    let trimmed = body.trim_ascii_start();
+    if trimmed.is_empty() {
+        return BodyKind::Empty;
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return BodyKind::InvalidUtf8;
+    };
+    if trimmed.starts_with(b"<") {
+        return BodyKind::Html {
+            title: html_title(text),
+        };
+    }
+    match serde_json::from_slice::<IgnoredAny>(body) {
+        Err(e) if e.is_eof() => BodyKind::Truncated,
+        _ => BodyKind::Malformed,
+    }
+}
+
+fn html_title(text: &str) -> Option<String> {
+    let lower = text.get(..text.len().min(4096))?.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    let title = text[start..end].trim();
+    (!title.is_empty()).then(|| shorten(title, 80))
+}
+
+/// Keeps at most `max` characters of printable text.
+fn shorten(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+/// A string borrowed from the body when it has no escapes, owned otherwise.
+pub(crate) struct CowStr<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for CowStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CowStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+#[derive(Default, Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    warnings: Vec<String>,
+    #[serde(default)]
+    messages: Vec<String>,
+}
+
+/// The envelope fields every Slack answer may carry.
+#[derive(Default)]
+struct Envelope<'de> {
+    ok: Option<bool>,
+    error: Option<CowStr<'de>>,
+    warning: Option<CowStr<'de>>,
+    metadata: Option<Metadata>,
+    needed: Option<String>,
+    provided: Option<String>,
+}
+
+impl<'de> Envelope<'de> {
+    /// Reads the value of `key` if it is an envelope key; returns `false` for other keys.
+    fn take<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "ok" => self.ok = map.next_value()?,
+            "error" => self.error = map.next_value()?,
+            "warning" => self.warning = map.next_value()?,
+            "response_metadata" => self.metadata = map.next_value()?,
+            "needed" => self.needed = map.next_value()?,
+            "provided" => self.provided = map.next_value()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn warnings(&self) -> Vec<Warning> {
+        let top = self
+            .warning
+            .as_ref()
+            .map(|w| w.0.as_ref())
+            .unwrap_or("")
+            .split(',');
+        let meta = self
+            .metadata
+            .iter()
+            .flat_map(|m| m.warnings.iter().map(String::as_str));
+        let mut out: Vec<Warning> = Vec::new();
+        for code in top.chain(meta).map(str::trim).filter(|c| !c.is_empty()) {
+            if !out.iter().any(|w| w.as_str() == code) {
+                out.push(Warning::parse(code));
+            }
+        }
+        out
+    }
+
+    fn messages(&self) -> Vec<String> {
+        self.metadata
+            .as_ref()
+            .map(|m| m.messages.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn read_envelope(body: &[u8]) -> Result<Envelope<'_>, serde_json::Error> {
+    serde_json::from_slice::<Parsed<'_, IgnoredAny>>(body).map(|p| p.env)
+}
+
+/// The result of the single pass: the envelope, and the typed value or why it failed
+/// (in words that never quote the body).
+struct Parsed<'de, T> {
+    env: Envelope<'de>,
+    value: Result<T, String>,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Parsed<'de, T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ParsedVisitor(PhantomData))
+    }
+}
+
+struct ParsedVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ParsedVisitor<T> {
+    type Value = Parsed<'de, T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Slack answer object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut env = Envelope::default();
+        let mut broken = false;
+        let value = T::deserialize(Intercept {
+            map: &mut map,
+            env: &mut env,
+            broken: &mut broken,
+        });
+        match value {
+            // The value's visitor read to the end of the object; nothing is left.
+            Ok(value) => Ok(Parsed {
+                env,
+                value: Ok(value),
+            }),
+            Err(e) if !broken => {
+                // The value gave up between keys (e.g. a required field absent on ok:false):
+                // the stream is intact, so finish reading the envelope here.
+                while let Some(key) = map.next_key::<CowStr<'de>>()? {
+                    if !env.take(&key.0, &mut map)? {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Parsed {
+                    env,
+                    value: Err(describe(&e.to_string())),
+                })
+            }
+            // Mid-value failure: the stream position is unknown, so give up this pass.
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Turns a serde error into words that quote nothing from the body: serde's
+/// "invalid type: string \"xoxb-…\"" would otherwise echo a token.
+fn describe(message: &str) -> String {
+    let position = message.find(" at line ").map_or("", |at| &message[at..]);
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        if let Some(end) = rest.find('`') {
+            return format!("the field `{}` is missing{position}", &rest[..end]);
+        }
+    }
+    format!("a field has an unexpected type or value{position}")
+}
+
+/// Hands the method's response type every key except the envelope's, which it keeps.
+struct Intercept<'a, 'de, A: MapAccess<'de>> {
+    map: &'a mut A,
+    env: &'a mut Envelope<'de>,
+    broken: &'a mut bool,
+}
+
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for Intercept<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_map(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Intercept<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            // After ok:false the value is of no use: stop feeding it and let the
+            // caller read the rest of the envelope.
+            if self.env.ok == Some(false) {
+                return Ok(None);
+            }
+            let key = match self.map.next_key::<CowStr<'de>>() {
+                Ok(Some(key)) => key,
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    *self.broken = true;
+                    return Err(e);
+                }
+            };
+            match self.env.take(&key.0, self.map) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    *self.broken = true;
+                    return Err(e);
+                }
+            }
+            return match key.0 {
+                Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)),
+                Cow::Owned(k) => seed.deserialize(StringDeserializer::new(k)),
+            }
+            .map(Some);
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map
+            .next_value_seed(seed)
+            .inspect_err(|_| *self.broken = true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Needs {
+        token: String,
+        n: Option<u64>,
+    }
+
+    fn parsed(body: &str) -> Parsed<'_, Needs> {
+        serde_json::from_str(body).unwrap()
+    }
+
+    #[test]
+    fn single_pass_splits_envelope_and_value() {
+        let p = parsed(r#"{"ok":true,"token":"t","warning":"a,b","x":{"deep":[1,2]},"n":3}"#);
+        assert_eq!(p.env.ok, Some(true));
+        assert_eq!(
+            p.value.unwrap(),
+            Needs {
+                token: "t".into(),
+                n: Some(3)
+            }
+        );
+        assert_eq!(
+            p.env.warnings(),
+            vec![Warning::Other("a".into()), Warning::Other("b".into())]
+        );
+    }
+
+    #[test]
+    fn error_first_stops_the_value_and_reads_the_rest() {
+        let p = parsed(
+            r#"{"ok":false,"error":"invalid_code","response_metadata":{"warnings":["missing_charset"]}}"#,
+        );
+        assert_eq!(p.env.error.unwrap().0, "invalid_code");
+        assert_eq!(p.env.metadata.unwrap().warnings, vec!["missing_charset"]);
+    }
+
+    #[test]
+    fn type_mismatch_is_described_without_the_value() {
+        let e = serde_json::from_str::<Needs>(r#"{"token":"t","n":"xoxb-CANARY"}"#).unwrap_err();
+        assert!(e.to_string().contains("CANARY"), "serde does quote values");
+        let detail = describe(&e.to_string());
+        assert!(!detail.contains("CANARY"), "{detail}");
+        assert!(detail.contains("at line 1"), "{detail}");
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        let p = parsed(r#"{"ok":true,"n":1}"#);
+        assert!(p
+            .value
+            .unwrap_err()
+            .starts_with("the field `token` is missing"));
+    }
+
+    #[test]
+    fn html_titles() {
+        assert_eq!(
+            classify_body(b"<html><title> 502 Bad Gateway </title></html>"),
+            BodyKind::Html {
+                title: Some("502 Bad Gateway".into())
+            }
+        );
+        assert_eq!(classify_body(b"  "), BodyKind::Empty);
+        assert_eq!(classify_body(b"{\"ok\":tr"), BodyKind::Truncated);
+        assert_eq!(classify_body(b"\xff\xfe"), BodyKind::InvalidUtf8);
+        assert_eq!(classify_body(b"nope"), BodyKind::Malformed);
+    }
+}

@@ -378,19 +378,22 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ParsedVisitor<T> {
             broken: &mut broken,
         });
         match value {
-            // The value's visitor read to the end of the object; nothing is left.
-            Ok(value) => Ok(Parsed {
-                env,
-                value: Ok(value),
-            }),
+            Ok(value) => {
+                // Intercept ends the value's map at `ok:false`; a value whose fields are all
+                // optional then succeeds with the rest of the envelope (`error`, warnings)
+                // still unread. Otherwise the value read to the end and nothing is left.
+                if env.ok == Some(false) {
+                    finish_envelope(&mut map, &mut env)?;
+                }
+                Ok(Parsed {
+                    env,
+                    value: Ok(value),
+                })
+            }
             Err(e) if !broken => {
                 // The value gave up between keys (e.g. a required field absent on ok:false):
                 // the stream is intact, so finish reading the envelope here.
-                while let Some(key) = map.next_key::<CowStr<'de>>()? {
-                    if !env.take(&key.0, &mut map)? {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
+                finish_envelope(&mut map, &mut env)?;
                 Ok(Parsed {
                     env,
                     value: Err(describe(&e.to_string())),
@@ -400,6 +403,19 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ParsedVisitor<T> {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Reads the remaining keys of the object, keeping the envelope's and skipping the rest.
+fn finish_envelope<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    env: &mut Envelope<'de>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key::<CowStr<'de>>()? {
+        if !env.take(&key.0, map)? {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+    Ok(())
 }
 
 /// Turns a serde error into words that quote nothing from the body: serde's
@@ -526,6 +542,21 @@ mod tests {
         let detail = describe(&e.to_string());
         assert!(!detail.contains("CANARY"), "{detail}");
         assert!(detail.contains("at line 1"), "{detail}");
+    }
+
+    #[test]
+    fn error_first_with_an_all_optional_value_reads_the_rest() {
+        #[derive(Debug, Deserialize)]
+        struct Lenient {
+            #[allow(dead_code)]
+            token: Option<String>,
+        }
+        let p: Parsed<'_, Lenient> = serde_json::from_str(
+            r#"{"ok":false,"error":"invalid_code","warning":"missing_charset","token":"t"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.env.error.unwrap().0, "invalid_code");
+        assert_eq!(p.env.warning.unwrap().0, "missing_charset");
     }
 
     #[test]

@@ -1,5 +1,18 @@
-//! Prints [`wasm_smoke::smoke`] run natively; `.ci/wasm-smoke` compares it with the WASM run.
+//! Prints [`wasm_smoke::smoke`] run natively, for `.ci/wasm-smoke` to compare with the WASM
+//! run; exits non-zero when a check fails natively already.
 
-fn main() {
-    println!("{}", wasm_smoke::smoke());
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let result = wasm_smoke::smoke();
+    println!("{result}");
+    if result == wasm_smoke::EXPECTED {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "native smoke: {result:#x}, expected {:#x}",
+            wasm_smoke::EXPECTED
+        );
+        ExitCode::FAILURE
+    }
 }

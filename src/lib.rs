@@ -7,3 +7,35 @@
 
 pub use slack_oauth_core as core;
 pub use slack_oauth_core::*;
+
+/// The blocking transport (`slack-oauth-ureq`, feature `ureq`, on by default):
+/// [`ureq::Client`] sends core's requests with ureq 3 and reads the answers.
+///
+/// ```no_run
+/// use slack_oauth::{Api, ClientCredentials, oauth_v2::Access};
+///
+/// let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
+/// let client = slack_oauth::ureq::Client::new(api);
+/// let reply = client.call(&Access::code("the-code"))?;
+/// # Ok::<(), slack_oauth::ureq::Error>(())
+/// ```
+#[cfg(feature = "ureq")]
+pub mod ureq {
+    pub use slack_oauth_ureq::*;
+}
+
+/// The async transport (`slack-oauth-hyper`, feature `hyper`): [`hyper::Client`] sends
+/// core's requests with hyper 1 on Tokio; its futures are `Send`.
+///
+/// ```no_run
+/// use slack_oauth::{Api, tooling_tokens::Rotate};
+///
+/// # async fn run() -> Result<(), slack_oauth::hyper::Error> {
+/// let client = slack_oauth::hyper::Client::new(Api::new());
+/// let reply = client.call(&Rotate::new("xoxe-1-…")).await?;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "hyper")]
+pub mod hyper {
+    pub use slack_oauth_hyper::*;
+}

@@ -1,0 +1,290 @@
+//! [`Client`]: sends core's requests with hyper-util's pooled client and hands the answers
+//! back to core.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Body as _;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::{ClientConfig, RootCertStore};
+use slack_oauth_core::{parse, Api, Method, Reply};
+
+use crate::config::{Config, TlsRoots};
+use crate::error::{from_body, from_client, Error};
+
+type Pool = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// How long an unused pooled connection is kept.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An async Slack client: an [`Api`] plus a connection-reusing hyper client.
+///
+/// Cheap to clone (clones share the connection pool). Must be used inside a Tokio runtime;
+/// its futures are `Send`, so calls can run in `tokio::spawn`ed tasks and web handlers.
+///
+/// ```no_run
+/// use slack_oauth_core::{Api, ClientCredentials, oauth_v2::Access};
+/// use slack_oauth_hyper::Client;
+///
+/// # async fn run() -> Result<(), slack_oauth_hyper::Error> {
+/// let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
+/// let client = Client::new(api);
+/// let reply = client.call(&Access::code("the-code").redirect_uri("https://example.com/cb")).await?;
+/// println!("installed in {:?}", reply.value.installation_id());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    api: Api,
+    pool: Pool,
+    config: Arc<Config>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api", &self.api)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `api` with the default [`Config`].
+    pub fn new(api: Api) -> Client {
+        let config = Config::default();
+        let pool = pool(&config, webpki_roots());
+        Client {
+            api,
+            pool,
+            config: Arc::new(config),
+        }
+    }
+
+    /// A client for `api` with `config`.
+    ///
+    /// Fails when the user agent suffix is not a valid header value
+    /// ([`Error::Build`]) or custom TLS roots hold no usable certificate ([`Error::Tls`]).
+    pub fn with_config(api: Api, config: Config) -> Result<Client, Error> {
+        let api = match &config.user_agent_suffix {
+            Some(suffix) => api.with_user_agent_suffix(suffix)?,
+            None => api,
+        };
+        let roots = match &config.tls_roots {
+            TlsRoots::WebPki => webpki_roots(),
+            TlsRoots::Custom(ders) => custom_roots(ders)?,
+        };
+        let pool = pool(&config, roots);
+        Ok(Client {
+            api,
+            pool,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The [`Api`] requests are built with.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// The [`Config`] in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Calls `method` and reads Slack's answer into its typed result.
+    pub async fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Error> {
+        let request = self.api.request(method)?;
+        let response = self.send(request).await?;
+        Ok(parse::<M, _>(&response)?)
+    }
+
+    /// Sends any request and returns the response as it came: every status (a 4xx, 5xx or
+    /// redirect is a response, not an error), every header, and the body bytes.
+    ///
+    /// Refuses plain `http` to a host that is not loopback before any I/O, never follows a
+    /// redirect, and stops reading a body larger than [`Config::max_body`]. One
+    /// [`Config::timeout`] covers connecting, sending and reading the whole body.
+    pub async fn send(&self, mut request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
+        check_url(request.uri())?;
+        mark_sensitive(request.headers_mut());
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        match tokio::time::timeout(self.config.timeout, self.exchange(request)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(Error::Timeout),
+        }
+    }
+
+    async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<Response<Vec<u8>>, Error> {
+        let limit = self.config.max_body;
+        let response = self.pool.request(request).await.map_err(from_client)?;
+        let (parts, body) = response.into_parts();
+        // A declared oversize body is refused before a byte of it is read; dropping it closes
+        // the connection rather than returning it to the pool.
+        if body.size_hint().lower() > limit {
+            return Err(Error::BodyTooLarge { limit });
+        }
+        let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+        let body = Limited::new(body, cap)
+            .collect()
+            .await
+            .map_err(|e| from_body(e, limit))?
+            .to_bytes();
+        Ok(Response::from_parts(parts, Vec::from(body)))
+    }
+}
+
+fn pool(config: &Config, roots: RootCertStore) -> Pool {
+    let mut http = HttpConnector::new();
+    // The https connector below wraps this one and handles the scheme check itself.
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(config.connect_timeout));
+    http.set_nodelay(true);
+    // ring, chosen here: never a process-wide default, which would panic in programs that
+    // link a second provider.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(IDLE_TIMEOUT)
+        .pool_timer(TokioTimer::new())
+        .build(https)
+}
+
+fn webpki_roots() -> RootCertStore {
+    RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    }
+}
+
+fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCertStore, Error> {
+    let mut store = RootCertStore::empty();
+    let (added, _ignored) = store.add_parsable_certificates(
+        ders.iter()
+            .map(|der| rustls::pki_types::CertificateDer::from(der.clone())),
+    );
+    if added == 0 {
+        return Err(Error::Tls(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "none of the custom root certificates is usable",
+        )));
+    }
+    Ok(store)
+}
+
+/// https anywhere; plain http only to a loopback host; never user info.
+pub(crate) fn check_url(uri: &http::Uri) -> Result<(), Error> {
+    let authority = uri.authority().ok_or(Error::InvalidUrl {
+        reason: "the URL has no host",
+    })?;
+    if authority.as_str().contains('@') {
+        return Err(Error::InvalidUrl {
+            reason: "user info in a URL would send credentials; use a header",
+        });
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if slack_oauth_core::is_loopback_host(authority.host()) => Ok(()),
+        Some("http") => Err(Error::InsecureUrl {
+            host: authority.host().to_owned(),
+        }),
+        _ => Err(Error::InvalidUrl {
+            reason: "the scheme must be https (or http for a loopback host)",
+        }),
+    }
+}
+
+/// Keeps credentials out of `Debug` output of the request and its headers.
+fn mark_sensitive(headers: &mut http::HeaderMap) {
+    for (name, value) in headers.iter_mut() {
+        if name == http::header::AUTHORIZATION
+            || name == http::header::PROXY_AUTHORIZATION
+            || name == http::header::COOKIE
+        {
+            value.set_sensitive(true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        for ok in [
+            "https://slack.com/api/x",
+            "http://127.0.0.1:9/api/x",
+            "http://localhost/x",
+            "http://[::1]:8/x",
+        ] {
+            assert!(check_url(&ok.parse().unwrap()).is_ok(), "{ok}");
+        }
+        assert!(matches!(
+            check_url(&"http://slack.com/api/x".parse().unwrap()),
+            Err(Error::InsecureUrl { host }) if host == "slack.com"
+        ));
+        for bad in [
+            "/api/x",
+            "ftp://slack.com/x",
+            "https://u:CANARY@slack.com/x",
+        ] {
+            let err = check_url(&bad.parse().unwrap()).unwrap_err();
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}");
+            assert!(!format!("{err} {err:?}").contains("CANARY"));
+        }
+    }
+
+    #[test]
+    fn authorization_is_sensitive() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("authorization", "Bearer xoxb-CANARY".parse().unwrap());
+        headers.insert("proxy-authorization", "Basic CANARY".parse().unwrap());
+        headers.insert("accept", "application/json".parse().unwrap());
+        mark_sensitive(&mut headers);
+        assert!(headers["authorization"].is_sensitive());
+        assert!(headers["proxy-authorization"].is_sensitive());
+        assert!(!headers["accept"].is_sensitive());
+        assert!(!format!("{headers:?}").contains("CANARY"));
+    }
+
+    #[test]
+    fn bad_config_is_refused() {
+        let config = Config::default().tls_roots(TlsRoots::Custom(vec![b"not der".to_vec()]));
+        assert!(matches!(
+            Client::with_config(Api::new(), config),
+            Err(Error::Tls(_))
+        ));
+        let config = Config::default().user_agent_suffix("bad\nsuffix");
+        assert!(matches!(
+            Client::with_config(Api::new(), config),
+            Err(Error::Build(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn insecure_url_is_refused_before_io() {
+        let client = Client::new(Api::new());
+        let request = Request::post("http://192.0.2.1:9/api/x")
+            .body(b"refresh_token=CANARY".to_vec())
+            .unwrap();
+        let err = client.send(request).await.unwrap_err();
+        assert!(matches!(err, Error::InsecureUrl { .. }));
+        assert!(!format!("{err} {err:?}").contains("CANARY"));
+    }
+}

@@ -1,0 +1,46 @@
+//! Async transport for `slack-oauth`: a thin adapter that moves the sans-IO core's requests
+//! over hyper 1 (hyper-util's pooled client, hyper-rustls) and hands every answer back to the
+//! core.
+//!
+//! ```no_run
+//! use slack_oauth_core::{Api, tooling_tokens::Rotate};
+//! use slack_oauth_hyper::{Client, Error};
+//!
+//! # async fn run() {
+//! let client = Client::new(Api::new());
+//! match client.call(&Rotate::new("xoxe-1-…")).await {
+//!     Ok(reply) => println!("new config token expires at {}", reply.value.exp),
+//!     Err(Error::Slack(e)) => println!("Slack said no: {e}"),
+//!     Err(e) if e.is_retryable() => println!("try again in {:?}: {e}", e.retry_after()),
+//!     Err(e) => println!("failed: {e}"),
+//! }
+//! # }
+//! ```
+//!
+//! What this crate decides, and nothing more:
+//! - **Transport limits**: one `tokio::time::timeout` around connecting, sending and reading
+//!   the whole body, a connect timeout, and a body cap (`http_body_util::Limited`), all in
+//!   [`Config`]; one pooled hyper client per [`Client`] reuses connections.
+//! - **No redirects**: a 3xx is returned to the caller (and to core, which reports it), so
+//!   credentials never travel to another host.
+//! - **Every status is data**: a 4xx or 5xx is a response for core to read, never a transport
+//!   error.
+//! - **HTTPS only**, except to loopback hosts; checked before any I/O, also in [`Client::send`].
+//! - **TLS**: rustls with the `ring` provider chosen explicitly for this client (no
+//!   process-wide default is installed) and Mozilla's roots from `webpki-roots`, or roots of
+//!   your choice ([`TlsRoots`]). HTTP/1.1 only: one request at a time per connection is plenty
+//!   for token calls.
+//! - **Proxies**: none; environment variables are not read.
+//! - **Runtime**: Tokio. The futures are `Send`.
+//! - **No logging**: request bodies hold codes, secrets and refresh tokens; nothing here
+//!   prints them, and `Authorization` is marked sensitive so its `Debug` is redacted.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+
+pub use client::Client;
+pub use config::{Config, TlsRoots};
+pub use error::Error;

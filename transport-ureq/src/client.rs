@@ -1,0 +1,266 @@
+//! [`Client`]: sends core's requests with a ureq `Agent` and hands the answers back to core.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use http::{Request, Response};
+use slack_oauth_core::{parse, Api, Method, Reply, USER_AGENT_VALUE};
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+use ureq::Agent;
+
+use crate::config::{Config, TlsRoots};
+use crate::error::{from_ureq, Error};
+
+/// A blocking Slack client: an [`Api`] plus a connection-reusing ureq agent.
+///
+/// Cheap to clone (clones share the connection pool) and safe to use from many threads.
+///
+/// ```no_run
+/// use slack_oauth_core::{Api, ClientCredentials, oauth_v2::Access};
+/// use slack_oauth_ureq::Client;
+///
+/// let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
+/// let client = Client::new(api);
+/// let reply = client.call(&Access::code("the-code").redirect_uri("https://example.com/cb"))?;
+/// println!("installed in {:?}", reply.value.installation_id());
+/// # Ok::<(), slack_oauth_ureq::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    api: Api,
+    agent: Agent,
+    config: Arc<Config>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api", &self.api)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `api` with the default [`Config`].
+    pub fn new(api: Api) -> Client {
+        let config = Config::default();
+        // The default config has no suffix and trusts webpki roots: nothing can fail.
+        let agent = agent(&config, RootCerts::WebPki);
+        Client {
+            api,
+            agent,
+            config: Arc::new(config),
+        }
+    }
+
+    /// A client for `api` with `config`.
+    ///
+    /// Fails when the user agent suffix is not a valid header value
+    /// ([`Error::Build`]) or custom TLS roots hold no usable certificate ([`Error::Tls`]).
+    pub fn with_config(api: Api, config: Config) -> Result<Client, Error> {
+        let api = match &config.user_agent_suffix {
+            Some(suffix) => api.with_user_agent_suffix(suffix)?,
+            None => api,
+        };
+        let roots = match &config.tls_roots {
+            TlsRoots::WebPki => RootCerts::WebPki,
+            TlsRoots::Custom(ders) => custom_roots(ders)?,
+        };
+        let agent = agent(&config, roots);
+        Ok(Client {
+            api,
+            agent,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The [`Api`] requests are built with.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// The [`Config`] in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Calls `method` and reads Slack's answer into its typed result.
+    pub fn call<M: Method>(&self, method: &M) -> Result<Reply<M::Response>, Error> {
+        let request = self.api.request(method)?;
+        let response = self.send(request)?;
+        Ok(parse::<M, _>(&response)?)
+    }
+
+    /// Sends any request and returns the response as it came: every status (a 4xx, 5xx or
+    /// redirect is a response, not an error), every header, and the body bytes.
+    ///
+    /// Refuses plain `http` to a host that is not loopback before any I/O, never follows a
+    /// redirect, and stops reading a body larger than [`Config::max_body`].
+    pub fn send(&self, mut request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
+        check_url(request.uri())?;
+        mark_sensitive(request.headers_mut());
+        let limit = self.config.max_body;
+        let response = self.agent.run(request).map_err(|e| from_ureq(e, limit))?;
+        let (parts, mut body) = response.into_parts();
+        // Refuse a declared oversize body without reading a byte of it; dropping the body
+        // closes the connection instead of draining it into the pool.
+        if body.content_length().is_some_and(|len| len > limit) {
+            return Err(Error::BodyTooLarge { limit });
+        }
+        let bytes = body
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| from_ureq(e, limit))?;
+        Ok(Response::from_parts(parts, bytes))
+    }
+}
+
+fn agent(config: &Config, roots: RootCerts) -> Agent {
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        // Chosen here, not taken from a process-wide default some other crate may install.
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .root_certs(roots)
+        .build();
+    let proxy = if config.proxy_from_env {
+        ureq::Proxy::try_from_env()
+    } else {
+        None
+    };
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(config.timeout))
+        .timeout_connect(Some(config.connect_timeout))
+        .proxy(proxy)
+        .tls_config(tls)
+        .user_agent(USER_AGENT_VALUE)
+        .build()
+        .new_agent()
+}
+
+fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCerts, Error> {
+    let mut store = rustls::RootCertStore::empty();
+    let (added, _ignored) = store.add_parsable_certificates(
+        ders.iter()
+            .map(|der| rustls::pki_types::CertificateDer::from(der.as_slice())),
+    );
+    if added == 0 {
+        return Err(Error::Tls(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "none of the custom root certificates is usable",
+        )));
+    }
+    let certs: Vec<Certificate<'static>> = ders
+        .iter()
+        .map(|der| Certificate::from_der(der).to_owned())
+        .collect();
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+/// https anywhere; plain http only to a loopback host; never user info.
+pub(crate) fn check_url(uri: &http::Uri) -> Result<(), Error> {
+    let authority = uri.authority().ok_or(Error::InvalidUrl {
+        reason: "the URL has no host",
+    })?;
+    if authority.as_str().contains('@') {
+        return Err(Error::InvalidUrl {
+            reason: "user info in a URL would send credentials; use a header",
+        });
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if slack_oauth_core::is_loopback_host(authority.host()) => Ok(()),
+        Some("http") => Err(Error::InsecureUrl {
+            host: authority.host().to_owned(),
+        }),
+        _ => Err(Error::InvalidUrl {
+            reason: "the scheme must be https (or http for a loopback host)",
+        }),
+    }
+}
+
+/// Keeps credentials out of `Debug` output of the request and its headers.
+fn mark_sensitive(headers: &mut http::HeaderMap) {
+    for (name, value) in headers.iter_mut() {
+        if name == http::header::AUTHORIZATION
+            || name == http::header::PROXY_AUTHORIZATION
+            || name == http::header::COOKIE
+        {
+            value.set_sensitive(true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        for ok in [
+            "https://slack.com/api/x",
+            "http://127.0.0.1:9/api/x",
+            "http://localhost/x",
+            "http://[::1]:8/x",
+        ] {
+            assert!(check_url(&ok.parse().unwrap()).is_ok(), "{ok}");
+        }
+        assert!(matches!(
+            check_url(&"http://slack.com/api/x".parse().unwrap()),
+            Err(Error::InsecureUrl { host }) if host == "slack.com"
+        ));
+        for bad in [
+            "/api/x",
+            "ftp://slack.com/x",
+            "https://u:CANARY@slack.com/x",
+        ] {
+            let err = check_url(&bad.parse().unwrap()).unwrap_err();
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}");
+            assert!(!format!("{err} {err:?}").contains("CANARY"));
+        }
+    }
+
+    #[test]
+    fn authorization_is_sensitive() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("authorization", "Bearer xoxb-CANARY".parse().unwrap());
+        headers.insert("cookie", "d=CANARY".parse().unwrap());
+        headers.insert("accept", "application/json".parse().unwrap());
+        mark_sensitive(&mut headers);
+        assert!(headers["authorization"].is_sensitive());
+        assert!(headers["cookie"].is_sensitive());
+        assert!(!headers["accept"].is_sensitive());
+        assert!(!format!("{headers:?}").contains("CANARY"));
+    }
+
+    #[test]
+    fn bad_custom_roots_are_refused() {
+        let config = Config::default().tls_roots(TlsRoots::Custom(vec![b"not der".to_vec()]));
+        assert!(matches!(
+            Client::with_config(Api::new(), config),
+            Err(Error::Tls(_))
+        ));
+        let config = Config::default().user_agent_suffix("bad\nsuffix");
+        assert!(matches!(
+            Client::with_config(Api::new(), config),
+            Err(Error::Build(_))
+        ));
+    }
+
+    #[test]
+    fn insecure_url_is_refused_before_io() {
+        let client = Client::new(Api::new());
+        // Port 9 (discard) on a documentation address: had the client tried I/O, this would
+        // time out or fail to connect rather than be refused at once.
+        let request = Request::post("http://192.0.2.1:9/api/x")
+            .body(b"refresh_token=CANARY".to_vec())
+            .unwrap();
+        let err = client.send(request).unwrap_err();
+        assert!(matches!(err, Error::InsecureUrl { .. }));
+        assert!(!format!("{err} {err:?}").contains("CANARY"));
+    }
+}

@@ -1,0 +1,40 @@
+//! Blocking transport for `slack-oauth`: a thin adapter that moves the sans-IO core's
+//! requests over ureq 3 and hands every answer back to the core.
+//!
+//! ```no_run
+//! use slack_oauth_core::{Api, tooling_tokens::Rotate};
+//! use slack_oauth_ureq::{Client, Error};
+//!
+//! let client = Client::new(Api::new());
+//! match client.call(&Rotate::new("xoxe-1-…")) {
+//!     Ok(reply) => println!("new config token expires at {}", reply.value.exp),
+//!     Err(Error::Slack(e)) => println!("Slack said no: {e}"),
+//!     Err(e) if e.is_retryable() => println!("try again in {:?}: {e}", e.retry_after()),
+//!     Err(e) => println!("failed: {e}"),
+//! }
+//! ```
+//!
+//! What this crate decides, and nothing more:
+//! - **Transport limits**: a total timeout and a connect timeout, a response body cap
+//!   ([`Config`]); one ureq `Agent` per [`Client`] reuses connections.
+//! - **No redirects**: a 3xx is returned to the caller (and to core, which reports it), so
+//!   credentials never travel to another host.
+//! - **Every status is data**: a 4xx or 5xx is a response for core to read, never a transport
+//!   error.
+//! - **HTTPS only**, except to loopback hosts; checked before any I/O, also in [`Client::send`].
+//! - **TLS**: rustls with the `ring` provider chosen explicitly (no process-wide default is
+//!   installed or used) and Mozilla's roots from `webpki-roots`, or roots of your choice
+//!   ([`TlsRoots`]). ureq is built without `gzip`, so the cap counts the bytes core reads.
+//! - **Proxies**: environment variables are ignored unless [`Config::proxy_from_env`] is set.
+//! - **No logging**: request bodies hold codes, secrets and refresh tokens; nothing here
+//!   prints them, and `Authorization` is marked sensitive so its `Debug` is redacted.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+
+pub use client::Client;
+pub use config::{Config, TlsRoots};
+pub use error::Error;

@@ -32,6 +32,14 @@ mod method;
 mod response;
 mod secret;
 
+// Install and rotate (issue 5).
+mod authorize;
+mod callback;
+mod installation;
+mod pkce;
+mod rotation;
+mod state;
+
 pub mod apps_auth_external;
 pub mod oauth_v2;
 pub mod tooling_tokens;
@@ -47,6 +55,22 @@ pub use response::{parse, retry_after, Reply, Warning};
 pub use secret::{
     AccessToken, AuthCode, ClientCredentials, ClientSecret, CodeVerifier, ConfigToken,
     ExternalToken, IdToken, RefreshToken, StateKey, TokenKind, WebhookUrl,
+};
+
+pub use authorize::{
+    AuthorizeError, AuthorizeUrl, Flow, AUTHORIZE_PATH, GOV_SLACK_WEB, SLACK_WEB,
+    USER_AUTHORIZE_PATH,
+};
+pub use callback::{Callback, CallbackError, MAX_CALLBACK_LEN};
+pub use installation::{Installation, InstallationError, TokenSet, TokenType};
+pub use pkce::{
+    CodeChallenge, PkceError, MAX_VERIFIER_BYTES, MAX_VERIFIER_LEN, MIN_VERIFIER_BYTES,
+    MIN_VERIFIER_LEN,
+};
+pub use rotation::{unix_seconds, ConfigDecision, ConfigTokens, Decision, DEFAULT_REFRESH_MARGIN};
+pub use state::{
+    State, StateError, StateSigner, VerifiedState, DEFAULT_STATE_MAX_AGE, DEFAULT_STATE_MAX_SKEW,
+    MAX_STATE_BYTES, MAX_STATE_LEN, MIN_STATE_BYTES, MIN_STATE_KEY_LEN,
 };
 
 pub use http;

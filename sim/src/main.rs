@@ -1,0 +1,154 @@
+//! `slack-oauth-sim`: the Slack simulator as a program, for test suites in any language.
+
+use std::process::ExitCode;
+
+use slack_oauth_sim::{AppConfig, Seeded, Server, Sim, SimConfig};
+
+const USAGE: &str = "\
+slack-oauth-sim: a Slack Web API simulator on 127.0.0.1 for tests
+
+USAGE:
+    slack-oauth-sim [--port PORT] [--config FILE]
+
+OPTIONS:
+    --port PORT      port on 127.0.0.1 (default 0: any free port; the chosen one is printed)
+    --config FILE    JSON file of apps, tokens and faults to load (see the README);
+                     without it, one demo app is registered (client id 111.222, secret app-secret)
+    -h, --help       print this help
+    -V, --version    print the version
+";
+
+struct Options {
+    port: u16,
+    config: Option<String>,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        port: 0,
+        config: None,
+    };
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        match flag.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Ok(None);
+            }
+            "-V" | "--version" => {
+                println!("slack-oauth-sim {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            "--port" => {
+                let value = inline
+                    .or_else(|| args.next())
+                    .ok_or("--port needs a value")?;
+                options.port = value
+                    .parse()
+                    .map_err(|_| format!("--port: not a port number: {value}"))?;
+            }
+            "--config" => {
+                options.config = Some(
+                    inline
+                        .or_else(|| args.next())
+                        .ok_or("--config needs a file")?,
+                );
+            }
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    Ok(Some(options))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("slack-oauth-sim: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let sim = Sim::new();
+    let seeded = match &options.config {
+        Some(path) => {
+            let loaded = std::fs::read(path)
+                .map_err(|e| format!("cannot read {path}: {e}"))
+                .and_then(|bytes| {
+                    SimConfig::from_json_bytes(&bytes).map_err(|e| format!("{path}: {e}"))
+                })
+                .and_then(|config| {
+                    sim.apply_config(&config)
+                        .map_err(|e| format!("{path}: {e}"))
+                });
+            match loaded {
+                Ok(seeded) => seeded,
+                Err(message) => {
+                    eprintln!("slack-oauth-sim: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        None => {
+            sim.register_app(AppConfig::new("111.222", "app-secret").app_id("A0SIMDEMO"));
+            println!("no --config: registered demo app client_id=111.222 client_secret=app-secret");
+            Seeded::default()
+        }
+    };
+
+    let server = match Server::start_on(sim, options.port) {
+        Ok(server) => server,
+        Err(err) => {
+            eprintln!(
+                "slack-oauth-sim: cannot listen on 127.0.0.1:{}: {err}",
+                options.port
+            );
+            return ExitCode::from(1);
+        }
+    };
+    // The values printed are the simulator's own fakes (or the config file's), for the
+    // test harness that started it.
+    println!("slack-oauth-sim listening on {}", server.url());
+    println!("api base url: {}", server.base_url());
+    println!("authorize url: {}", server.authorize_url());
+    println!("seeded: {}", seeded.to_json());
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+
+    // Serve until the process is stopped (Ctrl-C / SIGTERM end it).
+    loop {
+        std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn flags() {
+        let o = parse_args(args(&["--port", "8080", "--config", "a.json"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.port, 8080);
+        assert_eq!(o.config.as_deref(), Some("a.json"));
+        let o = parse_args(args(&["--port=9"])).unwrap().unwrap();
+        assert_eq!(o.port, 9);
+        assert!(parse_args(args(&["--port"])).is_err());
+        assert!(parse_args(args(&["--port", "x"])).is_err());
+        assert!(parse_args(args(&["--nope"])).is_err());
+    }
+}

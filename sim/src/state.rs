@@ -1,0 +1,547 @@
+//! Everything the simulator remembers, and how it mints tokens.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use serde_json::{json, Value};
+
+use crate::app::AppConfig;
+use crate::fault::Fault;
+use crate::request::Args;
+use crate::sim::ExternalTokenSeed;
+
+/// Rotating access tokens and configuration tokens live this long.
+pub(crate) const TOKEN_TTL: u64 = 43_200;
+/// Authorization codes live this long.
+pub(crate) const CODE_TTL: u64 = 600;
+/// Refresh tokens of PKCE apps live this long.
+pub(crate) const PKCE_REFRESH_TTL: u64 = 30 * 86_400;
+/// At most this many live access tokens per refresh chain (Slack's "2 active token limit").
+pub(crate) const LIVE_TOKENS_PER_CHAIN: usize = 2;
+/// Calls remembered per method for [`Sim::calls_with`](crate::Sim::calls_with).
+pub(crate) const HISTORY: usize = 10_000;
+
+/// Bot or user: what a token acts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyKind {
+    /// A bot token (`xoxb-`).
+    Bot,
+    /// A user token (`xoxp-`).
+    User,
+}
+
+impl LegacyKind {
+    /// `"bot"` or `"user"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LegacyKind::Bot => "bot",
+            LegacyKind::User => "user",
+        }
+    }
+}
+
+impl From<&str> for LegacyKind {
+    /// `"user"`, `"xoxp"` and `"xoxp-…"` mean a user token; anything else a bot token.
+    fn from(kind: &str) -> LegacyKind {
+        let lower = kind.to_ascii_lowercase();
+        if lower == "user" || lower.starts_with("xoxp") {
+            LegacyKind::User
+        } else {
+            LegacyKind::Bot
+        }
+    }
+}
+
+impl From<slack_oauth_core::TokenKind> for LegacyKind {
+    fn from(kind: slack_oauth_core::TokenKind) -> LegacyKind {
+        use slack_oauth_core::TokenKind;
+        match kind {
+            TokenKind::User | TokenKind::RotatingUser => LegacyKind::User,
+            _ => LegacyKind::Bot,
+        }
+    }
+}
+
+/// Where an install landed.
+#[derive(Debug, Clone)]
+pub(crate) struct Install {
+    pub app_id: String,
+    pub team: Option<(String, String)>,
+    pub enterprise: Option<(String, String)>,
+    pub org_wide: bool,
+    pub user_id: String,
+    pub bot_user_id: String,
+}
+
+impl Install {
+    pub fn of(app: &AppConfig, org_wide: bool) -> Install {
+        Install {
+            app_id: app.app_id.clone(),
+            team: (!org_wide).then(|| (app.team_id.clone(), app.team_name.clone())),
+            enterprise: app.enterprise.clone(),
+            org_wide,
+            user_id: app.user_id.clone(),
+            bot_user_id: app.bot_user_id.clone(),
+        }
+    }
+
+    /// `team`, `enterprise` and `is_enterprise_install` as Slack writes them.
+    pub fn write(&self, out: &mut serde_json::Map<String, Value>) {
+        out.insert(
+            "team".into(),
+            match &self.team {
+                Some((id, name)) => json!({"id": id, "name": name}),
+                None => Value::Null,
+            },
+        );
+        out.insert(
+            "enterprise".into(),
+            match &self.enterprise {
+                Some((id, name)) => json!({"id": id, "name": name}),
+                None => Value::Null,
+            },
+        );
+        out.insert("is_enterprise_install".into(), Value::Bool(self.org_wide));
+    }
+}
+
+/// What a bearer token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Bot,
+    User,
+    Workflow,
+}
+
+impl From<LegacyKind> for Kind {
+    fn from(kind: LegacyKind) -> Kind {
+        match kind {
+            LegacyKind::Bot => Kind::Bot,
+            LegacyKind::User => Kind::User,
+        }
+    }
+}
+
+pub(crate) struct App {
+    pub config: AppConfig,
+    /// Bumped by an uninstall: tokens of an older generation lost their authorization.
+    pub generation: u64,
+    pub org_installed: bool,
+}
+
+pub(crate) struct CodeRec {
+    pub client_id: String,
+    pub issued_at: u64,
+    pub used: bool,
+    pub redirect_sent: Option<String>,
+    pub redirect_used: String,
+    pub challenge: Option<String>,
+    pub bot_scopes: Vec<String>,
+    pub user_scopes: Vec<String>,
+    pub user_flow: bool,
+    pub workspace_team: Option<String>,
+}
+
+pub(crate) struct TokenRec {
+    pub kind: Kind,
+    pub client_id: Option<String>,
+    pub generation: u64,
+    pub rotating: bool,
+    pub serial: u64,
+    pub expires_at: Option<u64>,
+    pub revoked: bool,
+    pub exchanged: bool,
+    pub scope: String,
+    pub install: Option<Install>,
+    /// A workflow token limited to one app's external tokens.
+    pub workflow_app: Option<String>,
+    pub chain: Option<u64>,
+}
+
+pub(crate) struct RefreshRec {
+    pub kind: Kind,
+    pub client_id: String,
+    pub generation: u64,
+    pub used: bool,
+    pub scope: String,
+    pub install: Install,
+    pub public_client: bool,
+    pub expires_at: Option<u64>,
+    pub chain: u64,
+    pub legacy_parent: Option<String>,
+}
+
+pub(crate) struct ConfigTokenRec {
+    pub expires_at: u64,
+}
+
+pub(crate) struct ConfigRefreshRec {
+    pub used: bool,
+    pub team_id: String,
+    pub user_id: String,
+}
+
+pub(crate) struct ExternalRec {
+    pub app_id: String,
+    pub provider_key: String,
+    pub token: String,
+    pub has_refresh_token: bool,
+    pub lifetime: Option<u64>,
+    pub expires_at: Option<u64>,
+    pub exchange_fails: bool,
+}
+
+/// The simulator's whole memory.
+pub(crate) struct State {
+    pub now: u64,
+    seed: u64,
+    counter: u64,
+    pub apps: HashMap<String, App>,
+    pub codes: HashMap<String, CodeRec>,
+    pub tokens: HashMap<String, TokenRec>,
+    pub refresh: HashMap<String, RefreshRec>,
+    pub config_tokens: HashMap<String, ConfigTokenRec>,
+    pub config_refresh: HashMap<String, ConfigRefreshRec>,
+    pub external: BTreeMap<String, ExternalRec>,
+    /// Provider keys ever seen per app id (deleting tokens does not forget the provider).
+    pub providers: HashMap<String, BTreeSet<String>>,
+    pub faults: HashMap<String, VecDeque<(Fault, u64)>>,
+    pub calls: HashMap<String, u64>,
+    pub history: HashMap<String, VecDeque<Args>>,
+}
+
+impl State {
+    pub fn new(now: u64, seed: u64) -> State {
+        State {
+            now,
+            seed,
+            counter: 0,
+            apps: HashMap::new(),
+            codes: HashMap::new(),
+            tokens: HashMap::new(),
+            refresh: HashMap::new(),
+            config_tokens: HashMap::new(),
+            config_refresh: HashMap::new(),
+            external: BTreeMap::new(),
+            providers: HashMap::new(),
+            faults: HashMap::new(),
+            calls: HashMap::new(),
+            history: HashMap::new(),
+        }
+    }
+
+    pub fn next_serial(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    fn digest_hex(&mut self, label: &str, chars: usize) -> (u64, String) {
+        let serial = self.next_serial();
+        let mut hash = hmac_sha256::Hash::new();
+        hash.update(self.seed.to_le_bytes());
+        hash.update(serial.to_le_bytes());
+        hash.update(label.as_bytes());
+        let digest = hash.finalize();
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        hex.truncate(chars);
+        (serial, hex)
+    }
+
+    /// A fresh, unguessable-looking, deterministic token: `<prefix><serial>-<hex>`.
+    pub fn mint(&mut self, prefix: &str) -> String {
+        let (serial, hex) = self.digest_hex(prefix, 48);
+        format!("{prefix}{serial}-{hex}")
+    }
+
+    /// An authorization code: `<digits>.<digits>.<hex>`.
+    pub fn mint_code(&mut self) -> String {
+        let (serial, hex) = self.digest_hex("code", 32);
+        format!("4724469134.{serial}.{hex}")
+    }
+
+    /// An external token id: `Et` + upper-case alphanumerics.
+    pub fn mint_external_id(&mut self) -> String {
+        let (serial, hex) = self.digest_hex("external", 10);
+        format!("Et{serial:02}{}", hex.to_ascii_uppercase())
+    }
+
+    /// Issues an access token; returns it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_access(
+        &mut self,
+        kind: Kind,
+        client_id: &str,
+        generation: u64,
+        rotating: bool,
+        scope: &str,
+        install: &Install,
+        chain: Option<u64>,
+    ) -> String {
+        let prefix = match (kind, rotating) {
+            (Kind::User, true) => "xoxe.xoxp-1-",
+            (Kind::User, false) => "xoxp-",
+            (_, true) => "xoxe.xoxb-1-",
+            (_, false) => "xoxb-",
+        };
+        let token = self.mint(prefix);
+        let serial = self.counter;
+        self.tokens.insert(
+            token.clone(),
+            TokenRec {
+                kind,
+                client_id: Some(client_id.to_owned()),
+                generation,
+                rotating,
+                serial,
+                expires_at: rotating.then_some(self.now + TOKEN_TTL),
+                revoked: false,
+                exchanged: false,
+                scope: scope.to_owned(),
+                install: Some(install.clone()),
+                workflow_app: None,
+                chain,
+            },
+        );
+        if let Some(chain) = chain {
+            self.limit_live_tokens(chain);
+        }
+        token
+    }
+
+    /// Revokes the oldest live tokens of a refresh chain beyond the two-token limit.
+    fn limit_live_tokens(&mut self, chain: u64) {
+        let now = self.now;
+        let mut live: Vec<(u64, String)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| {
+                t.chain == Some(chain) && !t.revoked && t.expires_at.is_none_or(|e| now < e)
+            })
+            .map(|(k, t)| (t.serial, k.clone()))
+            .collect();
+        if live.len() <= LIVE_TOKENS_PER_CHAIN {
+            return;
+        }
+        live.sort_unstable();
+        let excess = live.len() - LIVE_TOKENS_PER_CHAIN;
+        for (_, token) in live.into_iter().take(excess) {
+            if let Some(rec) = self.tokens.get_mut(&token) {
+                rec.revoked = true;
+            }
+        }
+    }
+
+    /// Issues a refresh token for a rotating access token.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_refresh(
+        &mut self,
+        kind: Kind,
+        client_id: &str,
+        generation: u64,
+        scope: &str,
+        install: &Install,
+        public_client: bool,
+        pkce_app: bool,
+        chain: u64,
+        legacy_parent: Option<String>,
+    ) -> String {
+        let token = self.mint("xoxe-1-");
+        self.refresh.insert(
+            token.clone(),
+            RefreshRec {
+                kind,
+                client_id: client_id.to_owned(),
+                generation,
+                used: false,
+                scope: scope.to_owned(),
+                install: install.clone(),
+                public_client,
+                expires_at: pkce_app.then_some(self.now + PKCE_REFRESH_TTL),
+                chain,
+                legacy_parent,
+            },
+        );
+        token
+    }
+
+    /// Issues a configuration token pair.
+    pub fn issue_config(
+        &mut self,
+        team_id: &str,
+        user_id: &str,
+        token: Option<String>,
+        refresh: Option<String>,
+    ) -> (String, String) {
+        let token = token.unwrap_or_else(|| self.mint("xoxe.xoxp-1-"));
+        let refresh = refresh.unwrap_or_else(|| self.mint("xoxe-1-"));
+        self.config_tokens.insert(
+            token.clone(),
+            ConfigTokenRec {
+                expires_at: self.now + TOKEN_TTL,
+            },
+        );
+        self.config_refresh.insert(
+            refresh.clone(),
+            ConfigRefreshRec {
+                used: false,
+                team_id: team_id.to_owned(),
+                user_id: user_id.to_owned(),
+            },
+        );
+        (token, refresh)
+    }
+
+    pub fn take_fault(&mut self, method: &str) -> Option<Fault> {
+        let queue = self.faults.get_mut(method)?;
+        let (fault, remaining) = queue.front_mut()?;
+        let fault = fault.clone();
+        *remaining = remaining.saturating_sub(1);
+        if *remaining == 0 {
+            queue.pop_front();
+        }
+        Some(fault)
+    }
+
+    pub fn record_call(&mut self, method: &str, args: Option<&Args>) {
+        *self.calls.entry(method.to_owned()).or_default() += 1;
+        let history = self.history.entry(method.to_owned()).or_default();
+        if history.len() == HISTORY {
+            history.pop_front();
+        }
+        history.push_back(args.cloned().unwrap_or_default());
+    }
+
+    pub fn seed_legacy(
+        &mut self,
+        client_id: &str,
+        kind: LegacyKind,
+        token: Option<String>,
+    ) -> String {
+        let (install, generation) = match self.apps.get(client_id) {
+            Some(app) => (
+                Install::of(&app.config, app.config.org_install),
+                app.generation,
+            ),
+            None => (Install::of(&AppConfig::new(client_id, ""), false), 0),
+        };
+        let prefix = match kind {
+            LegacyKind::Bot => "xoxb-",
+            LegacyKind::User => "xoxp-",
+        };
+        let token = token.unwrap_or_else(|| self.mint(prefix));
+        let serial = self.next_serial();
+        let scope = match kind {
+            LegacyKind::Bot => "chat:write,commands",
+            LegacyKind::User => "search:read",
+        };
+        self.tokens.insert(
+            token.clone(),
+            TokenRec {
+                kind: kind.into(),
+                client_id: Some(client_id.to_owned()),
+                generation,
+                rotating: false,
+                serial,
+                expires_at: None,
+                revoked: false,
+                exchanged: false,
+                scope: scope.to_owned(),
+                install: Some(install),
+                workflow_app: None,
+                chain: None,
+            },
+        );
+        token
+    }
+
+    pub fn seed_external(&mut self, seed: ExternalTokenSeed) -> String {
+        let id = match seed.external_token_id {
+            Some(id) => id,
+            None => self.mint_external_id(),
+        };
+        let token = if seed.token.is_empty() {
+            self.mint("sim-ext-")
+        } else {
+            seed.token
+        };
+        self.providers
+            .entry(seed.app_id.clone())
+            .or_default()
+            .insert(seed.provider_key.clone());
+        let now = self.now;
+        self.external.insert(
+            id.clone(),
+            ExternalRec {
+                app_id: seed.app_id,
+                provider_key: seed.provider_key,
+                token,
+                has_refresh_token: seed.has_refresh_token,
+                lifetime: seed.expires_in,
+                expires_at: seed.expires_in.map(|l| now + l),
+                exchange_fails: seed.exchange_fails,
+            },
+        );
+        id
+    }
+
+    pub fn seed_workflow(&mut self, app_id: Option<String>, token: Option<String>) -> String {
+        let token = token.unwrap_or_else(|| self.mint("xwfp-"));
+        let serial = self.next_serial();
+        self.tokens.insert(
+            token.clone(),
+            TokenRec {
+                kind: Kind::Workflow,
+                client_id: None,
+                generation: 0,
+                rotating: false,
+                serial,
+                expires_at: None,
+                revoked: false,
+                exchanged: false,
+                scope: String::new(),
+                install: None,
+                workflow_app: app_id,
+                chain: None,
+            },
+        );
+        token
+    }
+
+    /// Revokes an access, workflow or refresh token; whether it was known.
+    pub fn revoke(&mut self, token: &str) -> bool {
+        if let Some(rec) = self.tokens.get_mut(token) {
+            rec.revoked = true;
+            return true;
+        }
+        if let Some(rec) = self.refresh.get_mut(token) {
+            rec.used = true;
+            return true;
+        }
+        if let Some(rec) = self.config_refresh.get_mut(token) {
+            rec.used = true;
+            return true;
+        }
+        false
+    }
+
+    /// Uninstalls an app: existing tokens lose their authorization.
+    pub fn uninstall(&mut self, client_id: &str) -> bool {
+        match self.apps.get_mut(client_id) {
+            Some(app) => {
+                app.generation += 1;
+                app.org_installed = false;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the app that issued a token still holds the authorization it was issued under.
+    pub fn authorized(&self, client_id: &str, generation: u64) -> bool {
+        self.apps
+            .get(client_id)
+            .is_some_and(|app| app.generation == generation)
+    }
+}

@@ -1,0 +1,348 @@
+//! The command line (clap derive). The names are the contract of issue 6; keep them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+const MAIN_EXAMPLES: &str = "\
+Secrets never go in flag values: client secret and tokens come from environment variables
+or files (`-` reads stdin).
+  SLACK_CLIENT_ID, SLACK_CLIENT_SECRET    the app's credentials (or --client-id, --client-secret-file)
+  SLACK_REFRESH_TOKEN                      for `refresh`
+  SLACK_CONFIG_REFRESH_TOKEN               for `rotate-config-token`
+  SLACK_TOKEN                              for `exchange` and `external-token`
+
+stdout is one JSON object; stderr is for people. Exit codes: 0 success, 1 Slack answered
+with an error (stdout: {\"ok\":false,\"error\":CODE,...}), 2 usage error, 3 transport or
+protocol failure.
+
+Examples:
+  slack-oauth install --scope chat:write,commands
+  SLACK_CONFIG_REFRESH_TOKEN=xoxe-1-... slack-oauth rotate-config-token | jq -r .token
+  slack-oauth rotate-config-token --store ~/.config/slack/config-token.json
+  slack-oauth sim --port 8080 & slack-oauth --base-url http://127.0.0.1:8080/api refresh";
+
+/// Every Slack OAuth method, and the whole install, from a terminal or a CI script.
+#[derive(Debug, Parser)]
+#[command(name = "slack-oauth", version, after_help = MAIN_EXAMPLES)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where requests go and how.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Web API base URL: https, or http to a loopback host (the simulator)
+    /// [default: https://slack.com/api]
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "gov")]
+    pub base_url: Option<String>,
+
+    /// Talk to GovSlack (https://slack-gov.com/api) instead of commercial Slack
+    #[arg(long, global = true)]
+    pub gov: bool,
+
+    /// The HTTP client that sends the requests
+    #[arg(long, global = true, value_enum, default_value_t = TransportKind::Ureq)]
+    pub transport: TransportKind,
+
+    /// Give up on a request after this many seconds (connecting included)
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub timeout: Duration,
+
+    /// The app's client id [env: SLACK_CLIENT_ID]
+    #[arg(long, global = true, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// A file holding the app's client secret (`-` = stdin) [env: SLACK_CLIENT_SECRET]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub client_secret_file: Option<PathBuf>,
+}
+
+/// Which transport crate sends requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportKind {
+    /// Blocking ureq 3 client
+    Ureq,
+    /// Async hyper 1 client on a tokio runtime (needs the `hyper` feature)
+    Hyper,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print an authorize URL to send a user to (with --pkce, the PKCE verifier too)
+    #[command(after_help = "\
+stdout: {\"url\": ..., \"state\": ...} and, with --pkce, \"code_verifier\" (keep it for `access`).
+
+Example:
+  slack-oauth authorize-url --scope chat:write --redirect-uri https://example.com/slack/oauth --pkce \\
+    | tee authorize.json | jq -r .url
+  jq -r .code_verifier authorize.json > verifier.txt")]
+    AuthorizeUrl(AuthorizeUrlArgs),
+
+    /// oauth.v2.access: exchange an authorization code for tokens
+    #[command(after_help = "\
+The client secret is required unless --code-verifier-file is given (PKCE public client).
+
+Example:
+  SLACK_CLIENT_ID=111.222 SLACK_CLIENT_SECRET=... \\
+    slack-oauth access --code 4724469134.4644 --redirect-uri https://example.com/slack/oauth")]
+    Access(CodeArgs),
+
+    /// oauth.v2.access with grant_type=refresh_token: refresh a rotating token
+    #[command(after_help = "\
+The refresh token comes from SLACK_REFRESH_TOKEN or --refresh-token-file. Refresh tokens are
+single use: store the new `refresh_token` from stdout.
+
+Example:
+  slack-oauth refresh --refresh-token-file refresh.txt | jq -r .refresh_token > refresh.new")]
+    Refresh(RefreshArgs),
+
+    /// oauth.v2.user.access: exchange a code from /oauth/v2_user/authorize for a user token
+    #[command(after_help = "\
+Example:
+  slack-oauth user-access --code 4724469134.4644 --redirect-uri https://example.com/slack/oauth")]
+    UserAccess(CodeArgs),
+
+    /// oauth.v2.exchange: trade a legacy long-lived token for a rotating token and refresh token
+    #[command(after_help = "\
+The legacy token comes from SLACK_TOKEN or --token-file; it can be exchanged once.
+
+Example:
+  slack-oauth exchange --token-file legacy-token.txt")]
+    Exchange(TokenArgs),
+
+    /// tooling.tokens.rotate: get a new app configuration token and refresh token
+    #[command(after_help = "\
+The refresh token comes from SLACK_CONFIG_REFRESH_TOKEN, --refresh-token-file, or the --store file.
+With --store FILE the current pair is read from FILE (the JSON object this command prints) and
+replaced atomically with the new pair; on any error the file is left as it was.
+
+Example:
+  slack-oauth rotate-config-token --store config-token.json && jq -r .token config-token.json")]
+    RotateConfigToken(RotateArgs),
+
+    /// apps.auth.external.get / apps.auth.external.delete: tokens of External Authentication
+    #[command(
+        subcommand,
+        after_help = "\
+The bearer token (usually a workflow token) comes from SLACK_TOKEN or --token-file.
+
+Examples:
+  slack-oauth external-token get --external-token-id Et0123
+  slack-oauth external-token delete --external-token-id Et0123"
+    )]
+    ExternalToken(ExternalTokenCommand),
+
+    /// The whole OAuth install: local redirect listener, authorize URL, code exchange
+    #[command(after_help = "\
+Listens on 127.0.0.1 for the redirect, prints the authorize URL on stderr (PKCE and state on),
+waits for the callback, checks its state, exchanges the code and prints the installation on
+stdout. Add the printed redirect URI to the app's Redirect URLs (use --port to keep it stable).
+The client secret is optional: without one the app is treated as a PKCE public client.
+
+Example:
+  slack-oauth install --scope chat:write,commands --port 8765 > installation.json")]
+    Install(InstallArgs),
+
+    /// Serve the Slack simulator on 127.0.0.1 (same as the slack-oauth-sim binary)
+    #[command(after_help = "\
+Example:
+  slack-oauth sim --port 8080 &
+  slack-oauth --base-url http://127.0.0.1:8080/api rotate-config-token")]
+    Sim(SimArgs),
+}
+
+/// `authorize-url`.
+#[derive(Debug, Args)]
+pub struct AuthorizeUrlArgs {
+    /// Bot scopes, comma-separated
+    #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
+    pub scope: Vec<String>,
+    /// User scopes, comma-separated
+    #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
+    pub user_scope: Vec<String>,
+    /// Where Slack sends the user back
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// The state to send (default: a fresh random value, printed in the output)
+    #[arg(long, value_name = "S")]
+    pub state: Option<String>,
+    /// Add a PKCE challenge and print its verifier
+    #[arg(long)]
+    pub pkce: bool,
+    /// Use the user-token-only endpoint /oauth/v2_user/authorize (for `user-access`)
+    #[arg(long)]
+    pub user_only: bool,
+}
+
+/// `access` and `user-access`.
+#[derive(Debug, Args)]
+pub struct CodeArgs {
+    /// The authorization code from the redirect (single use, lives 10 minutes)
+    #[arg(long, value_name = "CODE")]
+    pub code: String,
+    /// The redirect URI sent to the authorize step, if one was
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// A file holding the PKCE code verifier (`-` = stdin)
+    #[arg(long, value_name = "PATH")]
+    pub code_verifier_file: Option<PathBuf>,
+}
+
+/// `refresh`.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// A file holding the refresh token (`-` = stdin) [env: SLACK_REFRESH_TOKEN]
+    #[arg(long, value_name = "PATH")]
+    pub refresh_token_file: Option<PathBuf>,
+}
+
+/// `exchange`, `external-token get|delete`: a bearer token.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// A file holding the token (`-` = stdin) [env: SLACK_TOKEN]
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+}
+
+/// `rotate-config-token`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// A file holding the configuration refresh token (`-` = stdin) [env: SLACK_CONFIG_REFRESH_TOKEN]
+    #[arg(long, value_name = "PATH", conflicts_with = "store")]
+    pub refresh_token_file: Option<PathBuf>,
+    /// A JSON file holding the current pair, replaced atomically with the new one
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+}
+
+/// `external-token`.
+#[derive(Debug, Subcommand)]
+pub enum ExternalTokenCommand {
+    /// apps.auth.external.get: the provider token behind an external token id
+    #[command(after_help = "\
+Example:
+  SLACK_TOKEN=xwfp-... slack-oauth external-token get --external-token-id Et0123 | jq -r .external_token")]
+    Get(ExternalGetArgs),
+    /// apps.auth.external.delete: delete stored provider tokens (on Slack's side only)
+    #[command(after_help = "\
+Give --external-token-id, or --app-id (with --provider-key for one provider).
+
+Example:
+  slack-oauth external-token delete --token-file token.txt --app-id A0123 --provider-key google")]
+    Delete(ExternalDeleteArgs),
+}
+
+/// `external-token get`.
+#[derive(Debug, Args)]
+pub struct ExternalGetArgs {
+    /// The external token id (`Et…`)
+    #[arg(long, value_name = "ID")]
+    pub external_token_id: String,
+    /// Refresh the provider token even if it has not expired
+    #[arg(long)]
+    pub force_refresh: bool,
+    /// The bearer token.
+    #[command(flatten)]
+    pub token: TokenArgs,
+}
+
+/// `external-token delete`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("target").required(true).multiple(true)
+    .args(["app_id", "external_token_id"])))]
+pub struct ExternalDeleteArgs {
+    /// Delete the tokens of this app
+    #[arg(long, value_name = "A")]
+    pub app_id: Option<String>,
+    /// Delete this one token
+    #[arg(long, value_name = "ID")]
+    pub external_token_id: Option<String>,
+    /// Delete the app's tokens for this provider only
+    #[arg(long, value_name = "K", requires = "app_id")]
+    pub provider_key: Option<String>,
+    /// The bearer token.
+    #[command(flatten)]
+    pub token: TokenArgs,
+}
+
+/// `install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Bot scopes, comma-separated
+    #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
+    pub scope: Vec<String>,
+    /// User scopes, comma-separated
+    #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
+    pub user_scope: Vec<String>,
+    /// Port to listen on for the redirect (0 = any free port)
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    pub port: u16,
+    /// Give up when no redirect arrives within this many seconds
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
+    pub wait: Duration,
+}
+
+/// `sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port to listen on (0 = any free port)
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    pub port: u16,
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`), at most one day.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        return Err("expected a number of seconds above 0 and at most 86400".into());
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_an_example() {
+        let cli = Cli::command();
+        let mut stack: Vec<&clap::Command> = vec![&cli];
+        while let Some(command) = stack.pop() {
+            let help = command
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.contains("Example"),
+                "{} has no example",
+                command.get_name()
+            );
+            stack.extend(command.get_subcommands());
+        }
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["0", "-1", "NaN", "inf", "x", "100000"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! One function per command: gather inputs (usage errors first, before any request), call,
+//! print.
+
+use serde::Serialize;
+use serde_json::Value;
+use slack_oauth::apps_auth_external::{Delete, Get};
+use slack_oauth::oauth_v2::{Access, AccessResponse, Exchange, UserAccess};
+use slack_oauth::tooling_tokens::Rotate;
+use slack_oauth::{Api, ClientCredentials, Reply};
+
+use crate::args::{
+    Cli, CodeArgs, Command, ExternalTokenCommand, Global, RefreshArgs, RotateArgs, TokenArgs,
+};
+use crate::client::Caller;
+use crate::fail::Failure;
+use crate::secrets::SecretReader;
+use crate::store::Store;
+use crate::{output, Outcome};
+
+/// Environment variables the inputs come from.
+pub const ENV_CLIENT_ID: &str = "SLACK_CLIENT_ID";
+/// The client secret.
+pub const ENV_CLIENT_SECRET: &str = "SLACK_CLIENT_SECRET";
+/// `refresh`'s refresh token.
+pub const ENV_REFRESH_TOKEN: &str = "SLACK_REFRESH_TOKEN";
+/// `rotate-config-token`'s refresh token.
+pub const ENV_CONFIG_REFRESH_TOKEN: &str = "SLACK_CONFIG_REFRESH_TOKEN";
+/// The bearer token of `exchange` and `external-token`.
+pub const ENV_TOKEN: &str = "SLACK_TOKEN";
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Outcome {
+    let Cli { global, command } = cli;
+    let mut secrets = SecretReader::default();
+    match command {
+        Command::AuthorizeUrl(args) => crate::install::authorize_url(&global, args),
+        Command::Access(args) => code_grant(&global, &mut secrets, args, Access::code),
+        Command::UserAccess(args) => code_grant(&global, &mut secrets, args, UserAccess::code),
+        Command::Refresh(args) => refresh(&global, &mut secrets, args),
+        Command::Exchange(args) => exchange(&global, &mut secrets, args),
+        Command::RotateConfigToken(args) => rotate(&global, &mut secrets, args),
+        Command::ExternalToken(ExternalTokenCommand::Get(args)) => {
+            let token = bearer(&mut secrets, &args.token)?;
+            let method = Get::new(token, args.external_token_id).force_refresh(args.force_refresh);
+            print(caller(&global, api(&global)?)?.call(&method)?)
+        }
+        Command::ExternalToken(ExternalTokenCommand::Delete(args)) => {
+            let token = bearer(&mut secrets, &args.token)?;
+            let mut method = Delete::new(token);
+            if let Some(app_id) = args.app_id {
+                method = method.app_id(app_id);
+            }
+            if let Some(key) = args.provider_key {
+                method = method.provider_key(key);
+            }
+            if let Some(id) = args.external_token_id {
+                method = method.external_token_id(id);
+            }
+            print(caller(&global, api(&global)?)?.call(&method)?)
+        }
+        Command::Install(args) => crate::install::install(&global, &mut secrets, args),
+        Command::Sim(args) => crate::sim::run(args),
+    }
+}
+
+/// The `Api` for `--base-url` / `--gov`, without credentials.
+pub fn api(global: &Global) -> Result<Api, Failure> {
+    let api = if global.gov { Api::gov() } else { Api::new() };
+    match &global.base_url {
+        Some(url) => Ok(api.with_base_url(url)?),
+        None => Ok(api),
+    }
+}
+
+/// The transport `--transport` names.
+pub fn caller(global: &Global, api: Api) -> Result<Caller, Failure> {
+    Caller::new(global.transport, api, global.timeout)
+}
+
+/// Whether a command cannot work without the client secret.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// The method fails without it.
+    Required,
+    /// Without it the app is a PKCE public client (client id alone).
+    Optional,
+}
+
+/// The client id (`--client-id`, `SLACK_CLIENT_ID`) and secret (`--client-secret-file`,
+/// `SLACK_CLIENT_SECRET`).
+pub fn credentials(
+    global: &Global,
+    secrets: &mut SecretReader,
+    secret: Secret,
+) -> Result<ClientCredentials, Failure> {
+    let client_id = match &global.client_id {
+        Some(id) => id.trim().to_owned(),
+        None => std::env::var(ENV_CLIENT_ID)
+            .map(|id| id.trim().to_owned())
+            .unwrap_or_default(),
+    };
+    if client_id.is_empty() {
+        return Err(Failure::Usage(format!(
+            "the client id is missing: set {ENV_CLIENT_ID} or pass --client-id ID"
+        )));
+    }
+    let client_secret = match secret {
+        Secret::Required => Some(secrets.required(
+            global.client_secret_file.as_deref(),
+            ENV_CLIENT_SECRET,
+            "--client-secret-file",
+            "the client secret",
+        )?),
+        Secret::Optional => secrets.optional(
+            global.client_secret_file.as_deref(),
+            ENV_CLIENT_SECRET,
+            "--client-secret-file",
+        )?,
+    };
+    Ok(match client_secret {
+        Some(secret) => ClientCredentials::new(client_id, secret),
+        None => ClientCredentials::public(client_id),
+    })
+}
+
+/// `access` and `user-access`: the code grant of `oauth.v2.access` / `oauth.v2.user.access`.
+fn code_grant<M>(
+    global: &Global,
+    secrets: &mut SecretReader,
+    args: CodeArgs,
+    new: fn(String) -> M,
+) -> Outcome
+where
+    M: CodeGrant,
+{
+    let verifier = match &args.code_verifier_file {
+        Some(path) => Some(secrets.read_file(path, "--code-verifier-file")?),
+        None => None,
+    };
+    // With PKCE the app may be a public client; without it Slack needs the secret.
+    let need = if verifier.is_some() {
+        Secret::Optional
+    } else {
+        Secret::Required
+    };
+    let credentials = credentials(global, secrets, need)?;
+    let code = args.code.trim().to_owned();
+    if code.is_empty() {
+        return Err(Failure::Usage("--code is empty".into()));
+    }
+    let mut method = new(code);
+    if let Some(uri) = args.redirect_uri {
+        method = method.with_redirect_uri(uri);
+    }
+    if let Some(verifier) = verifier {
+        method = method.with_code_verifier(verifier);
+    }
+    let caller = caller(global, api(global)?.with_credentials(credentials))?;
+    print(caller.call(&method)?)
+}
+
+/// What `access` and `user-access` share.
+trait CodeGrant: slack_oauth::Method<Response = AccessResponse> + Sync + Sized {
+    fn with_redirect_uri(self, uri: String) -> Self;
+    fn with_code_verifier(self, verifier: String) -> Self;
+}
+
+impl CodeGrant for Access {
+    fn with_redirect_uri(self, uri: String) -> Self {
+        self.redirect_uri(uri)
+    }
+    fn with_code_verifier(self, verifier: String) -> Self {
+        self.code_verifier(verifier)
+    }
+}
+
+impl CodeGrant for UserAccess {
+    fn with_redirect_uri(self, uri: String) -> Self {
+        self.redirect_uri(uri)
+    }
+    fn with_code_verifier(self, verifier: String) -> Self {
+        self.code_verifier(verifier)
+    }
+}
+
+/// `refresh`: `oauth.v2.access` with `grant_type=refresh_token`.
+fn refresh(global: &Global, secrets: &mut SecretReader, args: RefreshArgs) -> Outcome {
+    let token = secrets.required(
+        args.refresh_token_file.as_deref(),
+        ENV_REFRESH_TOKEN,
+        "--refresh-token-file",
+        "the refresh token",
+    )?;
+    // PKCE apps refresh without a secret; others get `invalid_client` from Slack, which is
+    // clearer than guessing here which kind of app this is.
+    let credentials = credentials(global, secrets, Secret::Optional)?;
+    if credentials.client_secret.is_none() {
+        eprintln!(
+            "note: no client secret ({ENV_CLIENT_SECRET} or --client-secret-file): \
+             refreshing as a PKCE public client"
+        );
+    }
+    let caller = caller(global, api(global)?.with_credentials(credentials))?;
+    print(caller.call(&Access::refresh(token))?)
+}
+
+/// `exchange`: `oauth.v2.exchange` (legacy token + client id and secret).
+fn exchange(global: &Global, secrets: &mut SecretReader, args: TokenArgs) -> Outcome {
+    let token = bearer(secrets, &args)?;
+    let credentials = credentials(global, secrets, Secret::Required)?;
+    let caller = caller(global, api(global)?.with_credentials(credentials))?;
+    print(caller.call(&Exchange::new(token))?)
+}
+
+/// `rotate-config-token`, with or without `--store`.
+fn rotate(global: &Global, secrets: &mut SecretReader, args: RotateArgs) -> Outcome {
+    let Some(path) = &args.store else {
+        let token = secrets.required(
+            args.refresh_token_file.as_deref(),
+            ENV_CONFIG_REFRESH_TOKEN,
+            "--refresh-token-file",
+            "the configuration refresh token",
+        )?;
+        return print(caller(global, api(global)?)?.call(&Rotate::new(token))?);
+    };
+    // Opened (and its temporary file created) before the call: a store we cannot replace
+    // is found while its refresh token is still unspent.
+    let (store, current) = Store::open(path)?;
+    let caller = caller(global, api(global)?)?;
+    // On an error `store` is dropped here: the file stays as it was, the temporary file goes.
+    let reply = caller.call(&Rotate::new(current.refresh_token))?;
+    let value = output::success(&reply)?;
+    let shown = store.path().display().to_string();
+    match store.replace(&reply.value) {
+        Ok(()) => {
+            eprintln!("stored the new configuration token pair in {shown}");
+            output::print_json(&Value::Object(value));
+            Ok(())
+        }
+        Err(e) => {
+            // The old refresh token is spent: the new pair must not be lost, so it goes to
+            // stdout even though the command fails.
+            output::print_json(&Value::Object(value));
+            Err(Failure::Transport(format!(
+                "the rotation succeeded but the store {shown} could not be replaced: {e}; \
+                 the new pair is on stdout and the old refresh token no longer works"
+            )))
+        }
+    }
+}
+
+/// The bearer token of `exchange` and `external-token`.
+fn bearer(secrets: &mut SecretReader, args: &TokenArgs) -> Result<String, Failure> {
+    secrets.required(
+        args.token_file.as_deref(),
+        ENV_TOKEN,
+        "--token-file",
+        "the token",
+    )
+}
+
+/// Prints a successful reply.
+pub fn print<T: Serialize>(reply: Reply<T>) -> Outcome {
+    let value = output::success(&reply)?;
+    output::print_json(&Value::Object(value));
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! `authorize-url` and `install`: the browser half of OAuth.
+
+use std::time::{Instant, SystemTime};
+
+use serde_json::{Map, Value};
+use slack_oauth::oauth_v2::Access;
+use slack_oauth::{
+    unix_seconds, AuthorizeUrl, Callback, CallbackError, CodeVerifier, Installation, State,
+};
+
+use crate::args::{AuthorizeUrlArgs, Global, InstallArgs};
+use crate::callback::Listener;
+use crate::commands::{api, caller, credentials, Secret};
+use crate::fail::Failure;
+use crate::secrets::SecretReader;
+use crate::{output, Outcome};
+
+/// Random bytes for a state (128 bits) and a PKCE verifier (256 bits).
+const STATE_BYTES: usize = 16;
+const VERIFIER_BYTES: usize = 32;
+
+/// `authorize-url`: prints `{"url", "state"[, "code_verifier"][, "redirect_uri"]}`.
+pub fn authorize_url(global: &Global, args: AuthorizeUrlArgs) -> Outcome {
+    let client_id = credentials(global, &mut SecretReader::default(), Secret::Optional)?.client_id;
+    let state = match &args.state {
+        Some(value) => State::new(value.clone())
+            .map_err(|e| Failure::Usage(format!("--state cannot be used: {e}")))?,
+        None => random_state()?,
+    };
+    let mut url = if args.user_only {
+        AuthorizeUrl::user_only(client_id)
+    } else {
+        AuthorizeUrl::new(client_id)
+    };
+    url = with_origin(url, global)?
+        .bot_scopes(&args.scope)
+        .user_scopes(&args.user_scope)
+        .state(&state);
+    if let Some(uri) = &args.redirect_uri {
+        url = url.redirect_uri(uri);
+    }
+    let verifier = if args.pkce {
+        let verifier = random_verifier()?;
+        url = url.pkce(&verifier.challenge());
+        Some(verifier)
+    } else {
+        None
+    };
+    let url = url
+        .build()
+        .map_err(|e| Failure::Usage(format!("cannot build the authorize URL: {e}")))?;
+
+    let mut out = Map::new();
+    out.insert("url".into(), Value::String(url));
+    out.insert("state".into(), Value::String(state.as_str().to_owned()));
+    if let Some(uri) = args.redirect_uri {
+        out.insert("redirect_uri".into(), Value::String(uri));
+    }
+    if let Some(verifier) = verifier {
+        out.insert(
+            "code_verifier".into(),
+            Value::String(verifier.into_exposed()),
+        );
+    }
+    output::print_json(&Value::Object(out));
+    Ok(())
+}
+
+/// `install`: listen, print the authorize URL, wait for the redirect, verify, exchange.
+pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -> Outcome {
+    let credentials = credentials(global, secrets, Secret::Optional)?;
+    let listener = Listener::bind(args.port).map_err(|e| {
+        Failure::Usage(format!(
+            "cannot listen on 127.0.0.1:{} for the redirect: {e}",
+            args.port
+        ))
+    })?;
+    let redirect_uri = listener.redirect_uri();
+    let state = random_state()?;
+    let verifier = random_verifier()?;
+    let url = with_origin(AuthorizeUrl::new(credentials.client_id.clone()), global)?
+        .bot_scopes(&args.scope)
+        .user_scopes(&args.user_scope)
+        .redirect_uri(&redirect_uri)
+        .state(&state)
+        .pkce(&verifier.challenge())
+        .build()
+        .map_err(|e| Failure::Usage(format!("cannot build the authorize URL: {e}")))?;
+    // Built before the wait so a bad --base-url or --transport fails at once.
+    let caller = caller(global, api(global)?.with_credentials(credentials))?;
+
+    eprintln!("The redirect URI is {redirect_uri} (it must be one of the app's Redirect URLs).");
+    eprintln!("Open this URL in a browser and approve the install:\n\n{url}\n");
+    eprintln!(
+        "Waiting up to {} s for Slack's redirect...",
+        args.wait.as_secs_f64()
+    );
+
+    let deadline = Instant::now() + args.wait;
+    let callback = listener
+        .wait(deadline)
+        .map_err(|e| Failure::Transport(format!("the redirect listener failed: {e}")))?
+        .ok_or_else(|| {
+            Failure::Transport(format!(
+                "no redirect arrived within {} s",
+                args.wait.as_secs_f64()
+            ))
+        })?;
+
+    let code = match Callback::parse(&callback.query).and_then(|c| c.verify_state(&state)) {
+        Ok(code) => code,
+        Err(e) => {
+            let failure = match &e {
+                CallbackError::AccessDenied => Failure::Denied {
+                    code: "access_denied".into(),
+                },
+                CallbackError::Authorize { error } => Failure::Denied {
+                    code: error.clone(),
+                },
+                other => Failure::Transport(format!("refusing the redirect: {other}")),
+            };
+            callback.respond(false, "Not installed", &failure.message());
+            return Err(failure);
+        }
+    };
+
+    let method = Access::code(code)
+        .redirect_uri(redirect_uri)
+        .code_verifier(verifier);
+    let reply = match caller.call(&method) {
+        Ok(reply) => reply,
+        Err(failure) => {
+            callback.respond(false, "Not installed", &failure.message());
+            return Err(failure);
+        }
+    };
+    let installation = match Installation::from_access(reply.value, unix_seconds(SystemTime::now()))
+    {
+        Ok(installation) => installation,
+        Err(e) => {
+            let failure = Failure::Transport(format!("oauth.v2.access answered ok but {e}"));
+            callback.respond(false, "Not installed", &failure.message());
+            return Err(failure);
+        }
+    };
+    let mut value = output::object(&installation)?;
+    output::add_warnings(&mut value, &reply.warnings);
+    let place = installation
+        .team_name
+        .as_deref()
+        .or(installation.enterprise_name.as_deref())
+        .unwrap_or("the workspace");
+    callback.respond(
+        true,
+        "Installed",
+        &format!("The app is installed in {place}. You can close this tab."),
+    );
+    eprintln!("Installed in {place} ({}).", installation.key());
+    output::print_json(&Value::Object(value));
+    Ok(())
+}
+
+/// Where the browser goes: GovSlack for `--gov`, the base URL's origin for `--base-url`
+/// (the simulator serves `/oauth/v2/authorize` beside `/api`), else slack.com.
+fn with_origin(url: AuthorizeUrl, global: &Global) -> Result<AuthorizeUrl, Failure> {
+    if global.gov {
+        return Ok(url.gov());
+    }
+    let Some(base) = &global.base_url else {
+        return Ok(url);
+    };
+    let uri: slack_oauth::http::Uri = base
+        .parse()
+        .map_err(|_| Failure::Usage(format!("--base-url {base} is not a valid URL")))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(Failure::Usage(format!(
+            "--base-url {base} is not an absolute URL"
+        )));
+    };
+    Ok(url.with_base_url(&format!("{scheme}://{authority}"))?)
+}
+
+fn random_state() -> Result<State, Failure> {
+    let bytes = random::<STATE_BYTES>()?;
+    State::from_random_bytes(&bytes)
+        .map_err(|e| Failure::Transport(format!("cannot make a state: {e}")))
+}
+
+fn random_verifier() -> Result<CodeVerifier, Failure> {
+    let bytes = random::<VERIFIER_BYTES>()?;
+    CodeVerifier::from_random_bytes(&bytes)
+        .map_err(|e| Failure::Transport(format!("cannot make a PKCE verifier: {e}")))
+}
+
+fn random<const N: usize>() -> Result<[u8; N], Failure> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Failure::Transport(format!("the system's random source failed: {e}")))?;
+    Ok(bytes)
+}

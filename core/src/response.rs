@@ -126,8 +126,10 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
         Ok(parsed) => (parsed.env, parsed.value),
         // The typed value failed mid-stream (or the body is not JSON): read the envelope
         // on its own to tell a Slack answer of an unexpected shape from a broken body.
+        // A body that is not UTF-8 is a broken body even when the bad bytes sit in a field
+        // the envelope pass skips.
         Err(first) => match read_envelope(body) {
-            Ok(env) => {
+            Ok(env) if std::str::from_utf8(body).is_ok() => {
                 let detail = serde_json::from_slice::<M::Response>(body)
                     .err()
                     .map_or_else(
@@ -136,7 +138,7 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
                     );
                 (env, Err(detail))
             }
-            Err(_) => return Err(Error::Http(unreadable(response))),
+            _ => return Err(Error::Http(unreadable(response))),
         },
     };
 

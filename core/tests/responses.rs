@@ -631,6 +631,20 @@ fn broken_bodies_are_typed_http_errors() {
 }
 
 #[test]
+fn invalid_utf8_inside_a_read_field_is_a_broken_body() {
+    let body = b"{\"ok\":true,\"token\":\"xoxe.\xff\",\"refresh_token\":\"r\",\"team_id\":\"T\",\"user_id\":\"U\",\"iat\":1,\"exp\":2}";
+    assert_eq!(
+        http_error::<Rotate>(&ok(&body[..])).body,
+        BodyKind::InvalidUtf8
+    );
+    let body = b"{\"ok\":true,\"access_token\":\"xoxb-\xc3\x28\"}";
+    assert_eq!(
+        http_error::<Access>(&ok(&body[..])).body,
+        BodyKind::InvalidUtf8
+    );
+}
+
+#[test]
 fn success_missing_a_required_field_names_the_field_not_the_values() {
     let body = br#"{"ok":true,"refresh_token":"xoxe-1-CANARY","team_id":"T1","user_id":"U1","iat":1,"exp":2}"#;
     let err = parse::<Rotate, _>(&ok(&body[..])).unwrap_err();

@@ -58,10 +58,13 @@ impl State {
             .apps
             .get(&client.id)
             .ok_or(ErrorCode::InvalidClientId)?;
-        if let Some(secret) = &client.secret {
-            if *secret != app.config.client_secret {
-                return Err(ErrorCode::BadClientSecret);
+        match &client.secret {
+            Some(secret) if *secret != app.config.client_secret => {
+                return Err(ErrorCode::BadClientSecret)
             }
+            // Only a PKCE app's public clients may leave the secret out.
+            None if !app.config.pkce => return Err(ErrorCode::BadClientSecret),
+            _ => {}
         }
         match p.args.get("grant_type") {
             None | Some("authorization_code") => self.code_grant(p, &client, user_flow),

@@ -128,6 +128,8 @@ pub(crate) fn from_ureq(e: ureq::Error, limit: u64) -> Error {
         U::HostNotFound | U::ConnectionFailed => {
             Error::Connect(io::Error::new(io::ErrorKind::NotFound, e.to_string()))
         }
+        // rustls reports handshake failures through the socket's io::Error.
+        U::Io(io) if is_tls(&io) => Error::Tls(io),
         U::Io(io) if is_connect_kind(io.kind()) => Error::Connect(io),
         U::Io(io) => Error::Io(io),
         U::Tls(_) | U::Rustls(_) | U::Pem(_) | U::TlsRequired => Error::Tls(io::Error::other(e)),
@@ -137,6 +139,22 @@ pub(crate) fn from_ureq(e: ureq::Error, limit: u64) -> Error {
         },
         other => Error::Io(io::Error::other(other)),
     }
+}
+
+fn is_tls(io: &io::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = match io.get_ref() {
+        Some(inner) => Some(inner),
+        None => return false,
+    };
+    // Bounded: error chains are short, and a cycle must not hang the caller.
+    for _ in 0..16 {
+        let Some(e) = current else { return false };
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 fn is_connect_kind(kind: io::ErrorKind) -> bool {
@@ -196,6 +214,13 @@ mod tests {
     fn connect_kinds() {
         let e = from_ureq(ureq::Error::Io(io::ErrorKind::ConnectionRefused.into()), 10);
         assert!(matches!(e, Error::Connect(_)));
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let e = from_ureq(
+            ureq::Error::Io(io::Error::new(io::ErrorKind::InvalidData, tls)),
+            10,
+        );
+        assert!(matches!(e, Error::Tls(_)));
+        assert!(!e.is_retryable());
         let e = from_ureq(ureq::Error::BodyExceedsLimit(10), 10);
         assert!(matches!(e, Error::BodyTooLarge { limit: 10 }));
         let e = from_ureq(ureq::Error::BadUri("https://x/?token=CANARY".into()), 10);

@@ -1,0 +1,168 @@
+//! A transport of your own, using only core's public API: a blocking HTTP/1.1 exchange over
+//! `std::net::TcpStream`, driving core against the simulator on 127.0.0.1.
+//!
+//! ```bash
+//! cargo run --example custom_transport
+//! ```
+//!
+//! Core builds the request (`Api::request`) and reads the answer (`parse`); the transport only
+//! moves bytes and enforces its limits. This one speaks plain HTTP, so it refuses anything but
+//! a loopback host; a real one would add TLS for `https` (and a connection pool, and timeouts
+//! on every phase).
+
+use std::error::Error;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use slack_oauth::oauth_v2::Access;
+use slack_oauth::tooling_tokens::Rotate;
+use slack_oauth::{is_loopback_host, parse, Api, ClientCredentials};
+use slack_oauth_sim::{AppConfig, Server, Sim};
+
+/// Answers larger than this are refused: Slack's are a few KiB.
+const MAX_BODY: u64 = 1024 * 1024;
+
+/// Sends `request` and returns status, headers and body as they came. Never follows
+/// redirects, never logs the request (its body holds codes and refresh tokens).
+fn send(request: &http::Request<Vec<u8>>) -> io::Result<http::Response<Vec<u8>>> {
+    let uri = request.uri();
+    let host = uri.host().unwrap_or_default();
+    if uri.scheme_str() != Some("http") || !is_loopback_host(host) {
+        return Err(io::Error::other(
+            "this transport only speaks plain http to loopback",
+        ));
+    }
+    let mut stream = TcpStream::connect((host, uri.port_u16().unwrap_or(80)))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+
+    // The request head: core's headers verbatim, plus what HTTP/1.1 framing needs.
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut head = format!("{} {target} HTTP/1.1\r\n", request.method()).into_bytes();
+    let authority = uri.authority().map_or(host, |a| a.as_str());
+    head.extend_from_slice(format!("host: {authority}\r\nconnection: close\r\n").as_bytes());
+    head.extend_from_slice(format!("content-length: {}\r\n", request.body().len()).as_bytes());
+    for (name, value) in request.headers() {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    stream.write_all(&head)?;
+    stream.write_all(request.body())?;
+
+    // The answer: status line, headers, then the body (by length, or to the end).
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no HTTP status line"))?;
+    let mut response = http::Response::builder().status(status);
+    let mut length = None;
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header
+            .split_once(':')
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed header"))?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            // Kept short: a complete transport decodes chunked bodies.
+            return Err(io::Error::other("chunked answers are not supported here"));
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse::<u64>().ok();
+        }
+        response = response.header(name, value);
+    }
+    if length.is_some_and(|len| len > MAX_BODY) {
+        return Err(io::Error::other("the answer is larger than the cap"));
+    }
+    let mut body = Vec::new();
+    // One byte over the cap tells "too large" from "exactly the cap".
+    reader
+        .take(length.unwrap_or(MAX_BODY + 1))
+        .read_to_end(&mut body)?;
+    if body.len() as u64 > MAX_BODY {
+        return Err(io::Error::other("the answer is larger than the cap"));
+    }
+    if length.is_some_and(|len| body.len() as u64 != len) {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the body was cut short",
+        ));
+    }
+    response
+        .body(body)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    // A Slack on 127.0.0.1 with one app that uses token rotation.
+    let sim = Sim::new();
+    sim.register_app(
+        AppConfig::new("111.222", "app-secret")
+            .redirect_uri("http://127.0.0.1:8080/callback")
+            .token_rotation(true)
+            .bot_scopes("chat:write"),
+    );
+    let server = Server::start(sim.clone())?;
+    let api = Api::new()
+        .with_base_url(&server.base_url())?
+        .with_credentials(ClientCredentials::new("111.222", "app-secret"));
+
+    // The install: the user approves in the browser, the redirect brings a code.
+    let redirect = sim.approve(
+        "https://slack.com/oauth/v2/authorize?client_id=111.222&scope=chat:write&state=s1",
+    )?;
+    let code = redirect
+        .split_once("code=")
+        .and_then(|(_, rest)| rest.split('&').next())
+        .ok_or("no code in the redirect")?;
+    let request = api.request(&Access::code(code))?;
+    let install = parse::<Access, _>(&send(&request)?)?.value;
+    println!(
+        "installed in {:?}: bot token {:?}, expires in {:?} s",
+        install.installation_id(),
+        install.bot_token(),
+        install.expires_in,
+    );
+
+    // Refresh it with the single-use refresh token, then try reusing that token.
+    let refresh = install.refresh_token.ok_or("no refresh token")?;
+    let request = api.request(&Access::refresh(refresh.clone()))?;
+    let refreshed = parse::<Access, _>(&send(&request)?)?.value;
+    println!("refreshed: new token {:?}", refreshed.access_token);
+    let request = api.request(&Access::refresh(refresh))?;
+    match parse::<Access, _>(&send(&request)?) {
+        Ok(_) => println!("unexpected: a spent refresh token worked"),
+        Err(e) => println!(
+            "reusing a spent refresh token: {e} (retryable: {}, reinstall needed: {})",
+            e.is_retryable(),
+            e.needs_reinstall(),
+        ),
+    }
+
+    // An app configuration token pair, rotated.
+    let (_config_token, config_refresh) = sim.seed_config_token("T0SIM", "U0SIM");
+    let request = api.request(&Rotate::new(config_refresh))?;
+    let rotated = parse::<Rotate, _>(&send(&request)?)?.value;
+    println!(
+        "config token rotated for {}/{}: valid until {}",
+        rotated.team_id, rotated.user_id, rotated.exp
+    );
+
+    // The transport's own rule: no plain http off loopback, before any I/O.
+    let insecure = http::Request::post("http://slack.com/api/auth.test").body(Vec::new())?;
+    println!("plain http to slack.com: {}", send(&insecure).unwrap_err());
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! One interface over both transports, so the suite is written once and run for each.
+
+use std::time::Duration;
+
+use slack_oauth::{Api, Method, Reply};
+
+/// What a test may configure; mapped onto each transport's own `Config`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body: u64,
+    pub user_agent_suffix: Option<String>,
+    /// `None`: the default webpki roots; `Some`: only these DER certificates.
+    pub roots: Option<Vec<Vec<u8>>>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            max_body: 1024 * 1024,
+            user_agent_suffix: None,
+            roots: None,
+        }
+    }
+}
+
+/// A transport error reduced to what the suite asserts, identical for both transports.
+#[derive(Debug)]
+pub enum Kind {
+    Slack(slack_oauth::Error),
+    Build,
+    InsecureUrl,
+    InvalidUrl,
+    Connect,
+    Tls,
+    Timeout,
+    BodyTooLarge(u64),
+    Io,
+}
+
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: Kind,
+    pub retry_after: Option<Duration>,
+    pub retryable: bool,
+    /// `Display` and `Debug` of the original error, to check that no secret leaks.
+    pub text: String,
+}
+
+impl Failure {
+    pub fn slack(&self) -> &slack_oauth::Error {
+        match &self.kind {
+            Kind::Slack(e) => e,
+            other => panic!("expected Slack's answer, got {other:?} ({})", self.text),
+        }
+    }
+}
+
+/// A transport under test: a client plus whatever it needs to run (a runtime).
+pub trait Harness: Sized {
+    const NAME: &'static str;
+    fn new(api: Api, settings: &Settings) -> Self;
+    fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Failure>;
+    fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Failure>;
+}
+
+macro_rules! failure_from {
+    ($error:ty) => {
+        impl From<$error> for Failure {
+            fn from(e: $error) -> Failure {
+                use $error as E;
+                let text = format!("{e} / {e:?}");
+                let (retry_after, retryable) = (e.retry_after(), e.is_retryable());
+                assert_eq!(e.slack().is_some(), matches!(e, E::Slack(_)));
+                let kind = match e {
+                    E::Slack(e) => Kind::Slack(e),
+                    E::Build(_) => Kind::Build,
+                    E::InsecureUrl { .. } => Kind::InsecureUrl,
+                    E::InvalidUrl { .. } => Kind::InvalidUrl,
+                    E::Connect(_) => Kind::Connect,
+                    E::Tls(_) => Kind::Tls,
+                    E::Timeout => Kind::Timeout,
+                    E::BodyTooLarge { limit } => Kind::BodyTooLarge(limit),
+                    E::Io(_) => Kind::Io,
+                    other => panic!("unexpected error kind {other:?}"),
+                };
+                Failure {
+                    kind,
+                    retry_after,
+                    retryable,
+                    text,
+                }
+            }
+        }
+    };
+}
+
+#[cfg(feature = "ureq")]
+pub use self::ureq_harness::Ureq;
+
+#[cfg(feature = "ureq")]
+mod ureq_harness {
+    use super::*;
+    use slack_oauth::ureq::{Client, Config, Error, TlsRoots};
+
+    failure_from!(Error);
+
+    pub struct Ureq(pub Client);
+
+    impl Harness for Ureq {
+        const NAME: &'static str = "ureq";
+
+        fn new(api: Api, s: &Settings) -> Self {
+            let mut config = Config::default()
+                .timeout(s.timeout)
+                .connect_timeout(s.connect_timeout)
+                .max_body(s.max_body);
+            if let Some(suffix) = &s.user_agent_suffix {
+                config = config.user_agent_suffix(suffix.clone());
+            }
+            if let Some(roots) = &s.roots {
+                config = config.tls_roots(TlsRoots::Custom(roots.clone()));
+            }
+            Ureq(Client::with_config(api, config).unwrap())
+        }
+
+        fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Failure> {
+            Ok(self.0.call(method)?)
+        }
+
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+        ) -> Result<http::Response<Vec<u8>>, Failure> {
+            Ok(self.0.send(request)?)
+        }
+    }
+}
+
+#[cfg(feature = "hyper")]
+pub use self::hyper_harness::Hyper;
+
+#[cfg(feature = "hyper")]
+mod hyper_harness {
+    use super::*;
+    use slack_oauth::hyper::{Client, Config, Error, TlsRoots};
+
+    failure_from!(Error);
+
+    /// The async client driven from a plain test: a multi-threaded runtime, as in a server.
+    pub struct Hyper {
+        pub client: Client,
+        pub runtime: tokio::runtime::Runtime,
+    }
+
+    impl Harness for Hyper {
+        const NAME: &'static str = "hyper";
+
+        fn new(api: Api, s: &Settings) -> Self {
+            let mut config = Config::default()
+                .timeout(s.timeout)
+                .connect_timeout(s.connect_timeout)
+                .max_body(s.max_body);
+            if let Some(suffix) = &s.user_agent_suffix {
+                config = config.user_agent_suffix(suffix.clone());
+            }
+            if let Some(roots) = &s.roots {
+                config = config.tls_roots(TlsRoots::Custom(roots.clone()));
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            Hyper {
+                client: Client::with_config(api, config).unwrap(),
+                runtime,
+            }
+        }
+
+        fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Failure> {
+            Ok(self.runtime.block_on(self.client.call(method))?)
+        }
+
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+        ) -> Result<http::Response<Vec<u8>>, Failure> {
+            Ok(self.runtime.block_on(self.client.send(request))?)
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Shared pieces of the end-to-end tests: the transport harness, the suite, a raw server.
+#![allow(dead_code)]
+
+pub mod alloc;
+pub mod harness;
+pub mod raw;
+pub mod suite;

@@ -39,6 +39,7 @@ mod installation;
 mod pkce;
 mod rotation;
 mod state;
+mod store;
 
 pub mod apps_auth_external;
 pub mod oauth_v2;
@@ -72,5 +73,6 @@ pub use state::{
     State, StateError, StateSigner, VerifiedState, DEFAULT_STATE_MAX_AGE, DEFAULT_STATE_MAX_SKEW,
     MAX_STATE_BYTES, MAX_STATE_LEN, MIN_STATE_BYTES, MIN_STATE_KEY_LEN,
 };
+pub use store::{AsyncStore, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap};
 
 pub use http;

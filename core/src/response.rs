@@ -10,7 +10,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderName, CONTENT_TYPE, RETRY_AFTER};
 use http::{Response, StatusCode};
 use serde::de::{
     self, value::BorrowedStrDeserializer, value::StringDeserializer, DeserializeSeed, Deserializer,
@@ -23,6 +23,9 @@ use crate::error::{
     BodyKind, Error, HttpError, RateLimited, ShapeError, SlackError, DEFAULT_RETRY_AFTER,
 };
 use crate::method::Method;
+
+/// Parsed once: looking a header up by `&str` validates and hashes the name on every call.
+const X_OAUTH_SCOPES: HeaderName = HeaderName::from_static("x-oauth-scopes");
 
 /// A warning Slack attached to an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -122,7 +125,7 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
         return Err(rate_limited(response, warnings));
     }
 
-    let (env, value) = match serde_json::from_slice::<Parsed<'_, M::Response>>(body) {
+    let (mut env, value) = match serde_json::from_slice::<Parsed<'_, M::Response>>(body) {
         Ok(parsed) => (parsed.env, parsed.value),
         // The typed value failed mid-stream (or the body is not JSON): read the envelope
         // on its own to tell a Slack answer of an unexpected shape from a broken body.
@@ -151,19 +154,19 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
                 })
             })?;
             let oauth_scopes = headers
-                .get("x-oauth-scopes")
+                .get(X_OAUTH_SCOPES)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             Ok(Reply {
                 value,
                 warnings: env.warnings(),
-                messages: env.messages(),
+                messages: env.take_messages(),
                 oauth_scopes,
             })
         }
         Some(false) => {
             let warnings = env.warnings();
-            let messages = env.messages();
+            let messages = env.take_messages();
             let code = env.error.map_or(ErrorCode::Other(String::new()), |c| {
                 ErrorCode::from_cow(c.0)
             });
@@ -318,6 +321,10 @@ impl<'de> Envelope<'de> {
     }
 
     fn warnings(&self) -> Vec<Warning> {
+        // Most answers carry no warning: skip the iterator chain below.
+        if self.warning.is_none() && self.metadata.as_ref().is_none_or(|m| m.warnings.is_empty()) {
+            return Vec::new();
+        }
         let top = self
             .warning
             .as_ref()
@@ -337,10 +344,10 @@ impl<'de> Envelope<'de> {
         out
     }
 
-    fn messages(&self) -> Vec<String> {
+    fn take_messages(&mut self) -> Vec<String> {
         self.metadata
-            .as_ref()
-            .map(|m| m.messages.clone())
+            .as_mut()
+            .map(|m| std::mem::take(&mut m.messages))
             .unwrap_or_default()
     }
 }

@@ -146,6 +146,7 @@ Listens on 127.0.0.1 for the redirect, prints the authorize URL on stderr (PKCE 
 waits for the callback, checks its state, exchanges the code and prints the installation on
 stdout. Add the printed redirect URI to the app's Redirect URLs (use --port to keep it stable).
 The client secret is optional: without one the app is treated as a PKCE public client.
+Apps without PKCE turned on need --no-pkce (and the client secret).
 
 Example:
   slack-oauth install --scope chat:write,commands --port 8765 > installation.json")]
@@ -153,6 +154,9 @@ Example:
 
     /// Serve the Slack simulator on 127.0.0.1 (same as the slack-oauth-sim binary)
     #[command(after_help = "\
+stdout: one JSON object with url, base_url, authorize_url, what --config seeded, and the demo
+app's fake credentials when no --config is given. Serves until stopped.
+
 Example:
   slack-oauth sim --port 8080 &
   slack-oauth --base-url http://127.0.0.1:8080/api rotate-config-token")]
@@ -288,6 +292,9 @@ pub struct InstallArgs {
     /// Give up when no redirect arrives within this many seconds
     #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
     pub wait: Duration,
+    /// Leave PKCE out, for apps that do not have it turned on (the client secret is then required)
+    #[arg(long)]
+    pub no_pkce: bool,
 }
 
 /// `sim`.
@@ -296,6 +303,10 @@ pub struct SimArgs {
     /// Port to listen on (0 = any free port)
     #[arg(long, value_name = "P", default_value_t = 0)]
     pub port: u16,
+    /// JSON file of apps, tokens and faults to load (the slack-oauth-sim format); without
+    /// it one demo app is registered (client id 111.222, secret app-secret)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// A positive number of seconds, fractions allowed (`0.5`), at most one day.

@@ -2,7 +2,6 @@
 //! print.
 
 use serde::Serialize;
-use serde_json::Value;
 use slack_oauth::apps_auth_external::{Delete, Get};
 use slack_oauth::oauth_v2::{Access, AccessResponse, Exchange, UserAccess};
 use slack_oauth::tooling_tokens::Rotate;
@@ -13,9 +12,10 @@ use crate::args::{
 };
 use crate::client::Caller;
 use crate::fail::Failure;
+use crate::output::{self, WithWarnings};
 use crate::secrets::SecretReader;
 use crate::store::Store;
-use crate::{output, Outcome};
+use crate::Outcome;
 
 /// Environment variables the inputs come from.
 pub const ENV_CLIENT_ID: &str = "SLACK_CLIENT_ID";
@@ -229,23 +229,20 @@ fn rotate(global: &Global, secrets: &mut SecretReader, args: RotateArgs) -> Outc
     let caller = caller(global, api(global)?)?;
     // On an error `store` is dropped here: the file stays as it was, the temporary file goes.
     let reply = caller.call(&Rotate::new(current.refresh_token))?;
-    let value = output::success(&reply)?;
     let shown = store.path().display().to_string();
-    match store.replace(&reply.value) {
+    let stored = store.replace(&reply.value);
+    // Printed either way: if the store could not be replaced, the old refresh token is
+    // spent and stdout is where the new pair survives.
+    output::print(&WithWarnings::new(&reply.value, &reply.warnings))?;
+    match stored {
         Ok(()) => {
             eprintln!("stored the new configuration token pair in {shown}");
-            output::print_json(&Value::Object(value));
             Ok(())
         }
-        Err(e) => {
-            // The old refresh token is spent: the new pair must not be lost, so it goes to
-            // stdout even though the command fails.
-            output::print_json(&Value::Object(value));
-            Err(Failure::Transport(format!(
-                "the rotation succeeded but the store {shown} could not be replaced: {e}; \
+        Err(e) => Err(Failure::Transport(format!(
+            "the rotation succeeded but the store {shown} could not be replaced: {e}; \
                  the new pair is on stdout and the old refresh token no longer works"
-            )))
-        }
+        ))),
     }
 }
 
@@ -261,7 +258,5 @@ fn bearer(secrets: &mut SecretReader, args: &TokenArgs) -> Result<String, Failur
 
 /// Prints a successful reply.
 pub fn print<T: Serialize>(reply: Reply<T>) -> Outcome {
-    let value = output::success(&reply)?;
-    output::print_json(&Value::Object(value));
-    Ok(())
+    output::print(&WithWarnings::new(&reply.value, &reply.warnings))
 }

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use serde_json::{json, Map, Value};
-use slack_oauth::Error as SlackAnswer;
+use serde::Serialize;
+use slack_oauth::{Error as SlackAnswer, Warning};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -42,46 +42,35 @@ impl Failure {
     }
 
     /// The JSON object printed on stdout, for failures that are Slack's answer.
-    pub fn stdout_json(&self) -> Option<Value> {
+    pub fn stdout_json(&self) -> Option<SlackFailure<'_>> {
         match self {
-            Failure::Slack(SlackAnswer::Slack(e)) => {
-                let mut out = Map::new();
-                out.insert("ok".into(), Value::Bool(false));
-                out.insert("error".into(), Value::String(e.code.as_str().to_owned()));
-                if !e.warnings.is_empty() {
-                    out.insert(
-                        "warnings".into(),
-                        e.warnings.iter().map(|w| w.as_str()).collect(),
-                    );
-                }
-                if !e.messages.is_empty() {
-                    out.insert("messages".into(), json!(e.messages));
-                }
-                if let Some(needed) = &e.needed {
-                    out.insert("needed".into(), json!(needed));
-                }
-                if let Some(provided) = &e.provided {
-                    out.insert("provided".into(), json!(provided));
-                }
-                if let Some(wait) = SlackAnswer::Slack(e.clone()).retry_after() {
-                    out.insert("retry_after".into(), json!(wait.as_secs()));
-                }
-                Some(Value::Object(out))
-            }
-            Failure::Slack(SlackAnswer::RateLimited(e)) => {
-                let mut out = Map::new();
-                out.insert("ok".into(), Value::Bool(false));
-                out.insert("error".into(), json!("ratelimited"));
-                out.insert("retry_after".into(), json!(e.retry_after.as_secs()));
-                if !e.warnings.is_empty() {
-                    out.insert(
-                        "warnings".into(),
-                        e.warnings.iter().map(|w| w.as_str()).collect(),
-                    );
-                }
-                Some(Value::Object(out))
-            }
-            Failure::Denied { code } => Some(json!({ "ok": false, "error": code })),
+            Failure::Slack(answer @ SlackAnswer::Slack(e)) => Some(SlackFailure {
+                ok: false,
+                error: e.code.as_str(),
+                retry_after: answer.retry_after().map(|d| d.as_secs()),
+                needed: e.needed.as_deref(),
+                provided: e.provided.as_deref(),
+                messages: e.messages.iter().map(String::as_str).collect(),
+                warnings: e.warnings.iter().map(Warning::as_str).collect(),
+            }),
+            Failure::Slack(SlackAnswer::RateLimited(e)) => Some(SlackFailure {
+                ok: false,
+                error: "ratelimited",
+                retry_after: Some(e.retry_after.as_secs()),
+                needed: None,
+                provided: None,
+                messages: Vec::new(),
+                warnings: e.warnings.iter().map(Warning::as_str).collect(),
+            }),
+            Failure::Denied { code } => Some(SlackFailure {
+                ok: false,
+                error: code,
+                retry_after: None,
+                needed: None,
+                provided: None,
+                messages: Vec::new(),
+                warnings: Vec::new(),
+            }),
             _ => None,
         }
     }
@@ -109,7 +98,8 @@ impl Failure {
     /// returns the exit code.
     pub fn report(&self) -> ExitCode {
         if let Some(value) = self.stdout_json() {
-            crate::output::print_json(&value);
+            // Nothing useful is left to do if even this fails.
+            let _ = crate::output::print(&value);
         }
         let prefix = if matches!(self, Failure::Usage(_)) {
             "error: "
@@ -128,4 +118,28 @@ impl From<slack_oauth::BuildError> for Failure {
     fn from(e: slack_oauth::BuildError) -> Self {
         Failure::Usage(e.to_string())
     }
+}
+
+/// stdout when Slack answered with an error: `{"ok":false,"error":CODE,...}`.
+#[derive(Debug, Serialize)]
+pub struct SlackFailure<'a> {
+    /// Always `false`.
+    pub ok: bool,
+    /// Slack's error code.
+    pub error: &'a str,
+    /// Seconds to wait before retrying, when a retry can help (always set when rate-limited).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// On `missing_scope`: the scopes the call needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needed: Option<&'a str>,
+    /// On `missing_scope`: the scopes the token has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provided: Option<&'a str>,
+    /// `response_metadata.messages`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<&'a str>,
+    /// Warnings that came with the error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<&'a str>,
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Instant, SystemTime};
 
-use serde_json::{Map, Value};
+use serde::Serialize;
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::{
     unix_seconds, AuthorizeUrl, Callback, CallbackError, CodeVerifier, Installation, State,
@@ -12,8 +12,9 @@ use crate::args::{AuthorizeUrlArgs, Global, InstallArgs};
 use crate::callback::Listener;
 use crate::commands::{api, caller, credentials, Secret};
 use crate::fail::Failure;
+use crate::output::{self, WithWarnings};
 use crate::secrets::SecretReader;
-use crate::{output, Outcome};
+use crate::Outcome;
 
 /// Random bytes for a state (128 bits) and a PKCE verifier (256 bits).
 const STATE_BYTES: usize = 16;
@@ -50,25 +51,34 @@ pub fn authorize_url(global: &Global, args: AuthorizeUrlArgs) -> Outcome {
         .build()
         .map_err(|e| Failure::Usage(format!("cannot build the authorize URL: {e}")))?;
 
-    let mut out = Map::new();
-    out.insert("url".into(), Value::String(url));
-    out.insert("state".into(), Value::String(state.as_str().to_owned()));
-    if let Some(uri) = args.redirect_uri {
-        out.insert("redirect_uri".into(), Value::String(uri));
-    }
-    if let Some(verifier) = verifier {
-        out.insert(
-            "code_verifier".into(),
-            Value::String(verifier.into_exposed()),
-        );
-    }
-    output::print_json(&Value::Object(out));
-    Ok(())
+    output::print(&AuthorizeOutput {
+        url: &url,
+        state: state.as_str(),
+        redirect_uri: args.redirect_uri.as_deref(),
+        code_verifier: verifier.as_ref().map(CodeVerifier::expose),
+    })
+}
+
+/// stdout of `authorize-url`.
+#[derive(Serialize)]
+struct AuthorizeOutput<'a> {
+    url: &'a str,
+    state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redirect_uri: Option<&'a str>,
+    /// The PKCE verifier to send with the code (`--code-verifier-file`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_verifier: Option<&'a str>,
 }
 
 /// `install`: listen, print the authorize URL, wait for the redirect, verify, exchange.
 pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -> Outcome {
-    let credentials = credentials(global, secrets, Secret::Optional)?;
+    let need = if args.no_pkce {
+        Secret::Required
+    } else {
+        Secret::Optional
+    };
+    let credentials = credentials(global, secrets, need)?;
     let listener = Listener::bind(args.port).map_err(|e| {
         Failure::Usage(format!(
             "cannot listen on 127.0.0.1:{} for the redirect: {e}",
@@ -77,13 +87,20 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
     })?;
     let redirect_uri = listener.redirect_uri();
     let state = random_state()?;
-    let verifier = random_verifier()?;
-    let url = with_origin(AuthorizeUrl::new(credentials.client_id.clone()), global)?
+    let verifier = if args.no_pkce {
+        None
+    } else {
+        Some(random_verifier()?)
+    };
+    let mut url = with_origin(AuthorizeUrl::new(credentials.client_id.clone()), global)?
         .bot_scopes(&args.scope)
         .user_scopes(&args.user_scope)
         .redirect_uri(&redirect_uri)
-        .state(&state)
-        .pkce(&verifier.challenge())
+        .state(&state);
+    if let Some(verifier) = &verifier {
+        url = url.pkce(&verifier.challenge());
+    }
+    let url = url
         .build()
         .map_err(|e| Failure::Usage(format!("cannot build the authorize URL: {e}")))?;
     // Built before the wait so a bad --base-url or --transport fails at once.
@@ -124,9 +141,10 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
         }
     };
 
-    let method = Access::code(code)
-        .redirect_uri(redirect_uri)
-        .code_verifier(verifier);
+    let mut method = Access::code(code).redirect_uri(redirect_uri);
+    if let Some(verifier) = verifier {
+        method = method.code_verifier(verifier);
+    }
     let reply = match caller.call(&method) {
         Ok(reply) => reply,
         Err(failure) => {
@@ -143,8 +161,6 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
             return Err(failure);
         }
     };
-    let mut value = output::object(&installation)?;
-    output::add_warnings(&mut value, &reply.warnings);
     let place = installation
         .team_name
         .as_deref()
@@ -156,8 +172,7 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
         &format!("The app is installed in {place}. You can close this tab."),
     );
     eprintln!("Installed in {place} ({}).", installation.key());
-    output::print_json(&Value::Object(value));
-    Ok(())
+    output::print(&WithWarnings::new(&installation, &reply.warnings))
 }
 
 /// Where the browser goes: GovSlack for `--gov`, the base URL's origin for `--base-url`

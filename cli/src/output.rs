@@ -3,57 +3,45 @@
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
-use slack_oauth::{Reply, Warning};
+use slack_oauth::Warning;
 
 use crate::fail::Failure;
 
-/// The typed response as a JSON object, plus `warnings` when Slack sent any.
-pub fn success<T: Serialize>(reply: &Reply<T>) -> Result<Map<String, Value>, Failure> {
-    let mut value = object(&reply.value)?;
-    add_warnings(&mut value, &reply.warnings);
-    Ok(value)
+/// A typed value with Slack's warnings beside its own fields.
+#[derive(Serialize)]
+pub struct WithWarnings<'a, T> {
+    /// The typed response; its fields come first, in declaration order.
+    #[serde(flatten)]
+    pub value: &'a T,
+    /// Warnings Slack sent, if any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<&'a str>,
 }
 
-/// Serializes `value`, which must serialize to a JSON object.
-pub fn object<T: Serialize>(value: &T) -> Result<Map<String, Value>, Failure> {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(map)) => Ok(map),
-        // Every response type is a struct; anything else is a bug worth a clear message.
-        Ok(_) => Err(Failure::Transport(
-            "internal error: the response did not serialize to a JSON object".into(),
-        )),
-        Err(e) => Err(Failure::Transport(format!(
-            "internal error: cannot serialize the response: {e}"
-        ))),
+impl<'a, T> WithWarnings<'a, T> {
+    /// Wraps `value`, echoing each warning on stderr for people reading it.
+    pub fn new(value: &'a T, warnings: &'a [Warning]) -> Self {
+        for warning in warnings {
+            eprintln!("warning: Slack warned `{warning}`");
+        }
+        WithWarnings {
+            value,
+            warnings: warnings.iter().map(Warning::as_str).collect(),
+        }
     }
 }
 
-/// Adds `warnings` (when there are any) and echoes each on stderr for people reading it.
-pub fn add_warnings(value: &mut Map<String, Value>, warnings: &[Warning]) {
-    if warnings.is_empty() {
-        return;
-    }
-    for warning in warnings {
-        eprintln!("warning: Slack warned `{warning}`");
-    }
-    value.insert(
-        "warnings".into(),
-        warnings.iter().map(|w| w.as_str()).collect(),
-    );
-}
-
-/// Prints one JSON value on stdout: indented for a person at a terminal, one line for a pipe.
-pub fn print_json(value: &Value) {
+/// Prints one JSON object on stdout: indented for a person at a terminal, one line for a pipe.
+pub fn print<T: Serialize>(value: &T) -> Result<(), Failure> {
     let text = if std::io::stdout().is_terminal() {
         serde_json::to_string_pretty(value)
     } else {
         serde_json::to_string(value)
-    };
-    // A `Value` always serializes; a closed stdout (`| head`) is not worth a panic.
-    if let Ok(text) = text {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
-        let _ = out.flush();
     }
+    // Every value printed is a struct or map of strings and numbers: this is a bug if hit.
+    .map_err(|e| Failure::Transport(format!("internal error: cannot serialize the output: {e}")))?;
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (`| head -c0`) is the reader's choice, not a failure of the command.
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+    Ok(())
 }

@@ -310,12 +310,16 @@ async fn respond(sim: &Sim, config: &ServerConfig, req: Request<Incoming>) -> Re
             parts
                 .headers
                 .insert(CONTENT_LENGTH, HeaderValue::from(claimed));
-            SimBody::Truncated(Some(Bytes::from(body)))
+            SimBody::Truncated {
+                data: Some(Bytes::from(body)),
+                flushed: false,
+            }
         }
         Some(Fault::CloseMidBody) => {
             let half = body.len() / 2;
             SimBody::CloseMid {
                 first: Some(Bytes::from(body).slice(..half)),
+                flushed: false,
                 failed: false,
             }
         }
@@ -358,9 +362,13 @@ pub(crate) enum SimBody {
     /// The whole body in one frame.
     Full(Option<Bytes>),
     /// The whole body, under a `Content-Length` that claims more (set by the caller).
-    Truncated(Option<Bytes>),
+    Truncated { data: Option<Bytes>, flushed: bool },
     /// Part of the body, then an error: hyper aborts the connection without the last chunk.
-    CloseMid { first: Option<Bytes>, failed: bool },
+    CloseMid {
+        first: Option<Bytes>,
+        flushed: bool,
+        failed: bool,
+    },
     /// A large body generated on the fly from a static buffer.
     Padding {
         prefix: Option<Bytes>,
@@ -396,15 +404,33 @@ impl Body for SimBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
         let next = match this {
-            SimBody::Full(data) | SimBody::Truncated(data) => {
-                data.take().map(|d| Ok(Frame::data(d)))
-            }
-            SimBody::CloseMid { first, failed } => match first.take() {
+            SimBody::Full(data) => data.take().map(|d| Ok(Frame::data(d))),
+            // hyper drops its write buffer when a body ends early or fails: pausing once
+            // after the data lets it flush what was sent before the connection dies.
+            SimBody::Truncated { data, flushed } => match data.take() {
                 Some(data) => Some(Ok(Frame::data(data))),
+                None if !*flushed => {
+                    *flushed = true;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                None => None,
+            },
+            SimBody::CloseMid {
+                first,
+                flushed,
+                failed,
+            } => match first.take() {
+                Some(data) => Some(Ok(Frame::data(data))),
+                None if !*flushed => {
+                    *flushed = true;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
                 None if !*failed => {
                     *failed = true;
                     Some(Err(io::Error::new(

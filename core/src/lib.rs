@@ -73,6 +73,8 @@ pub use state::{
     State, StateError, StateSigner, VerifiedState, DEFAULT_STATE_MAX_AGE, DEFAULT_STATE_MAX_SKEW,
     MAX_STATE_BYTES, MAX_STATE_LEN, MIN_STATE_BYTES, MIN_STATE_KEY_LEN,
 };
-pub use store::{AsyncStore, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap};
+pub use store::{
+    AsyncStore, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap, DEFAULT_LEASE,
+};
 
 pub use http;

@@ -28,6 +28,11 @@ use crate::rotation::{ConfigDecision, ConfigTokens, Decision};
 use crate::secret::{AccessToken, ConfigToken, RefreshToken};
 use crate::tooling_tokens::{Rotate, RotateResponse};
 
+/// How long a keeper's [`Lease`] lasts unless configured otherwise: 120 seconds, well beyond
+/// the transports' default 30-second request timeout, so a lease lapses only when its
+/// holder died or hung.
+pub const DEFAULT_LEASE: u64 = 120;
+
 /// A refresh in progress: written into a record before the refresh request is sent, so other
 /// workers and processes wait instead of spending the same refresh token.
 ///
@@ -330,7 +335,7 @@ pub enum Renewal<T, R> {
 /// both.
 pub trait Renewable: Clone {
     /// Which token: [`TokenType`] for installations, `()` for configuration tokens.
-    type Which: Copy + fmt::Debug + Send + Sync + 'static;
+    type Which: Copy + PartialEq + fmt::Debug + Send + Sync + 'static;
     /// The token handed to callers.
     type Token: Clone;
     /// The request that refreshes it.

@@ -34,7 +34,9 @@
 mod client;
 mod config;
 mod error;
+mod keeper;
 
 pub use client::Client;
 pub use config::{Config, TlsRoots};
 pub use error::Error;
+pub use keeper::{Clock, Keeper, KeeperError};

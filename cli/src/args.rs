@@ -37,6 +37,7 @@ pub struct Cli {
 
 /// Where requests go and how.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Web API base URL: https, or http to a loopback host (the simulator)
     /// [default: https://slack.com/api]

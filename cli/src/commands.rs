@@ -86,13 +86,8 @@ pub enum Secret {
     Optional,
 }
 
-/// The client id (`--client-id`, `SLACK_CLIENT_ID`) and secret (`--client-secret-file`,
-/// `SLACK_CLIENT_SECRET`).
-pub fn credentials(
-    global: &Global,
-    secrets: &mut SecretReader,
-    secret: Secret,
-) -> Result<ClientCredentials, Failure> {
+/// The client id: `--client-id`, else `SLACK_CLIENT_ID`.
+pub fn client_id(global: &Global) -> Result<String, Failure> {
     let client_id = match &global.client_id {
         Some(id) => id.trim().to_owned(),
         None => std::env::var(ENV_CLIENT_ID)
@@ -104,6 +99,17 @@ pub fn credentials(
             "the client id is missing: set {ENV_CLIENT_ID} or pass --client-id ID"
         )));
     }
+    Ok(client_id)
+}
+
+/// The client id (`--client-id`, `SLACK_CLIENT_ID`) and secret (`--client-secret-file`,
+/// `SLACK_CLIENT_SECRET`).
+pub fn credentials(
+    global: &Global,
+    secrets: &mut SecretReader,
+    secret: Secret,
+) -> Result<ClientCredentials, Failure> {
+    let client_id = client_id(global)?;
     let client_secret = match secret {
         Secret::Required => Some(secrets.required(
             global.client_secret_file.as_deref(),

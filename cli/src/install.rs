@@ -10,7 +10,7 @@ use slack_oauth::{
 
 use crate::args::{AuthorizeUrlArgs, Global, InstallArgs};
 use crate::callback::Listener;
-use crate::commands::{api, caller, credentials, Secret};
+use crate::commands::{api, caller, client_id, credentials, Secret};
 use crate::fail::Failure;
 use crate::output::{self, WithWarnings};
 use crate::secrets::SecretReader;
@@ -22,7 +22,8 @@ const VERIFIER_BYTES: usize = 32;
 
 /// `authorize-url`: prints `{"url", "state"[, "code_verifier"][, "redirect_uri"]}`.
 pub fn authorize_url(global: &Global, args: AuthorizeUrlArgs) -> Outcome {
-    let client_id = credentials(global, &mut SecretReader::default(), Secret::Optional)?.client_id;
+    // The URL needs the client id only; the secret is not read.
+    let client_id = client_id(global)?;
     let state = match &args.state {
         Some(value) => State::new(value.clone())
             .map_err(|e| Failure::Usage(format!("--state cannot be used: {e}")))?,

@@ -234,8 +234,19 @@ fn rotate(global: &Global, secrets: &mut SecretReader, args: RotateArgs) -> Outc
     let (store, current) = Store::open(path)?;
     let caller = caller(global, api(global)?)?;
     // On an error `store` is dropped here: the file stays as it was, the temporary file goes.
-    let reply = caller.call(&Rotate::new(current.refresh_token))?;
     let shown = store.path().display().to_string();
+    let reply =
+        caller
+            .call(&Rotate::new(current.refresh_token))
+            .map_err(|failure| match failure {
+                // A timeout or broken connection may come after Slack rotated: say so, since the
+                // stored refresh token may then be spent.
+                Failure::Transport(message) => Failure::Transport(format!(
+                    "{message}; the store {shown} is unchanged, but if the request reached Slack \
+                 its refresh token may be spent"
+                )),
+                other => other,
+            })?;
     let stored = store.replace(&reply.value);
     // Printed either way: if the store could not be replaced, the old refresh token is
     // spent and stdout is where the new pair survives.

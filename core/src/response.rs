@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use http::header::{HeaderName, CONTENT_TYPE, RETRY_AFTER};
@@ -120,13 +119,14 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
 
     if status == StatusCode::TOO_MANY_REQUESTS {
         let warnings = read_envelope(body)
-            .map(|env| env.warnings())
+            .map(|mut env| env.take_warnings())
             .unwrap_or_default();
         return Err(rate_limited(response, warnings));
     }
 
-    let (mut env, value) = match serde_json::from_slice::<Parsed<'_, M::Response>>(body) {
-        Ok(parsed) => (parsed.env, parsed.value),
+    let mut value = Value::Unread;
+    let mut env = match read(body, &mut value) {
+        Ok(env) => env,
         // The typed value failed mid-stream (or the body is not JSON): read the envelope
         // on its own to tell a Slack answer of an unexpected shape from a broken body.
         // A body that is not UTF-8 is a broken body even when the bad bytes sit in a field
@@ -139,7 +139,8 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
                         || describe(&first.to_string()),
                         |e| describe(&e.to_string()),
                     );
-                (env, Err(detail))
+                value = Value::Failed(detail);
+                env
             }
             _ => return Err(Error::Http(unreadable(response))),
         },
@@ -147,25 +148,25 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
 
     match env.ok {
         Some(true) if status.is_success() => {
-            let value = value.map_err(|detail| {
-                Error::UnexpectedShape(ShapeError {
-                    method: M::NAME,
-                    detail,
-                })
-            })?;
+            let value = match value {
+                Value::Read(value) => value,
+                Value::Failed(detail) => return Err(shape_error::<M>(detail)),
+                // Only when `ok` came twice, false then true.
+                Value::Unread => return Err(shape_error::<M>("`ok` appears twice".into())),
+            };
             let oauth_scopes = headers
                 .get(X_OAUTH_SCOPES)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             Ok(Reply {
                 value,
-                warnings: env.warnings(),
+                warnings: env.take_warnings(),
                 messages: env.take_messages(),
                 oauth_scopes,
             })
         }
         Some(false) => {
-            let warnings = env.warnings();
+            let warnings = env.take_warnings();
             let messages = env.take_messages();
             let code = env.error.map_or(ErrorCode::Other(String::new()), |c| {
                 ErrorCode::from_cow(c.0)
@@ -191,6 +192,13 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
             ..unreadable(response)
         })),
     }
+}
+
+fn shape_error<M: Method>(detail: String) -> Error {
+    Error::UnexpectedShape(ShapeError {
+        method: M::NAME,
+        detail,
+    })
 }
 
 /// Reads a `Retry-After` header value (delay in seconds).
@@ -286,12 +294,82 @@ impl<'de> Deserialize<'de> for CowStr<'de> {
     }
 }
 
-#[derive(Default, Deserialize)]
+/// `response_metadata`: warnings are read straight into [`Warning`]s (de-duplicated, no
+/// string copies for the known ones) and messages kept.
+#[derive(Default)]
 struct Metadata {
-    #[serde(default)]
-    warnings: Vec<String>,
-    #[serde(default)]
+    warnings: Vec<Warning>,
     messages: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for Metadata {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Metadata;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a response_metadata object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Metadata, A::Error> {
+                let mut metadata = Metadata::default();
+                while let Some(key) = map.next_key::<CowStr<'de>>()? {
+                    match &*key.0 {
+                        "warnings" => map.next_value_seed(Warnings(&mut metadata.warnings))?,
+                        "messages" => {
+                            metadata.messages =
+                                map.next_value::<Option<Vec<String>>>()?.unwrap_or_default()
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(metadata)
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+/// Appends a JSON array of warning codes (or `null`) to a list, skipping duplicates.
+struct Warnings<'a>(&'a mut Vec<Warning>);
+
+impl Warnings<'_> {
+    fn push(&mut self, code: &str) {
+        let code = code.trim();
+        if !code.is_empty() && !self.0.iter().any(|w| w.as_str() == code) {
+            self.0.push(Warning::parse(code));
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Warnings<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Warnings<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of warning codes")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+    fn visit_seq<S: de::SeqAccess<'de>>(mut self, mut seq: S) -> Result<(), S::Error> {
+        while let Some(code) = seq.next_element::<CowStr<'de>>()? {
+            self.push(&code.0);
+        }
+        Ok(())
+    }
 }
 
 /// The envelope fields every Slack answer may carry.
@@ -320,25 +398,30 @@ impl<'de> Envelope<'de> {
         Ok(true)
     }
 
-    fn warnings(&self) -> Vec<Warning> {
-        // Most answers carry no warning: skip the iterator chain below.
-        if self.warning.is_none() && self.metadata.as_ref().is_none_or(|m| m.warnings.is_empty()) {
-            return Vec::new();
-        }
-        let top = self
-            .warning
-            .as_ref()
-            .map(|w| w.0.as_ref())
-            .unwrap_or("")
-            .split(',');
-        let meta = self
+    /// Warnings from `warning` (comma-separated) first, then those only in
+    /// `response_metadata.warnings`, de-duplicated. Reuses the metadata's list: one
+    /// allocation at most when there is any warning, none otherwise.
+    fn take_warnings(&mut self) -> Vec<Warning> {
+        let mut out = self
             .metadata
-            .iter()
-            .flat_map(|m| m.warnings.iter().map(String::as_str));
-        let mut out: Vec<Warning> = Vec::new();
-        for code in top.chain(meta).map(str::trim).filter(|c| !c.is_empty()) {
-            if !out.iter().any(|w| w.as_str() == code) {
-                out.push(Warning::parse(code));
+            .as_mut()
+            .map(|m| std::mem::take(&mut m.warnings))
+            .unwrap_or_default();
+        if let Some(top) = &self.warning {
+            let mut at = 0;
+            for code in top.0.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                match out.iter().position(|w| w.as_str() == code) {
+                    Some(i) if i < at => {}
+                    Some(i) => {
+                        let warning = out.remove(i);
+                        out.insert(at, warning);
+                        at += 1;
+                    }
+                    None => {
+                        out.insert(at, Warning::parse(code));
+                        at += 1;
+                    }
+                }
             }
         }
         out
@@ -352,65 +435,90 @@ impl<'de> Envelope<'de> {
     }
 }
 
+/// What the single pass made of the method's typed value.
+enum Value<T> {
+    /// Never started: the answer said `ok:false` before any of the value's own fields.
+    Unread,
+    /// Read in full.
+    Read(T),
+    /// Why it could not be read, in words that never quote the body.
+    Failed(String),
+}
+
+/// The single pass over `body`: returns the envelope and leaves the typed value in `value`.
+///
+/// The value is written in place rather than returned alongside the envelope, which saves
+/// moving a large response struct through several return slots.
+fn read<'de, T: Deserialize<'de>>(
+    body: &'de [u8],
+    value: &mut Value<T>,
+) -> Result<Envelope<'de>, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let env = Deserializer::deserialize_map(&mut deserializer, SinglePass { value })?;
+    deserializer.end()?;
+    Ok(env)
+}
+
 fn read_envelope(body: &[u8]) -> Result<Envelope<'_>, serde_json::Error> {
-    serde_json::from_slice::<Parsed<'_, IgnoredAny>>(body).map(|p| p.env)
+    read::<IgnoredAny>(body, &mut Value::Unread)
 }
 
-/// The result of the single pass: the envelope, and the typed value or why it failed
-/// (in words that never quote the body).
-struct Parsed<'de, T> {
-    env: Envelope<'de>,
-    value: Result<T, String>,
+struct SinglePass<'a, T> {
+    value: &'a mut Value<T>,
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Parsed<'de, T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ParsedVisitor(PhantomData))
-    }
-}
-
-struct ParsedVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for ParsedVisitor<T> {
-    type Value = Parsed<'de, T>;
+impl<'de, T: Deserialize<'de>> Visitor<'de> for SinglePass<'_, T> {
+    type Value = Envelope<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a Slack answer object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
         let mut env = Envelope::default();
-        let mut broken = false;
-        let value = T::deserialize(Intercept {
+        // Envelope keys ahead of the value's first field are read here. Slack writes `ok`
+        // first, so an `ok:false` answer never starts the value: an error costs what its
+        // envelope costs, with no half-built value and no "missing field" error to format.
+        let mut first = None;
+        while let Some(key) = map.next_key::<CowStr<'de>>()? {
+            if !env.take(&key.0, &mut map)? {
+                first = Some(key);
+                break;
+            }
+            if env.ok == Some(false) {
+                finish_envelope(&mut map, &mut env)?;
+                return Ok(env);
+            }
+        }
+        let mut stream = if first.is_some() {
+            Stream::Open
+        } else {
+            Stream::Ended
+        };
+        let result = T::deserialize(Intercept {
             map: &mut map,
             env: &mut env,
-            broken: &mut broken,
+            stream: &mut stream,
+            pending: first,
         });
-        match value {
-            Ok(value) => {
-                // Intercept ends the value's map at `ok:false`; a value whose fields are all
-                // optional then succeeds with the rest of the envelope (`error`, warnings)
-                // still unread. Otherwise the value read to the end and nothing is left.
-                if env.ok == Some(false) {
-                    finish_envelope(&mut map, &mut env)?;
-                }
-                Ok(Parsed {
-                    env,
-                    value: Ok(value),
-                })
-            }
-            Err(e) if !broken => {
-                // The value gave up between keys (e.g. a required field absent on ok:false):
-                // the stream is intact, so finish reading the envelope here.
-                finish_envelope(&mut map, &mut env)?;
-                Ok(Parsed {
-                    env,
-                    value: Err(describe(&e.to_string())),
-                })
-            }
+        match result {
+            Ok(value) => *self.value = Value::Read(value),
             // Mid-value failure: the stream position is unknown, so give up this pass.
-            Err(e) => Err(e),
+            Err(e) if stream == Stream::Broken => return Err(e),
+            // The value gave up between keys (e.g. a required field absent on ok:false):
+            // the stream is intact. After ok:false the reason is of no interest.
+            Err(e) => {
+                if env.ok != Some(false) {
+                    *self.value = Value::Failed(describe(&e.to_string()));
+                }
+            }
         }
+        // Intercept ends the value's map at `ok:false`, with the rest of the envelope
+        // (`error`, warnings) still unread.
+        if stream == Stream::Open {
+            finish_envelope(&mut map, &mut env)?;
+        }
+        Ok(env)
     }
 }
 
@@ -439,11 +547,24 @@ fn describe(message: &str) -> String {
     format!("a field has an unexpected type or value{position}")
 }
 
+/// Where the object's key stream stands while the typed value reads it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    /// Keys may remain.
+    Open,
+    /// The closing brace was reached.
+    Ended,
+    /// An error inside a value: the position is unknown.
+    Broken,
+}
+
 /// Hands the method's response type every key except the envelope's, which it keeps.
 struct Intercept<'a, 'de, A: MapAccess<'de>> {
     map: &'a mut A,
     env: &'a mut Envelope<'de>,
-    broken: &'a mut bool,
+    stream: &'a mut Stream,
+    /// The value's first key, already read by [`SinglePass`].
+    pending: Option<CowStr<'de>>,
 }
 
 impl<'de, A: MapAccess<'de>> Deserializer<'de> for Intercept<'_, 'de, A> {
@@ -467,40 +588,46 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Intercept<'_, 'de, A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        loop {
-            // After ok:false the value is of no use: stop feeding it and let the
-            // caller read the rest of the envelope.
-            if self.env.ok == Some(false) {
-                return Ok(None);
-            }
-            let key = match self.map.next_key::<CowStr<'de>>() {
-                Ok(Some(key)) => key,
-                Ok(None) => return Ok(None),
-                Err(e) => {
-                    *self.broken = true;
-                    return Err(e);
+        let key = match self.pending.take() {
+            Some(key) => key,
+            None => loop {
+                // After ok:false the value is of no use: stop feeding it and let the
+                // caller read the rest of the envelope.
+                if self.env.ok == Some(false) || *self.stream != Stream::Open {
+                    return Ok(None);
                 }
-            };
-            match self.env.take(&key.0, self.map) {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => {
-                    *self.broken = true;
-                    return Err(e);
+                let key = match self.map.next_key::<CowStr<'de>>() {
+                    Ok(Some(key)) => key,
+                    Ok(None) => {
+                        *self.stream = Stream::Ended;
+                        return Ok(None);
+                    }
+                    Err(e) => {
+                        *self.stream = Stream::Broken;
+                        return Err(e);
+                    }
+                };
+                match self.env.take(&key.0, self.map) {
+                    Ok(true) => continue,
+                    Ok(false) => break key,
+                    Err(e) => {
+                        *self.stream = Stream::Broken;
+                        return Err(e);
+                    }
                 }
-            }
-            return match key.0 {
-                Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)),
-                Cow::Owned(k) => seed.deserialize(StringDeserializer::new(k)),
-            }
-            .map(Some);
+            },
+        };
+        match key.0 {
+            Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)),
+            Cow::Owned(k) => seed.deserialize(StringDeserializer::new(k)),
         }
+        .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         self.map
             .next_value_seed(seed)
-            .inspect_err(|_| *self.broken = true)
+            .inspect_err(|_| *self.stream = Stream::Broken)
     }
 }
 
@@ -514,8 +641,24 @@ mod tests {
         n: Option<u64>,
     }
 
+    struct Parsed<'de, T> {
+        env: Envelope<'de>,
+        value: Result<T, String>,
+    }
+
+    fn parsed_as<'de, T: Deserialize<'de>>(body: &'de str) -> Parsed<'de, T> {
+        let mut value = Value::Unread;
+        let env = read(body.as_bytes(), &mut value).unwrap();
+        let value = match value {
+            Value::Read(value) => Ok(value),
+            Value::Failed(detail) => Err(detail),
+            Value::Unread => Err("unread".into()),
+        };
+        Parsed { env, value }
+    }
+
     fn parsed(body: &str) -> Parsed<'_, Needs> {
-        serde_json::from_str(body).unwrap()
+        parsed_as(body)
     }
 
     #[test]
@@ -530,7 +673,7 @@ mod tests {
             }
         );
         assert_eq!(
-            p.env.warnings(),
+            { p.env }.take_warnings(),
             vec![Warning::Other("a".into()), Warning::Other("b".into())]
         );
     }
@@ -541,7 +684,15 @@ mod tests {
             r#"{"ok":false,"error":"invalid_code","response_metadata":{"warnings":["missing_charset"]}}"#,
         );
         assert_eq!(p.env.error.unwrap().0, "invalid_code");
-        assert_eq!(p.env.metadata.unwrap().warnings, vec!["missing_charset"]);
+        assert_eq!(
+            p.env.metadata.unwrap().warnings,
+            vec![Warning::MissingCharset]
+        );
+        assert_eq!(
+            p.value,
+            Err("unread".into()),
+            "ok:false first: the value is never started"
+        );
     }
 
     #[test]
@@ -560,12 +711,42 @@ mod tests {
             #[allow(dead_code)]
             token: Option<String>,
         }
-        let p: Parsed<'_, Lenient> = serde_json::from_str(
+        let p: Parsed<'_, Lenient> = parsed_as(
             r#"{"ok":false,"error":"invalid_code","warning":"missing_charset","token":"t"}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(p.env.error.unwrap().0, "invalid_code");
         assert_eq!(p.env.warning.unwrap().0, "missing_charset");
+    }
+
+    #[test]
+    fn warnings_keep_the_top_level_order_wherever_the_metadata_sits() {
+        let mut p = parsed(
+            r#"{"ok":false,"response_metadata":{"warnings":["x"," missing_charset","x",""]},"warning":"superfluous_charset, missing_charset"}"#,
+        );
+        assert_eq!(
+            p.env.take_warnings(),
+            vec![
+                Warning::SuperfluousCharset,
+                Warning::MissingCharset,
+                Warning::Other("x".into())
+            ]
+        );
+        let mut p = parsed(r#"{"ok":true,"token":"t","response_metadata":{"warnings":null}}"#);
+        assert_eq!(p.env.take_warnings(), vec![]);
+        assert!(p.env.take_messages().is_empty());
+    }
+
+    #[test]
+    fn ok_false_after_the_value_started_still_reads_the_whole_envelope() {
+        let p = parsed(
+            r#"{"token":"t","ok":false,"n":"not a number","error":"invalid_code","warning":"missing_charset"}"#,
+        );
+        assert_eq!(p.env.error.unwrap().0, "invalid_code");
+        assert_eq!(p.env.warning.unwrap().0, "missing_charset");
+        // ok twice: the value was never read, which parse reports as a shape error.
+        let p = parsed(r#"{"ok":false,"ok":true,"token":"t"}"#);
+        assert_eq!(p.env.ok, Some(true));
+        assert!(p.value.is_err());
     }
 
     #[test]

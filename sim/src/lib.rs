@@ -10,15 +10,31 @@
 //!   (`--port`, `--config FILE` with a [`SimConfig`]).
 //!
 //! ```
+//! use slack_oauth_core::{parse, Api, ClientCredentials, oauth_v2::Access};
 //! use slack_oauth_sim::{AppConfig, Fault, Server, Sim};
 //!
-//! let sim = Sim::new();
-//! sim.register_app(AppConfig::new("111.222", "app-secret").token_rotation(true));
+//! let sim = Sim::new();                                   // clock at Sim::DEFAULT_START (1_700_000_000)
+//! sim.register_app(AppConfig::new("111.222", "app-secret")
+//!     .redirect_uri("http://127.0.0.1:8080/callback")     // equal or subdirectory match, like Slack
+//!     .token_rotation(true)                               // 12 h tokens + single-use refresh tokens
+//!     .bot_scopes("chat:write,commands").user_scopes("search:read"));
+//! let server = Server::start(sim.clone())?;               // 127.0.0.1, a free port; stops on drop
+//! let api = Api::new().with_base_url(&server.base_url())? // http://127.0.0.1:PORT/api: give it to your transport
+//!     .with_credentials(ClientCredentials::new("111.222", "app-secret"));
+//!
+//! // The browser half: approve (or sim.deny) an authorize URL; get the redirect with code and state.
+//! let redirect = sim.approve("https://slack.com/oauth/v2/authorize?client_id=111.222&scope=chat:write&state=s")?;
+//! let code = redirect.split("code=").nth(1).unwrap().split('&').next().unwrap();
+//!
+//! // Sans-IO here; a transport sends the same request to the server and gets the same answer.
+//! let install = parse::<Access, _>(&sim.handle(&api.request(&Access::code(code))?))?.value;
+//! sim.advance(43_200);                                    // twelve hours pass: the bot token is expired
 //! sim.inject("oauth.v2.access", Fault::RateLimited { retry_after: 7 }, 1);
-//! let server = Server::start(sim.clone())?;
-//! // Point your client at server.base_url() ("http://127.0.0.1:PORT/api").
-//! assert_eq!(server.sim().calls("oauth.v2.access"), 0);
-//! # Ok::<(), std::io::Error>(())
+//! let refresh = api.request(&Access::refresh(install.refresh_token.unwrap()))?;
+//! assert_eq!(sim.handle(&refresh).status(), 429);         // the injected fault
+//! assert!(parse::<Access, _>(&sim.handle(&refresh)).is_ok()); // then Slack's answer
+//! assert_eq!(sim.calls("oauth.v2.access"), 3);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -39,3 +39,8 @@ pub mod ureq {
 pub mod hyper {
     pub use slack_oauth_hyper::*;
 }
+
+// The README's Rust examples run as doctests of this crate (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

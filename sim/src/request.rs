@@ -287,7 +287,8 @@ fn form_decode(raw: &[u8], latin1: bool) -> Option<String> {
 
 /// A small `multipart/form-data` reader for text fields.
 fn parse_multipart(body: &[u8], boundary: &str) -> Option<Vec<(String, String)>> {
-    if boundary.is_empty() {
+    // RFC 2046: 1 to 70 characters. The bound also keeps the naive search below linear-ish.
+    if boundary.is_empty() || boundary.len() > 70 {
         return None;
     }
     let delimiter = format!("--{boundary}");
@@ -549,6 +550,8 @@ mod tests {
             .unwrap();
         assert_eq!(p.args.get("code"), Some("abc"));
         assert_eq!(p.args.get("b"), Some("2"));
+        let long = format!("multipart/form-data; boundary={}", "x".repeat(71));
+        assert!(parse(&post(Some(&long), body), true).is_err());
     }
 
     #[test]

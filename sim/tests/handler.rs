@@ -1810,3 +1810,70 @@ fn debug_output_never_shows_secrets() {
     let shown = format!("{sim:?} {:?} {seed:?}", AppConfig::new(ID, "CANARY-SECRET"));
     assert!(!shown.contains("CANARY"), "{shown}");
 }
+
+#[test]
+fn arbitrary_bytes_never_panic_and_always_get_an_answer() {
+    // A small deterministic generator: the point is breadth, not cryptographic randomness.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let sim = sim_with(app().token_rotation(true).pkce(true));
+    let legacy = sim.seed_legacy_token(ID, "bot");
+    let paths = [
+        "/api/oauth.v2.access",
+        "/api/oauth.v2.user.access",
+        "/api/oauth.v2.exchange",
+        "/api/tooling.tokens.rotate",
+        "/api/apps.auth.external.get",
+        "/api/apps.auth.external.delete",
+        "/oauth/v2/authorize",
+        "/_sim/config",
+    ];
+    let types = [
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=iso-8859-1",
+        "application/json",
+        "multipart/form-data; boundary=b",
+        "text/plain; charset=utf-8",
+        "application/octet-stream",
+    ];
+    let alphabet = b"=&%+;:,{}[]\"\\ab01-_.\x00\xff\xc3\r\n";
+    for _ in 0..3000 {
+        let len = (next() % 64) as usize;
+        let body: Vec<u8> = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        let path = paths[(next() % paths.len() as u64) as usize];
+        let mut req = Request::post(path).header(
+            "content-type",
+            types[(next() % types.len() as u64) as usize],
+        );
+        match next() % 4 {
+            0 => req = req.header("authorization", format!("Bearer {legacy}")),
+            1 => req = req.header("authorization", "Basic MTExLjIyMjphcHAtc2VjcmV0"),
+            2 => {
+                let opaque = http::HeaderValue::from_bytes(b"Basic \xfe\xff").unwrap();
+                req = req.header("authorization", opaque)
+            }
+            _ => {}
+        }
+        let resp = sim.handle(&req.body(body).unwrap());
+        if path.starts_with("/api/") {
+            let v = body_of(&resp);
+            assert!(v["ok"].is_boolean(), "{v}");
+        }
+    }
+    // Still sane afterwards.
+    ok(&exchange_code(
+        &sim,
+        &approve(&sim, &authorize(&["chat:write"], &[])),
+    ));
+}
+
+fn body_of(resp: &Response<Vec<u8>>) -> Value {
+    body(resp)
+}

@@ -37,6 +37,7 @@ macro_rules! e2e_suite {
             request_reaches_the_server_verbatim,
             https_with_custom_roots,
             https_unknown_issuer_is_a_tls_error,
+            host_names_are_resolved,
         );
     };
     (@tests $h:ty; $($name:ident),* $(,)?) => {

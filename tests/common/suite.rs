@@ -600,3 +600,15 @@ pub fn https_unknown_issuer_is_a_tls_error<H: Harness>() {
     );
     assert_no_secret(&err.text);
 }
+
+pub fn host_names_are_resolved<H: Harness>() {
+    // IP literals skip the resolver in the ureq client; a name must still go through it.
+    let server = RawServer::start(|_| raw::response(200, &[], br#"{"ok":true}"#));
+    let client = H::new(Api::new(), &Settings::default());
+    let uri = server.url().replace("127.0.0.1", "localhost") + "/api/x";
+    let response = client
+        .send(http::Request::post(uri).body(Vec::new()).unwrap())
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(server.requests().len(), 1);
+}

@@ -135,23 +135,21 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
         return Err(Error::Http(unreadable(response)));
     };
 
+    let mut env = Envelope::default();
     let mut value = Value::Unread;
-    let mut env = match read(text, &mut value) {
-        Ok(env) => env,
+    if let Err(first) = read(text, &mut env, &mut value) {
         // The typed value failed mid-stream (or the body is not JSON): read the envelope
         // on its own to tell a Slack answer of an unexpected shape from a broken body.
-        Err(first) => match read_envelope(text) {
-            Ok(env) => {
-                let detail = serde_json::from_str::<M::Response>(text).err().map_or_else(
-                    || describe(&first.to_string()),
-                    |e| describe(&e.to_string()),
-                );
-                value = Value::Failed(detail);
-                env
-            }
-            _ => return Err(Error::Http(unreadable(response))),
-        },
-    };
+        env = match read_envelope(text) {
+            Ok(env) => env,
+            Err(_) => return Err(Error::Http(unreadable(response))),
+        };
+        let detail = serde_json::from_str::<M::Response>(text).err().map_or_else(
+            || describe(&first.to_string()),
+            |e| describe(&e.to_string()),
+        );
+        value = Value::Failed(detail);
+    }
 
     match env.ok {
         Some(true) if status.is_success() => {
@@ -343,7 +341,7 @@ struct Warnings<'a>(&'a mut Vec<Warning>);
 
 impl Warnings<'_> {
     fn push(&mut self, code: &str) {
-        let code = code.trim();
+        let code = code.trim_ascii();
         if !code.is_empty() && !self.0.iter().any(|w| w.as_str() == code) {
             self.0.push(Warning::parse(code));
         }
@@ -416,9 +414,16 @@ impl<'de> Envelope<'de> {
             .unwrap_or_default();
         if let Some(top) = &self.warning {
             let mut at = 0;
-            for code in top.0.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            for code in top
+                .0
+                .split(',')
+                .map(str::trim_ascii)
+                .filter(|c| !c.is_empty())
+            {
                 match out.iter().position(|w| w.as_str() == code) {
                     Some(i) if i < at => {}
+                    // Already in place (the usual case: metadata repeats the top-level code).
+                    Some(i) if i == at => at += 1,
                     Some(i) => {
                         let warning = out.remove(i);
                         out.insert(at, warning);
@@ -452,37 +457,40 @@ enum Value<T> {
     Failed(String),
 }
 
-/// The single pass over `body`: returns the envelope and leaves the typed value in `value`.
+/// The single pass over `body`: fills in the envelope and the typed value.
 ///
-/// The value is written in place rather than returned alongside the envelope, which saves
-/// moving a large response struct through several return slots.
+/// Both are written in place rather than returned, which saves moving them (the value
+/// can be a large struct) through the return slots of every serde layer.
 fn read<'de, T: Deserialize<'de>>(
     body: &'de str,
+    env: &mut Envelope<'de>,
     value: &mut Value<T>,
-) -> Result<Envelope<'de>, serde_json::Error> {
+) -> Result<(), serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(body);
-    let env = Deserializer::deserialize_map(&mut deserializer, SinglePass { value })?;
-    deserializer.end()?;
-    Ok(env)
+    Deserializer::deserialize_map(&mut deserializer, SinglePass { env, value })?;
+    deserializer.end()
 }
 
 fn read_envelope(body: &str) -> Result<Envelope<'_>, serde_json::Error> {
-    read::<IgnoredAny>(body, &mut Value::Unread)
+    let mut env = Envelope::default();
+    read::<IgnoredAny>(body, &mut env, &mut Value::Unread)?;
+    Ok(env)
 }
 
-struct SinglePass<'a, T> {
+struct SinglePass<'a, 'de, T> {
+    env: &'a mut Envelope<'de>,
     value: &'a mut Value<T>,
 }
 
-impl<'de, T: Deserialize<'de>> Visitor<'de> for SinglePass<'_, T> {
-    type Value = Envelope<'de>;
+impl<'de, T: Deserialize<'de>> Visitor<'de> for SinglePass<'_, 'de, T> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a Slack answer object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
-        let mut env = Envelope::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let env = self.env;
         // Envelope keys ahead of the value's first field are read here. Slack writes `ok`
         // first, so an `ok:false` answer never starts the value: an error costs what its
         // envelope costs, with no half-built value and no "missing field" error to format.
@@ -493,8 +501,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for SinglePass<'_, T> {
                 break;
             }
             if env.ok == Some(false) {
-                finish_envelope(&mut map, &mut env)?;
-                return Ok(env);
+                return finish_envelope(&mut map, env);
             }
         }
         let mut stream = if first.is_some() {
@@ -504,7 +511,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for SinglePass<'_, T> {
         };
         let result = T::deserialize(Intercept {
             map: &mut map,
-            env: &mut env,
+            env: &mut *env,
             stream: &mut stream,
             pending: first,
         });
@@ -523,9 +530,9 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for SinglePass<'_, T> {
         // Intercept ends the value's map at `ok:false`, with the rest of the envelope
         // (`error`, warnings) still unread.
         if stream == Stream::Open {
-            finish_envelope(&mut map, &mut env)?;
+            finish_envelope(&mut map, env)?;
         }
-        Ok(env)
+        Ok(())
     }
 }
 
@@ -655,7 +662,8 @@ mod tests {
 
     fn parsed_as<'de, T: Deserialize<'de>>(body: &'de str) -> Parsed<'de, T> {
         let mut value = Value::Unread;
-        let env = read(body, &mut value).unwrap();
+        let mut env = Envelope::default();
+        read(body, &mut env, &mut value).unwrap();
         let value = match value {
             Value::Read(value) => Ok(value),
             Value::Failed(detail) => Err(detail),

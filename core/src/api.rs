@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use base64::Engine as _;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::uri::{self, Authority, PathAndQuery, Scheme};
 use http::{HeaderValue, Method as Verb, Request, Uri};
 
 use crate::error::BuildError;
@@ -52,6 +53,7 @@ pub enum ClientAuth {
 #[derive(Clone)]
 pub struct Api {
     base: String,
+    endpoint: Endpoint,
     credentials: Option<ClientCredentials>,
     client_auth: ClientAuth,
     basic: Option<HeaderValue>,
@@ -79,6 +81,7 @@ impl Api {
     pub fn new() -> Api {
         Api {
             base: SLACK_API.to_owned(),
+            endpoint: Endpoint::https("slack.com"),
             credentials: None,
             client_auth: ClientAuth::Basic,
             basic: None,
@@ -90,6 +93,7 @@ impl Api {
     pub fn gov() -> Api {
         Api {
             base: GOV_SLACK_API.to_owned(),
+            endpoint: Endpoint::https("slack-gov.com"),
             ..Api::new()
         }
     }
@@ -99,7 +103,11 @@ impl Api {
     /// Only `https` is accepted, except for loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`),
     /// which tests and the simulator use. User info, queries and fragments are refused.
     pub fn with_base_url(mut self, url: &str) -> Result<Api, BuildError> {
-        self.base = check_base_url(url)?;
+        let base = check_base_url(url)?;
+        self.endpoint = Endpoint::parse(&base).ok_or(BuildError::InvalidBaseUrl {
+            reason: "not a valid absolute URL",
+        })?;
+        self.base = base;
         Ok(self)
     }
 
@@ -166,11 +174,13 @@ impl Api {
         }
         method.write_args(&mut form);
 
-        let uri = Uri::try_from(self.url(M::NAME)).map_err(|_| BuildError::InvalidMethodName)?;
+        let uri = self.endpoint.uri(M::NAME)?;
         let mut request = Request::new(form.finish().into_bytes());
         *request.method_mut() = Verb::POST;
         *request.uri_mut() = uri;
         let headers = request.headers_mut();
+        // Sized once for the (at most) four headers: no growth on the way.
+        headers.reserve(4);
         headers.insert(CONTENT_TYPE, FORM_TYPE);
         headers.insert(ACCEPT, JSON);
         headers.insert(USER_AGENT, self.user_agent.clone());
@@ -209,6 +219,92 @@ impl Api {
                 Ok(None)
             }
         }
+    }
+}
+
+/// The methods of this crate and their paths under the built-in bases: their `Uri`s are
+/// built once per [`Api`] (from static bytes for the built-in bases, so a clone is free).
+const KNOWN_PATHS: [(&str, &str); 6] = [
+    ("oauth.v2.access", "/api/oauth.v2.access"),
+    ("oauth.v2.user.access", "/api/oauth.v2.user.access"),
+    ("oauth.v2.exchange", "/api/oauth.v2.exchange"),
+    ("tooling.tokens.rotate", "/api/tooling.tokens.rotate"),
+    ("apps.auth.external.get", "/api/apps.auth.external.get"),
+    (
+        "apps.auth.external.delete",
+        "/api/apps.auth.external.delete",
+    ),
+];
+
+/// The base URL split once into its parts, plus the finished `Uri` of every method of this
+/// crate: building a request then clones a `Uri` instead of parsing one.
+#[derive(Clone)]
+struct Endpoint {
+    scheme: Scheme,
+    authority: Authority,
+    /// The base path without a trailing slash: `/api`, or empty.
+    path: String,
+    known: Vec<(&'static str, Uri)>,
+}
+
+impl Endpoint {
+    /// `https://{host}/api`, for the built-in bases.
+    fn https(host: &'static str) -> Endpoint {
+        let authority = Authority::from_static(host);
+        let known = KNOWN_PATHS
+            .iter()
+            .filter_map(|&(name, path)| {
+                let mut parts = uri::Parts::default();
+                parts.scheme = Some(Scheme::HTTPS);
+                parts.authority = Some(authority.clone());
+                parts.path_and_query = Some(PathAndQuery::from_static(path));
+                Some((name, Uri::from_parts(parts).ok()?))
+            })
+            .collect();
+        Endpoint {
+            scheme: Scheme::HTTPS,
+            authority,
+            path: "/api".to_owned(),
+            known,
+        }
+    }
+
+    /// Splits a base URL already checked by [`check_base_url`].
+    fn parse(base: &str) -> Option<Endpoint> {
+        let parts = base.parse::<Uri>().ok()?.into_parts();
+        let path = parts.path_and_query.as_ref().map_or("", |p| p.path());
+        let mut endpoint = Endpoint {
+            scheme: parts.scheme?,
+            authority: parts.authority?,
+            path: path.trim_end_matches('/').to_owned(),
+            known: Vec::new(),
+        };
+        endpoint.known = KNOWN_PATHS
+            .iter()
+            .filter_map(|&(name, _)| Some((name, endpoint.build(name).ok()?)))
+            .collect();
+        Some(endpoint)
+    }
+
+    /// `{base}/{method_name}` as a `Uri`.
+    fn uri(&self, method_name: &str) -> Result<Uri, BuildError> {
+        match self.known.iter().find(|(name, _)| *name == method_name) {
+            Some((_, uri)) => Ok(uri.clone()),
+            None => self.build(method_name),
+        }
+    }
+
+    fn build(&self, method_name: &str) -> Result<Uri, BuildError> {
+        let mut path = String::with_capacity(self.path.len() + 1 + method_name.len());
+        path.push_str(&self.path);
+        path.push('/');
+        path.push_str(method_name);
+        let mut parts = uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query =
+            Some(PathAndQuery::try_from(path).map_err(|_| BuildError::InvalidMethodName)?);
+        Uri::from_parts(parts).map_err(|_| BuildError::InvalidMethodName)
     }
 }
 
@@ -281,6 +377,47 @@ pub(crate) fn check_base_url(url: &str) -> Result<String, BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_uri_is_the_base_url_and_the_method_name() {
+        for base in [
+            "https://slack.com/api",
+            "https://slack.com/api/",
+            "https://slack.com",
+            "https://slack.com:8443/x/api",
+            "http://127.0.0.1:9/api",
+            "http://[::1]:80",
+        ] {
+            let api = Api::new().with_base_url(base).unwrap();
+            for name in ["oauth.v2.access", "apps.auth.external.get"] {
+                let expected = Uri::try_from(api.url(name)).unwrap();
+                assert_eq!(api.endpoint.uri(name).unwrap(), expected, "{base} {name}");
+            }
+        }
+        for api in [Api::new(), Api::gov()] {
+            let expected = Uri::try_from(api.url("oauth.v2.access")).unwrap();
+            assert_eq!(api.endpoint.uri("oauth.v2.access").unwrap(), expected);
+            // A method this crate does not define is built from the parts.
+            let expected = Uri::try_from(api.url("auth.test")).unwrap();
+            assert_eq!(api.endpoint.uri("auth.test").unwrap(), expected);
+            assert_eq!(api.endpoint.known.len(), KNOWN_PATHS.len());
+        }
+        let names = [
+            crate::oauth_v2::Access::NAME,
+            crate::oauth_v2::UserAccess::NAME,
+            crate::oauth_v2::Exchange::NAME,
+            crate::tooling_tokens::Rotate::NAME,
+            crate::apps_auth_external::Get::NAME,
+            crate::apps_auth_external::Delete::NAME,
+        ];
+        for (name, (known, path)) in names.iter().zip(KNOWN_PATHS) {
+            assert_eq!((*name, format!("/api/{name}")), (known, path.to_owned()));
+        }
+        assert_eq!(
+            Api::new().endpoint.uri("bad name"),
+            Err(BuildError::InvalidMethodName)
+        );
+    }
 
     #[test]
     fn base_urls() {

@@ -10,6 +10,8 @@ mod common;
 static ALLOCATOR: common::alloc::Tracking = common::alloc::Tracking;
 
 /// Generates one `#[test]` per suite function for the harness `$h`.
+// Unused only when no transport feature is enabled.
+#[allow(unused_macros)]
 macro_rules! e2e_suite {
     ($h:ty) => {
         e2e_suite!(@tests $h;

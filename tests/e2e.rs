@@ -40,6 +40,7 @@ macro_rules! e2e_suite {
             https_with_custom_roots,
             https_unknown_issuer_is_a_tls_error,
             host_names_are_resolved,
+            connect_timeout,
         );
     };
     (@tests $h:ty; $($name:ident),* $(,)?) => {

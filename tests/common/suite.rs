@@ -612,3 +612,57 @@ pub fn host_names_are_resolved<H: Harness>() {
     assert_eq!(response.status(), 200);
     assert_eq!(server.requests().len(), 1);
 }
+
+pub fn connect_timeout<H: Harness>() {
+    // A listener that never accepts, with a backlog of zero: once its queue is full the kernel
+    // drops further SYNs, so a connect attempt hangs until the client gives up.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let _guard = runtime.enter();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    let full = (0..64).any(|_| {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => {
+                fillers.push(stream);
+                false
+            }
+            Err(_) => true,
+        }
+    });
+    assert!(full, "the accept queue never filled");
+
+    let api = Api::new()
+        .with_base_url(&format!("http://{addr}/api"))
+        .unwrap();
+    let connect_timeout = Duration::from_millis(300);
+    let client = H::new(
+        api,
+        &Settings {
+            connect_timeout,
+            timeout: Duration::from_secs(20),
+            ..Settings::default()
+        },
+    );
+    let started = Instant::now();
+    let err = client.call(&Rotate::new("xoxe-1-CANARY")).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err.kind, Kind::Timeout), "{err:?}");
+    assert!(err.retryable);
+    // ureq splits the connect budget across addresses in whole milliseconds: allow a little.
+    assert!(
+        elapsed >= connect_timeout * 9 / 10,
+        "gave up early: {elapsed:?}"
+    );
+    // The connect timeout, not the 20 s total, ended it.
+    assert!(
+        elapsed < connect_timeout + Duration::from_secs(3),
+        "took {elapsed:?}"
+    );
+    drop(fillers);
+}

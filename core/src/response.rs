@@ -413,9 +413,15 @@ impl<'de> Envelope<'de> {
             .map(|m| std::mem::take(&mut m.warnings))
             .unwrap_or_default();
         if let Some(top) = &self.warning {
+            let top = top.0.as_ref();
+            // The usual case: one code, which the metadata repeats first.
+            if !top.as_bytes().contains(&b',')
+                && out.first().is_some_and(|w| w.as_str() == top.trim_ascii())
+            {
+                return out;
+            }
             let mut at = 0;
             for code in top
-                .0
                 .split(',')
                 .map(str::trim_ascii)
                 .filter(|c| !c.is_empty())

@@ -1,29 +1,25 @@
 //! `sim`: serves the Slack simulator, as the `slack-oauth-sim` binary does.
 
-use std::path::Path;
-
 use serde_json::{json, Value};
-use slack_oauth_sim::{AppConfig, Seeded, Server, Sim, SimConfig};
+use slack_oauth_sim::{Seeded, Server, Sim, DEMO_APP_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 use crate::args::SimArgs;
 use crate::fail::Failure;
 use crate::{output, Outcome};
-
-/// The app registered when no `--config` is given (the `slack-oauth-sim` binary's demo app).
-const DEMO_CLIENT_ID: &str = "111.222";
-const DEMO_CLIENT_SECRET: &str = "app-secret";
-const DEMO_APP_ID: &str = "A0SIMDEMO";
 
 /// Serves the simulator until the process is stopped. stdout gets one JSON object with the
 /// URLs (and what was seeded) as soon as the server listens.
 pub fn run(args: SimArgs) -> Outcome {
     let sim = Sim::new();
     let (seeded, demo) = match &args.config {
-        Some(path) => (load(&sim, path)?, None),
+        Some(path) => {
+            let seeded = sim
+                .apply_config_file(path)
+                .map_err(|e| Failure::Usage(format!("--config: {e}")))?;
+            (seeded, None)
+        }
         None => {
-            sim.register_app(
-                AppConfig::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).app_id(DEMO_APP_ID),
-            );
+            sim.register_demo_app();
             // The simulator's fake credentials, printed so a test harness can use them.
             let demo = json!({
                 "client_id": DEMO_CLIENT_ID,
@@ -55,16 +51,6 @@ pub fn run(args: SimArgs) -> Outcome {
     loop {
         std::thread::park();
     }
-}
-
-fn load(sim: &Sim, path: &Path) -> Result<Seeded, Failure> {
-    let shown = path.display();
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::Usage(format!("cannot read --config {shown}: {e}")))?;
-    let config = SimConfig::from_json_bytes(&bytes)
-        .map_err(|e| Failure::Usage(format!("--config {shown}: {e}")))?;
-    sim.apply_config(&config)
-        .map_err(|e| Failure::Usage(format!("--config {shown}: {e}")))
 }
 
 /// `Seeded::to_json` is the admin endpoint's answer; here it is a plain listing.

@@ -55,5 +55,7 @@ pub use config::{Seeded, SimConfig};
 pub use fault::Fault;
 pub use request::Args;
 pub use server::{Server, ServerConfig};
-pub use sim::{ExternalTokenSeed, Sim, TokenStatus};
+pub use sim::{
+    ExternalTokenSeed, Sim, TokenStatus, DEMO_APP_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
+};
 pub use state::LegacyKind;

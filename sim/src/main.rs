@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use slack_oauth_sim::{AppConfig, Seeded, Server, Sim, SimConfig};
+use slack_oauth_sim::{Seeded, Server, Sim, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 const USAGE: &str = "\
 slack-oauth-sim: a Slack Web API simulator on 127.0.0.1 for tests
@@ -77,27 +77,18 @@ fn main() -> ExitCode {
 
     let sim = Sim::new();
     let seeded = match &options.config {
-        Some(path) => {
-            let loaded = std::fs::read(path)
-                .map_err(|e| format!("cannot read {path}: {e}"))
-                .and_then(|bytes| {
-                    SimConfig::from_json_bytes(&bytes).map_err(|e| format!("{path}: {e}"))
-                })
-                .and_then(|config| {
-                    sim.apply_config(&config)
-                        .map_err(|e| format!("{path}: {e}"))
-                });
-            match loaded {
-                Ok(seeded) => seeded,
-                Err(message) => {
-                    eprintln!("slack-oauth-sim: {message}");
-                    return ExitCode::from(2);
-                }
+        Some(path) => match sim.apply_config_file(std::path::Path::new(path)) {
+            Ok(seeded) => seeded,
+            Err(err) => {
+                eprintln!("slack-oauth-sim: {err}");
+                return ExitCode::from(2);
             }
-        }
+        },
         None => {
-            sim.register_app(AppConfig::new("111.222", "app-secret").app_id("A0SIMDEMO"));
-            println!("no --config: registered demo app client_id=111.222 client_secret=app-secret");
+            sim.register_demo_app();
+            println!(
+                "no --config: registered demo app client_id={DEMO_CLIENT_ID} client_secret={DEMO_CLIENT_SECRET}"
+            );
             Seeded::default()
         }
     };

@@ -12,6 +12,13 @@ use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{ErrorCode, Method};
 
 use crate::app::AppConfig;
+
+/// The demo app's client id (registered by [`Sim::register_demo_app`]).
+pub const DEMO_CLIENT_ID: &str = "111.222";
+/// The demo app's client secret: a fake, printed by the binaries for test harnesses.
+pub const DEMO_CLIENT_SECRET: &str = "app-secret";
+/// The demo app's id.
+pub const DEMO_APP_ID: &str = "A0SIMDEMO";
 use crate::authorize::SimError;
 use crate::config::{Seeded, SimConfig};
 use crate::fault::Fault;
@@ -397,6 +404,21 @@ impl Sim {
     /// the binary's `--config` file). Returns the values seeded, generated ones included.
     pub fn apply_config(&self, config: &SimConfig) -> Result<Seeded, SimError> {
         config.apply_to_state(&mut self.state())
+    }
+
+    /// Reads a JSON configuration file (the `--config` format) and applies it.
+    pub fn apply_config_file(&self, path: &std::path::Path) -> Result<Seeded, SimError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| SimError::InvalidConfig(format!("cannot read {}: {e}", path.display())))?;
+        let config = SimConfig::from_json_bytes(&bytes)
+            .map_err(|e| SimError::InvalidConfig(format!("{}: {e}", path.display())))?;
+        self.apply_config(&config)
+    }
+
+    /// Registers the demo app the binaries use when no configuration is given:
+    /// [`DEMO_CLIENT_ID`], [`DEMO_CLIENT_SECRET`], [`DEMO_APP_ID`].
+    pub fn register_demo_app(&self) {
+        self.register_app(AppConfig::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).app_id(DEMO_APP_ID));
     }
 }
 

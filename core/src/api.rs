@@ -344,34 +344,35 @@ pub(crate) fn check_base_url(url: &str) -> Result<String, BuildError> {
     let uri: Uri = trimmed.parse().map_err(|_| BuildError::InvalidBaseUrl {
         reason: "not a valid absolute URL",
     })?;
-    let authority = uri
-        .authority()
-        .ok_or(BuildError::InvalidBaseUrl { reason: "no host" })?;
-    if authority.as_str().contains('@') {
-        return Err(BuildError::InvalidBaseUrl {
-            reason: "user info in the URL would leak credentials",
-        });
-    }
+    check_uri(&uri)?;
     if uri.query().is_some() || trimmed.contains('#') {
         return Err(BuildError::InvalidBaseUrl {
             reason: "a base URL takes no query or fragment",
         });
     }
-    match uri.scheme_str() {
-        Some("https") => {}
-        Some("http") if is_loopback_host(authority.host()) => {}
-        Some("http") => {
-            return Err(BuildError::InsecureBaseUrl {
-                host: authority.host().to_owned(),
-            })
-        }
-        _ => {
-            return Err(BuildError::InvalidBaseUrl {
-                reason: "the scheme must be https (or http for a loopback host)",
-            })
-        }
-    }
     Ok(trimmed.to_owned())
+}
+
+/// The rule for any URL a request goes to: https, or http to a loopback host; no user info.
+pub(crate) fn check_uri(uri: &Uri) -> Result<(), BuildError> {
+    let authority = uri.authority().ok_or(BuildError::InvalidBaseUrl {
+        reason: "the URL has no host",
+    })?;
+    if authority.as_str().contains('@') {
+        return Err(BuildError::InvalidBaseUrl {
+            reason: "user info in a URL would send credentials; use a header",
+        });
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if is_loopback_host(authority.host()) => Ok(()),
+        Some("http") => Err(BuildError::InsecureBaseUrl {
+            host: authority.host().to_owned(),
+        }),
+        _ => Err(BuildError::InvalidBaseUrl {
+            reason: "the scheme must be https (or http for a loopback host)",
+        }),
+    }
 }
 
 #[cfg(test)]

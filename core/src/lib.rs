@@ -44,6 +44,7 @@ mod store;
 pub mod apps_auth_external;
 pub mod oauth_v2;
 pub mod tooling_tokens;
+pub mod transport;
 
 pub use api::{is_loopback_host, Api, ClientAuth, GOV_SLACK_API, SLACK_API, USER_AGENT_VALUE};
 pub use code::ErrorCode;

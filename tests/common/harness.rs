@@ -67,35 +67,32 @@ pub trait Harness: Sized {
     fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Failure>;
 }
 
-macro_rules! failure_from {
-    ($error:ty) => {
-        impl From<$error> for Failure {
-            fn from(e: $error) -> Failure {
-                use $error as E;
-                let text = format!("{e} / {e:?}");
-                let (retry_after, retryable) = (e.retry_after(), e.is_retryable());
-                assert_eq!(e.slack().is_some(), matches!(e, E::Slack(_)));
-                let kind = match e {
-                    E::Slack(e) => Kind::Slack(e),
-                    E::Build(_) => Kind::Build,
-                    E::InsecureUrl { .. } => Kind::InsecureUrl,
-                    E::InvalidUrl { .. } => Kind::InvalidUrl,
-                    E::Connect(_) => Kind::Connect,
-                    E::Tls(_) => Kind::Tls,
-                    E::Timeout => Kind::Timeout,
-                    E::BodyTooLarge { limit } => Kind::BodyTooLarge(limit),
-                    E::Io(_) => Kind::Io,
-                    other => panic!("unexpected error kind {other:?}"),
-                };
-                Failure {
-                    kind,
-                    retry_after,
-                    retryable,
-                    text,
-                }
-            }
+/// Both transports report failures with core's shared transport error.
+impl From<slack_oauth::transport::Error> for Failure {
+    fn from(e: slack_oauth::transport::Error) -> Failure {
+        use slack_oauth::transport::Error as E;
+        let text = format!("{e} / {e:?}");
+        let (retry_after, retryable) = (e.retry_after(), e.is_retryable());
+        assert_eq!(e.slack().is_some(), matches!(e, E::Slack(_)));
+        let kind = match e {
+            E::Slack(e) => Kind::Slack(e),
+            E::Build(_) => Kind::Build,
+            E::InsecureUrl { .. } => Kind::InsecureUrl,
+            E::InvalidUrl { .. } => Kind::InvalidUrl,
+            E::Connect(_) => Kind::Connect,
+            E::Tls(_) => Kind::Tls,
+            E::Timeout => Kind::Timeout,
+            E::BodyTooLarge { limit } => Kind::BodyTooLarge(limit),
+            E::Io(_) => Kind::Io,
+            other => panic!("unexpected error kind {other:?}"),
+        };
+        Failure {
+            kind,
+            retry_after,
+            retryable,
+            text,
         }
-    };
+    }
 }
 
 #[cfg(feature = "ureq")]
@@ -104,9 +101,7 @@ pub use self::ureq_harness::Ureq;
 #[cfg(feature = "ureq")]
 mod ureq_harness {
     use super::*;
-    use slack_oauth::ureq::{Client, Config, Error, TlsRoots};
-
-    failure_from!(Error);
+    use slack_oauth::ureq::{Client, Config, TlsRoots};
 
     pub struct Ureq(pub Client);
 
@@ -146,9 +141,7 @@ pub use self::hyper_harness::Hyper;
 #[cfg(feature = "hyper")]
 mod hyper_harness {
     use super::*;
-    use slack_oauth::hyper::{Client, Config, Error, TlsRoots};
-
-    failure_from!(Error);
+    use slack_oauth::hyper::{Client, Config, TlsRoots};
 
     /// The async client driven from a plain test: a multi-threaded runtime, as in a server.
     pub struct Hyper {

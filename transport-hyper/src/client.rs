@@ -14,10 +14,11 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::{ClientConfig, RootCertStore};
+use slack_oauth_core::transport::{check_url, mark_sensitive, Error};
 use slack_oauth_core::{parse, Api, Method, Reply};
 
 use crate::config::{Config, TlsRoots};
-use crate::error::{from_body, from_client, Error};
+use crate::error::{from_body, from_client};
 
 type Pool = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
@@ -187,81 +188,9 @@ fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCertStore, Error> {
     Ok(store)
 }
 
-/// https anywhere; plain http only to a loopback host; never user info.
-pub(crate) fn check_url(uri: &http::Uri) -> Result<(), Error> {
-    let authority = uri.authority().ok_or(Error::InvalidUrl {
-        reason: "the URL has no host",
-    })?;
-    if authority.as_str().contains('@') {
-        return Err(Error::InvalidUrl {
-            reason: "user info in a URL would send credentials; use a header",
-        });
-    }
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if slack_oauth_core::is_loopback_host(authority.host()) => Ok(()),
-        Some("http") => Err(Error::InsecureUrl {
-            host: authority.host().to_owned(),
-        }),
-        _ => Err(Error::InvalidUrl {
-            reason: "the scheme must be https (or http for a loopback host)",
-        }),
-    }
-}
-
-/// Keeps credentials out of `Debug` output of the request and its headers.
-fn mark_sensitive(headers: &mut http::HeaderMap) {
-    for (name, value) in headers.iter_mut() {
-        if name == http::header::AUTHORIZATION
-            || name == http::header::PROXY_AUTHORIZATION
-            || name == http::header::COOKIE
-        {
-            value.set_sensitive(true);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls() {
-        for ok in [
-            "https://slack.com/api/x",
-            "http://127.0.0.1:9/api/x",
-            "http://localhost/x",
-            "http://[::1]:8/x",
-        ] {
-            assert!(check_url(&ok.parse().unwrap()).is_ok(), "{ok}");
-        }
-        assert!(matches!(
-            check_url(&"http://slack.com/api/x".parse().unwrap()),
-            Err(Error::InsecureUrl { host }) if host == "slack.com"
-        ));
-        for bad in [
-            "/api/x",
-            "ftp://slack.com/x",
-            "https://u:CANARY@slack.com/x",
-        ] {
-            let err = check_url(&bad.parse().unwrap()).unwrap_err();
-            assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}");
-            assert!(!format!("{err} {err:?}").contains("CANARY"));
-        }
-    }
-
-    #[test]
-    fn authorization_is_sensitive() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert("authorization", "Bearer xoxb-CANARY".parse().unwrap());
-        headers.insert("proxy-authorization", "Basic CANARY".parse().unwrap());
-        headers.insert("accept", "application/json".parse().unwrap());
-        mark_sensitive(&mut headers);
-        assert!(headers["authorization"].is_sensitive());
-        assert!(headers["proxy-authorization"].is_sensitive());
-        assert!(!headers["accept"].is_sensitive());
-        assert!(!format!("{headers:?}").contains("CANARY"));
-    }
 
     #[test]
     fn bad_config_is_refused() {

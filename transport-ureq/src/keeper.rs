@@ -25,7 +25,7 @@ use slack_oauth_core::{
 };
 
 use crate::client::Client;
-use crate::error::Error;
+use slack_oauth_core::transport::Error;
 
 /// Where a keeper reads the time: Unix seconds. The default reads the system clock; tests
 /// pass a simulator's clock.

@@ -38,5 +38,5 @@ mod keeper;
 
 pub use client::Client;
 pub use config::{Config, TlsRoots};
-pub use error::Error;
 pub use keeper::{Clock, Keeper, KeeperError};
+pub use slack_oauth_core::transport::Error;

@@ -4,6 +4,8 @@
 //! stderr carries human messages and never a secret. Exit codes: 0 success, 1 Slack answered
 //! with an error, 2 usage error, 3 transport or protocol failure.
 #![forbid(unsafe_code)]
+// Doc comments here double as clap help text, where a bare URL reads better than `<url>`.
+#![allow(rustdoc::bare_urls)]
 
 mod args;
 mod callback;

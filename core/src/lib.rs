@@ -75,7 +75,8 @@ pub use state::{
     MAX_STATE_BYTES, MAX_STATE_LEN, MIN_STATE_BYTES, MIN_STATE_KEY_LEN,
 };
 pub use store::{
-    AsyncStore, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap, DEFAULT_LEASE,
+    AsyncStore, KeeperError, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap,
+    DEFAULT_LEASE,
 };
 
 pub use http;

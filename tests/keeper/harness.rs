@@ -47,32 +47,29 @@ pub trait Harness: Clone + Send + Sync + Sized + 'static {
     ) -> Vec<Result<String, Failure>>;
 }
 
-macro_rules! failure_from {
-    ($error:ty) => {
-        impl From<$error> for Failure {
-            fn from(e: $error) -> Failure {
-                use $error as E;
-                let kind = match &e {
-                    E::NotFound { .. } => "not_found",
-                    E::Installation { .. } => "installation",
-                    E::Refresh { .. } => "refresh",
-                    E::Store(_) => "store",
-                    E::Busy { .. } => "busy",
-                    _ => "cancelled",
-                };
-                Failure {
-                    kind,
-                    needs_reinstall: e.needs_reinstall(),
-                    retryable: e.is_retryable(),
-                    code: e
-                        .slack()
-                        .and_then(|s| s.code())
-                        .map(|c| c.as_str().to_owned()),
-                    text: format!("{e} / {e:?}"),
-                }
-            }
+/// Both keepers report failures with core's shared `KeeperError`.
+impl From<slack_oauth::KeeperError> for Failure {
+    fn from(e: slack_oauth::KeeperError) -> Failure {
+        use slack_oauth::KeeperError as E;
+        let kind = match &e {
+            E::NotFound { .. } => "not_found",
+            E::Installation { .. } => "installation",
+            E::Refresh { .. } => "refresh",
+            E::Store(_) => "store",
+            E::Busy { .. } => "busy",
+            _ => "cancelled",
+        };
+        Failure {
+            kind,
+            needs_reinstall: e.needs_reinstall(),
+            retryable: e.is_retryable(),
+            code: e
+                .slack()
+                .and_then(|s| s.code())
+                .map(|c| c.as_str().to_owned()),
+            text: format!("{e} / {e:?}"),
         }
-    };
+    }
 }
 
 #[cfg(feature = "ureq")]
@@ -81,10 +78,8 @@ pub use self::ureq_harness::Ureq;
 #[cfg(feature = "ureq")]
 mod ureq_harness {
     use super::*;
-    use slack_oauth::ureq::{Client, Keeper, KeeperError};
+    use slack_oauth::ureq::{Client, Keeper};
     use std::sync::Barrier;
-
-    failure_from!(KeeperError);
 
     #[derive(Clone)]
     pub struct Ureq(pub Keeper<Installation, DynStore>);
@@ -156,12 +151,10 @@ pub use self::hyper_harness::{runtime, Hyper};
 #[cfg(feature = "hyper")]
 mod hyper_harness {
     use super::*;
-    use slack_oauth::hyper::{Client, Keeper, KeeperError};
+    use slack_oauth::hyper::{Client, Keeper};
     use std::sync::OnceLock;
     use tokio::runtime::Runtime;
     use tokio::sync::Barrier;
-
-    failure_from!(KeeperError);
 
     /// One multi-thread runtime for the whole test binary: clients and keepers made in one
     /// test can be used from any of its tasks.

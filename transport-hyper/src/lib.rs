@@ -44,5 +44,6 @@ mod keeper;
 
 pub use client::Client;
 pub use config::{Config, TlsRoots};
-pub use keeper::{Clock, Keeper, KeeperError};
+pub use keeper::{Clock, Keeper};
 pub use slack_oauth_core::transport::Error;
+pub use slack_oauth_core::KeeperError;

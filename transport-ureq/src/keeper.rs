@@ -25,7 +25,7 @@ use slack_oauth_core::{
 };
 
 use crate::client::Client;
-use slack_oauth_core::transport::Error;
+use slack_oauth_core::KeeperError;
 
 /// Where a keeper reads the time: Unix seconds. The default reads the system clock; tests
 /// pass a simulator's clock.
@@ -85,116 +85,6 @@ struct Flight<W> {
     finished: AtomicU64,
     /// The lock itself, holding the last refresh's failure (with the token it was for).
     last: Mutex<Option<(W, KeeperError)>>,
-}
-
-/// Why a keeper could not hand out a token. Never holds a token or secret.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum KeeperError {
-    /// Nothing is stored under this key: the app is not installed (or was deleted).
-    NotFound {
-        /// The key asked for.
-        key: String,
-    },
-    /// The stored record cannot give this token: it has none of that type, it expired with
-    /// no refresh token, or Slack's refresh answer does not fit it.
-    Installation {
-        /// The key asked for.
-        key: String,
-        /// What is wrong.
-        error: InstallationError,
-    },
-    /// The refresh call failed: Slack said no (`invalid_refresh_token`: reinstall, see
-    /// [`KeeperError::needs_reinstall`]) or the transport failed.
-    Refresh {
-        /// The key asked for.
-        key: String,
-        /// Which token: `"bot"`, `"user"`, `"configuration"`.
-        token: &'static str,
-        /// The call's error (shared by every caller that waited for this refresh).
-        error: Arc<Error>,
-    },
-    /// The store failed.
-    Store(Arc<dyn std::error::Error + Send + Sync>),
-    /// Another process holds the refresh lease and did not finish within the wait limit.
-    Busy {
-        /// The key asked for.
-        key: String,
-    },
-}
-
-impl KeeperError {
-    /// Whether only a new install can help: Slack refused the refresh token
-    /// (`invalid_refresh_token`, `token_revoked`, ...), or the token expired with no refresh
-    /// token.
-    pub fn needs_reinstall(&self) -> bool {
-        match self {
-            KeeperError::Refresh { error, .. } => {
-                error.slack().is_some_and(|e| e.needs_reinstall())
-            }
-            KeeperError::Installation { error, .. } => {
-                matches!(error, InstallationError::Expired { .. })
-            }
-            _ => false,
-        }
-    }
-
-    /// Slack's answer to the refresh, when Slack answered.
-    pub fn slack(&self) -> Option<&slack_oauth_core::Error> {
-        match self {
-            KeeperError::Refresh { error, .. } => error.slack(),
-            _ => None,
-        }
-    }
-
-    /// Whether asking again later may succeed: a retryable refresh failure (rate limit,
-    /// timeout, ...) or a busy lease.
-    pub fn is_retryable(&self) -> bool {
-        self.retry_after().is_some()
-    }
-
-    /// When asking again may help, how long to wait first.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            KeeperError::Refresh { error, .. } => error.retry_after(),
-            KeeperError::Busy { .. } => Some(slack_oauth_core::TRANSIENT_RETRY_AFTER),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for KeeperError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeeperError::NotFound { key } => {
-                write!(f, "nothing is stored under `{key}`: install the app first")
-            }
-            KeeperError::Installation { key, error } => write!(f, "`{key}`: {error}"),
-            KeeperError::Refresh { key, token, error } => {
-                write!(f, "refreshing the {token} token of `{key}` failed: {error}")?;
-                if self.needs_reinstall() {
-                    f.write_str("; the app must be installed again")?;
-                }
-                Ok(())
-            }
-            KeeperError::Store(e) => write!(f, "the token store failed: {e}"),
-            KeeperError::Busy { key } => write!(
-                f,
-                "another process is refreshing `{key}` and did not finish in time"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for KeeperError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            KeeperError::Installation { error, .. } => Some(error),
-            KeeperError::Refresh { error, .. } => Some(&**error),
-            KeeperError::Store(e) => Some(&**e),
-            _ => None,
-        }
-    }
 }
 
 impl<R: Renewable, S> Clone for Keeper<R, S> {
@@ -563,7 +453,9 @@ mod tests {
         let error = KeeperError::Refresh {
             key: "T1".into(),
             token: "bot",
-            error: Arc::new(Error::Slack(parse::<Rotate, _>(&spent).unwrap_err())),
+            error: Arc::new(slack_oauth_core::transport::Error::Slack(
+                parse::<Rotate, _>(&spent).unwrap_err(),
+            )),
         };
         assert!(error.needs_reinstall());
         assert!(!error.is_retryable());

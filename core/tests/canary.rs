@@ -5,16 +5,20 @@
 //! builds, or the body it was parsed from), so an entry cannot pass by holding nothing.
 //!
 //! To cover a new type, add it to one of the `*_entries` functions below; types of the
-//! install/rotation modules go in [`install_and_rotation_entries`].
+//! install/rotation modules, the store and the shared transport errors go in
+//! [`install_and_rotation_entries`].
 
 use std::fmt::{Debug, Display};
+use std::sync::Arc;
 
 use slack_oauth_core::apps_auth_external::{Delete, Get};
+use slack_oauth_core::oauth_v2::AccessResponse;
 use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    parse, AccessToken, Api, AuthCode, BuildError, ClientAuth, ClientCredentials, ClientSecret,
-    CodeVerifier, ConfigToken, ExternalToken, IdToken, Method, RefreshToken, StateKey, WebhookUrl,
+    parse, transport, AccessToken, Api, AuthCode, BuildError, ClientAuth, ClientCredentials,
+    ClientSecret, CodeVerifier, ConfigToken, ExternalToken, IdToken, Installation, KeeperError,
+    MemoryStore, Method, RefreshToken, StateKey, Store, WebhookUrl,
 };
 
 const CANARY: &str = "CANARY-9f3a7c";
@@ -392,13 +396,48 @@ fn build_error_entries(e: &mut Entries) {
 }
 
 // ===== Install / rotation types (authorize, pkce, state, installation, rotation) =========
-// Add every public type of those modules that can hold a secret here, built with
-// `canary()` inside, e.g.:
-//     let store = Installation::from_access(...);   // holds tokens
-//     holds("Installation", store.bot_token().unwrap().expose());
-//     e.debug("Installation", &store);
+// The install flow's own types (Installation, TokenSet, ConfigTokens, State, StateSigner,
+// Callback, decisions and their errors) are printed by `canary_secrets_never_print` in
+// tests/install.rs. Here: what stores and moves them - the store and its records, and the
+// transport and keeper errors every transport shares.
 fn install_and_rotation_entries(e: &mut Entries) {
-    let _ = e;
+    let body = format!(
+        r#"{{"ok":true,"app_id":"A1","access_token":"{c}","token_type":"bot","expires_in":43200,
+            "refresh_token":"{c}","team":{{"id":"T1"}},"authed_user":{{"id":"U1","access_token":"{c}"}}}}"#,
+        c = canary()
+    );
+    let answer: AccessResponse = serde_json::from_str(&body).unwrap();
+    let installation = Installation::from_access(answer, 1_700_000_000).unwrap();
+    holds(
+        "Installation",
+        installation.bot.as_ref().unwrap().token.expose(),
+    );
+    let store = MemoryStore::new();
+    Store::put(&store, "T1", &installation).unwrap();
+    let record = Store::load(&store, "T1").unwrap().unwrap();
+    holds("Record", record.value.bot.as_ref().unwrap().token.expose());
+    e.debug("MemoryStore<Installation>", &store);
+    e.debug("Record<Installation>", &record);
+
+    let spent = http::Response::new(
+        format!(
+            r#"{{"ok":false,"error":"invalid_refresh_token","refresh_token":"{}"}}"#,
+            canary()
+        )
+        .into_bytes(),
+    );
+    holds("refresh answer", &String::from_utf8_lossy(spent.body()));
+    let err = transport::Error::Slack(parse::<Rotate, _>(&spent).unwrap_err());
+    e.both("transport::Error", &err);
+    let keeper = KeeperError::Refresh {
+        key: "T1".into(),
+        token: "bot",
+        error: Arc::new(err),
+    };
+    e.both("KeeperError::Refresh", &keeper);
+    let url = format!("http://u:{}@example.com/api", canary());
+    let refused = transport::check_url(&url.parse().unwrap()).unwrap_err();
+    e.both("transport::Error from check_url", &refused);
 }
 // ===== end of the install / rotation list ================================================
 

@@ -103,8 +103,8 @@ impl Api {
     /// Only `https` is accepted, except for loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`),
     /// which tests and the simulator use. User info, queries and fragments are refused.
     pub fn with_base_url(mut self, url: &str) -> Result<Api, BuildError> {
-        let base = check_base_url(url)?;
-        self.endpoint = Endpoint::parse(&base).ok_or(BuildError::InvalidBaseUrl {
+        let (base, uri) = checked_base_url(url)?;
+        self.endpoint = Endpoint::from_uri(uri).ok_or(BuildError::InvalidBaseUrl {
             reason: "not a valid absolute URL",
         })?;
         self.base = base;
@@ -269,9 +269,9 @@ impl Endpoint {
         }
     }
 
-    /// Splits a base URL already checked by [`check_base_url`].
-    fn parse(base: &str) -> Option<Endpoint> {
-        let parts = base.parse::<Uri>().ok()?.into_parts();
+    /// Splits a base URL already checked by [`checked_base_url`] (so `None` does not happen).
+    fn from_uri(base: Uri) -> Option<Endpoint> {
+        let parts = base.into_parts();
         let path = parts.path_and_query.as_ref().map_or("", |p| p.path());
         let mut endpoint = Endpoint {
             scheme: parts.scheme?,
@@ -340,6 +340,11 @@ pub fn is_loopback_host(host: &str) -> bool {
 
 /// Validates a base URL: https, or http to a loopback host; no user info, query or fragment.
 pub(crate) fn check_base_url(url: &str) -> Result<String, BuildError> {
+    checked_base_url(url).map(|(base, _)| base)
+}
+
+/// [`check_base_url`], also handing back the parsed `Uri` so callers need not parse it again.
+fn checked_base_url(url: &str) -> Result<(String, Uri), BuildError> {
     let trimmed = url.trim_end_matches('/');
     let uri: Uri = trimmed.parse().map_err(|_| BuildError::InvalidBaseUrl {
         reason: "not a valid absolute URL",
@@ -350,7 +355,7 @@ pub(crate) fn check_base_url(url: &str) -> Result<String, BuildError> {
             reason: "a base URL takes no query or fragment",
         });
     }
-    Ok(trimmed.to_owned())
+    Ok((trimmed.to_owned(), uri))
 }
 
 /// The rule for any URL a request goes to: https, or http to a loopback host; no user info.

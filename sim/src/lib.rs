@@ -41,21 +41,27 @@
 
 mod app;
 mod authorize;
+mod catalog;
 mod config;
+mod events;
 mod fault;
 mod methods;
 mod request;
 mod server;
 mod sim;
 mod state;
+mod stats;
 
-pub use app::AppConfig;
+pub use app::{AppConfig, DEFAULT_TOKEN_EXPIRES_IN, MAX_SECONDS};
 pub use authorize::SimError;
+pub use catalog::ApiMethod;
 pub use config::{Seeded, SimConfig};
+pub use events::{Event, EventKind, EventStats, RetryReason};
 pub use fault::Fault;
 pub use request::Args;
 pub use server::{Server, ServerConfig};
 pub use sim::{
     ExternalTokenSeed, Sim, TokenStatus, DEMO_APP_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
 };
-pub use state::LegacyKind;
+pub use state::{Clock, LegacyKind};
+pub use stats::Stats;

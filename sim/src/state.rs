@@ -4,13 +4,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde_json::{json, Value};
 
-use crate::app::AppConfig;
+use crate::app::{AppConfig, MAX_SECONDS};
+use crate::events::{Event, EventKind};
 use crate::fault::Fault;
 use crate::request::Args;
 use crate::sim::ExternalTokenSeed;
+use crate::stats::Stats;
 
-/// Rotating access tokens and configuration tokens live this long.
-pub(crate) const TOKEN_TTL: u64 = 43_200;
+/// Configuration tokens live this long (and rotating access tokens, unless the app says
+/// otherwise).
+pub(crate) const TOKEN_TTL: u64 = crate::app::DEFAULT_TOKEN_EXPIRES_IN;
+/// Events kept for delivery at most; older ones are dropped (and counted).
+pub(crate) const OUTBOX: usize = 10_000;
 /// Authorization codes live this long.
 pub(crate) const CODE_TTL: u64 = 600;
 /// Refresh tokens of PKCE apps live this long.
@@ -155,6 +160,8 @@ pub(crate) struct TokenRec {
     /// A workflow token limited to one app's external tokens.
     pub workflow_app: Option<String>,
     pub chain: Option<u64>,
+    /// The token's user or workspace was deleted (`account_inactive`).
+    pub inactive: bool,
 }
 
 pub(crate) struct RefreshRec {
@@ -172,6 +179,8 @@ pub(crate) struct RefreshRec {
 
 pub(crate) struct ConfigTokenRec {
     pub expires_at: u64,
+    pub team_id: String,
+    pub user_id: String,
 }
 
 pub(crate) struct ConfigRefreshRec {
@@ -190,9 +199,58 @@ pub(crate) struct ExternalRec {
     pub exchange_fails: bool,
 }
 
+/// Where the simulator's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Clock {
+    /// A clock that stands still until advanced (the default; starts at
+    /// [`Sim::DEFAULT_START`](crate::Sim::DEFAULT_START)).
+    #[default]
+    Simulated,
+    /// The system clock plus an offset that `advance` adds to: clients reading the system
+    /// clock (SDK token rotators, a keeper with its default clock) agree with it.
+    Wall,
+}
+
+impl Clock {
+    /// `"simulated"` or `"wall"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clock::Simulated => "simulated",
+            Clock::Wall => "wall",
+        }
+    }
+}
+
+impl std::str::FromStr for Clock {
+    type Err = String;
+
+    /// `sim`, `simulated`, `fixed` or `wall`.
+    fn from_str(s: &str) -> Result<Clock, String> {
+        match s {
+            "sim" | "simulated" | "fixed" => Ok(Clock::Simulated),
+            "wall" | "real" => Ok(Clock::Wall),
+            other => Err(format!("unknown clock {other:?} (use wall or simulated)")),
+        }
+    }
+}
+
+fn wall_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// The simulator's whole memory.
 pub(crate) struct State {
     pub now: u64,
+    pub clock: Clock,
+    /// Wall clock only: seconds added to the system clock.
+    pub offset: i128,
+    pub stats: Stats,
+    pub outbox: VecDeque<Event>,
+    /// Bumped whenever an event is queued, so the caller knows to wake the sender.
+    pub emitted: u64,
     seed: u64,
     counter: u64,
     pub apps: HashMap<String, App>,
@@ -226,6 +284,157 @@ impl State {
             faults: HashMap::new(),
             calls: HashMap::new(),
             history: HashMap::new(),
+            clock: Clock::Simulated,
+            offset: 0,
+            stats: Stats::default(),
+            outbox: VecDeque::new(),
+            emitted: 0,
+        }
+    }
+
+    /// Brings `now` up to the wall clock (wall mode only).
+    pub fn tick(&mut self) {
+        if self.clock == Clock::Wall {
+            let now = wall_seconds() as i128 + self.offset;
+            self.now = now.clamp(0, u64::MAX as i128) as u64;
+        }
+    }
+
+    /// Moves time forward by `secs` (saturating).
+    pub fn advance(&mut self, secs: u64) -> u64 {
+        match self.clock {
+            Clock::Simulated => self.now = self.now.saturating_add(secs),
+            Clock::Wall => {
+                self.offset = self.offset.saturating_add(secs as i128);
+                self.tick();
+            }
+        }
+        self.now
+    }
+
+    /// Sets the time (it may go backwards).
+    pub fn set_now(&mut self, now: u64) {
+        match self.clock {
+            Clock::Simulated => self.now = now,
+            Clock::Wall => {
+                self.offset = now as i128 - wall_seconds() as i128;
+                self.tick();
+            }
+        }
+    }
+
+    /// Switches the clock, keeping the current time for a switch to the simulated clock.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+        if clock == Clock::Wall {
+            self.offset = 0;
+        }
+        self.tick();
+    }
+
+    /// Seconds a rotating access token of this app lives.
+    pub fn ttl(&self, client_id: &str) -> u64 {
+        self.apps
+            .get(client_id)
+            .map_or(TOKEN_TTL, |a| a.config.token_expires_in)
+            .clamp(1, MAX_SECONDS)
+    }
+
+    /// Counts one answer of `method` with `outcome`.
+    pub fn record_outcome(&mut self, method: &str, outcome: &str) {
+        let per_method = match self.stats.methods.get_mut(method) {
+            Some(m) => m,
+            None => self.stats.methods.entry(method.to_owned()).or_default(),
+        };
+        match per_method.get_mut(outcome) {
+            Some(n) => *n += 1,
+            None => {
+                per_method.insert(outcome.to_owned(), 1);
+            }
+        }
+    }
+
+    /// Queues an event for the app's request URL, if it has one.
+    pub fn emit(&mut self, client_id: &str, kind: EventKind, event: Value) {
+        let Some(app) = self.apps.get(client_id) else {
+            return;
+        };
+        let Some(url) = app.config.event_request_url.clone() else {
+            return;
+        };
+        let secret = app.config.signing_secret.clone().unwrap_or_default();
+        let token = verification_token(client_id);
+        let team_id = match (
+            &app.config.enterprise,
+            app.org_installed || app.config.org_install,
+        ) {
+            (Some((enterprise, _)), true) => enterprise.clone(),
+            _ => app.config.team_id.clone(),
+        };
+        let app_id = app.config.app_id.clone();
+        let (body, challenge) = if kind == EventKind::UrlVerification {
+            let (_, hex) = self.digest_hex("challenge", 40);
+            (
+                json!({"token": token, "challenge": hex, "type": "url_verification"}),
+                Some(hex),
+            )
+        } else {
+            let (_, id) = self.digest_hex("event", 10);
+            (
+                json!({
+                    "token": token,
+                    "team_id": team_id,
+                    "api_app_id": app_id,
+                    "event": event,
+                    "type": "event_callback",
+                    "event_id": format!("Ev0SIM{}", id.to_ascii_uppercase()),
+                    "event_time": self.now,
+                }),
+                None,
+            )
+        };
+        if self.outbox.len() >= OUTBOX {
+            self.outbox.pop_front();
+            self.stats.events.dropped += 1;
+        }
+        self.outbox.push_back(Event {
+            kind,
+            client_id: client_id.to_owned(),
+            url,
+            secret,
+            body: body.to_string().into_bytes(),
+            challenge,
+        });
+        self.stats.events.queued += 1;
+        self.emitted += 1;
+    }
+
+    /// Queues `tokens_revoked` for these user ids (oauth: user tokens; bot: bot users).
+    fn emit_tokens_revoked(&mut self, client_id: &str, oauth: Vec<String>, bot: Vec<String>) {
+        if oauth.is_empty() && bot.is_empty() {
+            return;
+        }
+        let mut tokens = serde_json::Map::new();
+        if !oauth.is_empty() {
+            tokens.insert("oauth".into(), json!(oauth));
+        }
+        if !bot.is_empty() {
+            tokens.insert("bot".into(), json!(bot));
+        }
+        self.emit(
+            client_id,
+            EventKind::TokensRevoked,
+            json!({"type": "tokens_revoked", "tokens": tokens}),
+        );
+    }
+
+    /// The user id a token acts as: `(is_bot, id)`.
+    fn token_user(rec: &TokenRec) -> Option<(bool, String)> {
+        let install = rec.install.as_ref()?;
+        match rec.kind {
+            Kind::Bot => Some((true, install.bot_user_id.clone())),
+            Kind::User => Some((false, install.user_id.clone())),
+            Kind::Workflow => None,
         }
     }
 
@@ -287,6 +496,7 @@ impl State {
         };
         let token = self.mint(prefix);
         let serial = self.counter;
+        let ttl = self.ttl(client_id);
         self.tokens.insert(
             token.clone(),
             TokenRec {
@@ -295,13 +505,14 @@ impl State {
                 generation,
                 rotating,
                 serial,
-                expires_at: rotating.then_some(self.now + TOKEN_TTL),
+                expires_at: rotating.then_some(self.now.saturating_add(ttl)),
                 revoked: false,
                 exchanged: false,
                 scope: scope.to_owned(),
                 install: Some(install.clone()),
                 workflow_app: None,
                 chain,
+                inactive: false,
             },
         );
         if let Some(chain) = chain {
@@ -358,7 +569,7 @@ impl State {
                 scope: scope.to_owned(),
                 install: install.clone(),
                 public_client,
-                expires_at: pkce_app.then_some(self.now + PKCE_REFRESH_TTL),
+                expires_at: pkce_app.then_some(self.now.saturating_add(PKCE_REFRESH_TTL)),
                 chain,
                 legacy_parent,
             },
@@ -379,7 +590,9 @@ impl State {
         self.config_tokens.insert(
             token.clone(),
             ConfigTokenRec {
-                expires_at: self.now + TOKEN_TTL,
+                expires_at: self.now.saturating_add(TOKEN_TTL),
+                team_id: team_id.to_owned(),
+                user_id: user_id.to_owned(),
             },
         );
         self.config_refresh.insert(
@@ -451,6 +664,7 @@ impl State {
                 install: Some(install),
                 workflow_app: None,
                 chain: None,
+                inactive: false,
             },
         );
         token
@@ -479,7 +693,7 @@ impl State {
                 token,
                 has_refresh_token: seed.has_refresh_token,
                 lifetime: seed.expires_in,
-                expires_at: seed.expires_in.map(|l| now + l),
+                expires_at: seed.expires_in.map(|l| now.saturating_add(l)),
                 exchange_fails: seed.exchange_fails,
             },
         );
@@ -504,15 +718,28 @@ impl State {
                 install: None,
                 workflow_app: app_id,
                 chain: None,
+                inactive: false,
             },
         );
         token
     }
 
-    /// Revokes an access, workflow or refresh token; whether it was known.
+    /// Revokes an access, workflow or refresh token; whether it was known. Revoking a live
+    /// access token queues `tokens_revoked`.
     pub fn revoke(&mut self, token: &str) -> bool {
         if let Some(rec) = self.tokens.get_mut(token) {
+            let was_live = !rec.revoked;
             rec.revoked = true;
+            let who = State::token_user(rec);
+            let client_id = rec.client_id.clone();
+            if let (true, Some((bot, id)), Some(client_id)) = (was_live, who, client_id) {
+                let (oauth, bots) = if bot {
+                    (vec![], vec![id])
+                } else {
+                    (vec![id], vec![])
+                };
+                self.emit_tokens_revoked(&client_id, oauth, bots);
+            }
             return true;
         }
         if let Some(rec) = self.refresh.get_mut(token) {
@@ -526,16 +753,44 @@ impl State {
         false
     }
 
-    /// Uninstalls an app: existing tokens lose their authorization.
+    /// Uninstalls an app: existing tokens lose their authorization. Queues
+    /// `tokens_revoked` (for the tokens that were live) and `app_uninstalled`.
     pub fn uninstall(&mut self, client_id: &str) -> bool {
-        match self.apps.get_mut(client_id) {
-            Some(app) => {
-                app.generation += 1;
-                app.org_installed = false;
-                true
+        let Some(generation) = self.apps.get(client_id).map(|a| a.generation) else {
+            return false;
+        };
+        let now = self.now;
+        let (mut oauth, mut bot) = (BTreeSet::new(), BTreeSet::new());
+        for rec in self.tokens.values() {
+            let live = rec.client_id.as_deref() == Some(client_id)
+                && rec.generation == generation
+                && !rec.revoked
+                && rec.expires_at.is_none_or(|e| now < e);
+            match State::token_user(rec) {
+                Some((true, id)) if live => {
+                    bot.insert(id);
+                }
+                Some((false, id)) if live => {
+                    oauth.insert(id);
+                }
+                _ => {}
             }
-            None => false,
         }
+        if let Some(app) = self.apps.get_mut(client_id) {
+            app.generation = app.generation.saturating_add(1);
+            app.org_installed = false;
+        }
+        self.emit_tokens_revoked(
+            client_id,
+            oauth.into_iter().collect(),
+            bot.into_iter().collect(),
+        );
+        self.emit(
+            client_id,
+            EventKind::AppUninstalled,
+            json!({"type": "app_uninstalled"}),
+        );
+        true
     }
 
     /// Whether the app that issued a token still holds the authorization it was issued under.
@@ -544,4 +799,14 @@ impl State {
             .get(client_id)
             .is_some_and(|app| app.generation == generation)
     }
+}
+
+/// The deprecated verification token Slack still puts in every payload: fixed per app.
+fn verification_token(client_id: &str) -> String {
+    let digest = hmac_sha256::Hash::hash(client_id.as_bytes());
+    let mut out = String::from("simverif");
+    for byte in &digest[..8] {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
 }

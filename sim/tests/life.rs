@@ -221,7 +221,7 @@ fn auth_revoke_with_test_and_for_real() {
     assert_eq!(error(&refreshed), "invalid_refresh_token");
     let bad = sim.handle(&form(
         "auth.revoke",
-        Some(&v["access_token"].as_str().unwrap().to_owned()),
+        Some(v["access_token"].as_str().unwrap()),
         "test=maybe",
     ));
     assert_eq!(error(&body(&bad)), "invalid_arguments");

@@ -151,7 +151,6 @@ pub(crate) struct TokenRec {
     pub client_id: Option<String>,
     pub generation: u64,
     pub rotating: bool,
-    pub serial: u64,
     pub expires_at: Option<u64>,
     pub revoked: bool,
     pub exchanged: bool,
@@ -159,7 +158,6 @@ pub(crate) struct TokenRec {
     pub install: Option<Install>,
     /// A workflow token limited to one app's external tokens.
     pub workflow_app: Option<String>,
-    pub chain: Option<u64>,
     /// The token's user or workspace was deleted (`account_inactive`).
     pub inactive: bool,
 }
@@ -248,6 +246,8 @@ pub(crate) struct State {
     /// Wall clock only: seconds added to the system clock.
     pub offset: i128,
     pub stats: Stats,
+    /// The access tokens of each refresh chain that may still be live, oldest first.
+    pub chains: HashMap<u64, Vec<String>>,
     pub outbox: VecDeque<Event>,
     /// Bumped whenever an event is queued, so the caller knows to wake the sender.
     pub emitted: u64,
@@ -287,6 +287,7 @@ impl State {
             clock: Clock::Simulated,
             offset: 0,
             stats: Stats::default(),
+            chains: HashMap::new(),
             outbox: VecDeque::new(),
             emitted: 0,
         }
@@ -495,7 +496,6 @@ impl State {
             (_, false) => "xoxb-",
         };
         let token = self.mint(prefix);
-        let serial = self.counter;
         let ttl = self.ttl(client_id);
         self.tokens.insert(
             token.clone(),
@@ -504,41 +504,43 @@ impl State {
                 client_id: Some(client_id.to_owned()),
                 generation,
                 rotating,
-                serial,
                 expires_at: rotating.then_some(self.now.saturating_add(ttl)),
                 revoked: false,
                 exchanged: false,
                 scope: scope.to_owned(),
                 install: Some(install.clone()),
                 workflow_app: None,
-                chain,
                 inactive: false,
             },
         );
         if let Some(chain) = chain {
+            self.chains.entry(chain).or_default().push(token.clone());
             self.limit_live_tokens(chain);
         }
         token
     }
 
     /// Revokes the oldest live tokens of a refresh chain beyond the two-token limit.
+    ///
+    /// Looks only at the chain's own tokens (kept in issue order), and forgets the dead
+    /// ones, so that a refresh costs the same on the millionth call as on the first.
     fn limit_live_tokens(&mut self, chain: u64) {
         let now = self.now;
-        let mut live: Vec<(u64, String)> = self
-            .tokens
-            .iter()
-            .filter(|(_, t)| {
-                t.chain == Some(chain) && !t.revoked && t.expires_at.is_none_or(|e| now < e)
-            })
-            .map(|(k, t)| (t.serial, k.clone()))
-            .collect();
-        if live.len() <= LIVE_TOKENS_PER_CHAIN {
+        let Some(members) = self.chains.get_mut(&chain) else {
+            return;
+        };
+        let tokens = &mut self.tokens;
+        members.retain(|t| {
+            tokens
+                .get(t)
+                .is_some_and(|r| !r.revoked && r.expires_at.is_none_or(|e| now < e))
+        });
+        if members.len() <= LIVE_TOKENS_PER_CHAIN {
             return;
         }
-        live.sort_unstable();
-        let excess = live.len() - LIVE_TOKENS_PER_CHAIN;
-        for (_, token) in live.into_iter().take(excess) {
-            if let Some(rec) = self.tokens.get_mut(&token) {
+        let excess = members.len() - LIVE_TOKENS_PER_CHAIN;
+        for token in members.drain(..excess) {
+            if let Some(rec) = tokens.get_mut(&token) {
                 rec.revoked = true;
             }
         }
@@ -644,7 +646,8 @@ impl State {
             LegacyKind::User => "xoxp-",
         };
         let token = token.unwrap_or_else(|| self.mint(prefix));
-        let serial = self.next_serial();
+        // Drawn anyway: token strings stay what they were for a given seed.
+        self.next_serial();
         let scope = match kind {
             LegacyKind::Bot => "chat:write,commands",
             LegacyKind::User => "search:read",
@@ -656,14 +659,12 @@ impl State {
                 client_id: Some(client_id.to_owned()),
                 generation,
                 rotating: false,
-                serial,
                 expires_at: None,
                 revoked: false,
                 exchanged: false,
                 scope: scope.to_owned(),
                 install: Some(install),
                 workflow_app: None,
-                chain: None,
                 inactive: false,
             },
         );
@@ -702,7 +703,8 @@ impl State {
 
     pub fn seed_workflow(&mut self, app_id: Option<String>, token: Option<String>) -> String {
         let token = token.unwrap_or_else(|| self.mint("xwfp-"));
-        let serial = self.next_serial();
+        // Drawn anyway: token strings stay what they were for a given seed.
+        self.next_serial();
         self.tokens.insert(
             token.clone(),
             TokenRec {
@@ -710,14 +712,12 @@ impl State {
                 client_id: None,
                 generation: 0,
                 rotating: false,
-                serial,
                 expires_at: None,
                 revoked: false,
                 exchanged: false,
                 scope: String::new(),
                 install: None,
                 workflow_app: app_id,
-                chain: None,
                 inactive: false,
             },
         );

@@ -1,11 +1,14 @@
 //! A Slack that runs on 127.0.0.1, for tests: `oauth.v2.access`, `oauth.v2.user.access`,
 //! `oauth.v2.exchange`, `tooling.tokens.rotate`, `apps.auth.external.get` and
-//! `apps.auth.external.delete`, down to the error codes, plus the authorize pages.
+//! `apps.auth.external.delete`, down to the error codes, plus the authorize pages; and
+//! around them what an app's life needs: `auth.test`, `auth.revoke`, `apps.uninstall`,
+//! signed Events API deliveries ([`Event`]), a wall [`Clock`], and [`Stats`].
 //!
 //! - [`Sim`] holds all behaviour as a sans-IO handler: `http::Request` in, `http::Response`
 //!   out, with a simulated clock ([`Sim::advance`]) so 12-hour expiries take milliseconds.
-//! - [`Server`] serves a `Sim` on a loopback port (hyper 1) and carries out the I/O
-//!   [`Fault`]s (delays, truncated or oversized bodies, closed connections).
+//! - [`Server`] serves a `Sim` on a loopback port (hyper 1), carries out the I/O
+//!   [`Fault`]s (delays, truncated or oversized bodies, closed connections) and sends the
+//!   queued events (without a server, [`Sim::take_events`] hands them to the test).
 //! - The `slack-oauth-sim` binary does the same for programs in any language
 //!   (`--port`, `--config FILE` with a [`SimConfig`]).
 //!

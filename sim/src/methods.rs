@@ -1,4 +1,5 @@
-//! The six methods, as Slack answers them.
+//! The methods, as Slack answers them: the six OAuth and token methods, and `auth.test`,
+//! `auth.revoke` and `apps.uninstall`.
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};

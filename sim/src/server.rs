@@ -211,7 +211,8 @@ impl Server {
         format!("http://{}/api", self.addr)
     }
 
-    /// `http://127.0.0.1:PORT/oauth/v2/authorize`: the auto-approving authorize page.
+    /// `http://127.0.0.1:PORT/oauth/v2/authorize`: the authorize page (auto-approving for
+    /// scripts, a consent page for browsers).
     pub fn authorize_url(&self) -> String {
         format!("http://{}/oauth/v2/authorize", self.addr)
     }

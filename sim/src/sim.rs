@@ -229,8 +229,10 @@ impl Sim {
 
     /// Answers a request as if the clock read `now` (the clock itself is not changed).
     ///
-    /// Serves `/api/<method>` for the six methods, the authorize pages
-    /// (`/oauth/v2/authorize`, `/oauth/v2_user/authorize`: auto-approve, 302) and the admin
+    /// Serves `/api/<method>` for the methods of [`ApiMethod`](crate::ApiMethod) (others:
+    /// HTTP 200 `unknown_method`, as slack.com), the authorize pages (`/oauth/v2/authorize`,
+    /// `/oauth/v2_user/authorize`: auto-approve with a 302, or a consent page for a browser)
+    /// and the admin
     /// endpoints under `/_sim/`. An injected I/O fault cannot be carried out without a
     /// socket: the answer then carries an `x-sim-fault` header naming it.
     pub fn handle_at(&self, req: &Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {

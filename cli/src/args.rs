@@ -149,6 +149,12 @@ stdout. Add the printed redirect URI to the app's Redirect URLs (use --port to k
 The client secret is optional: without one the app is treated as a PKCE public client.
 Apps without PKCE turned on need --no-pkce (and the client secret).
 
+The listener: any local process or web page can reach it, so a request to /callback that
+does not carry this install's state (a forged `error=access_denied` included) is answered
+400 and ignored, and the wait goes on. Connections are served concurrently; each must send
+its request within 10 s and before --wait ends, and the whole wait ends at --wait: a slow
+client can neither block Slack's redirect nor keep the command waiting longer.
+
 Example:
   slack-oauth install --scope chat:write,commands --port 8765 > installation.json")]
     Install(InstallArgs),

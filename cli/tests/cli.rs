@@ -893,29 +893,116 @@ fn install_completes_against_the_simulator() {
 }
 
 #[test]
-fn install_denied_forged_or_abandoned() {
+fn install_denied_or_abandoned() {
     let server = start();
 
-    // The user clicks "Cancel": Slack's answer, exit 1.
+    // The user clicks "Cancel": Slack's answer (with our state), exit 1.
     let (child, url, lines) = start_install(&server, &["--wait", "30"]);
     let page = http_get(&server.sim().deny(&url).unwrap());
     assert!(page.starts_with("HTTP/1.1 400"), "{page}");
     finish(child, lines).slack_error("access_denied");
 
-    // A redirect whose state is not ours: refused, exit 3, the code never exchanged.
-    let (child, url, lines) = start_install(&server, &["--wait", "30"]);
-    let redirect = server.sim().approve(&url).unwrap();
-    let state = query_param(&redirect, "state").unwrap();
-    let forged = redirect.replace(&format!("state={state}"), "state=forged-state-value");
-    assert_ne!(forged, redirect);
-    let page = http_get(&forged);
-    assert!(page.starts_with("HTTP/1.1 400"), "{page}");
-    finish(child, lines).failed(3);
-    assert_eq!(server.sim().calls("oauth.v2.access"), 0);
-
     // Nobody comes back: the bounded wait ends with exit 3.
     let (child, _url, lines) = start_install(&server, &["--wait", "0.5"]);
     let run = finish(child, lines);
+    run.failed(3);
+    assert!(run.stderr.contains("no redirect"), "{run:?}");
+}
+
+#[test]
+fn install_ignores_callbacks_without_its_state() {
+    let server = start();
+    let (child, url, lines) = start_install(&server, &["--wait", "60"]);
+    let redirect = server.sim().approve(&url).unwrap();
+    let state = query_param(&redirect, "state").unwrap();
+    let base = redirect.split_once('?').unwrap().0.to_owned();
+    let forged = redirect.replace(&format!("state={state}"), "state=forged-state-value");
+    assert_ne!(forged, redirect);
+    // Any local process or web page can reach the listener: none of these may end the install.
+    for hostile in [
+        format!("{base}?error=access_denied"),
+        format!("{base}?error=access_denied&state=forged-state-value"),
+        format!("{base}?error=invalid_scope"),
+        forged,
+        format!("{base}?code=1.2.3"),
+        format!("{base}?code=1.2.3&state={state}&state=forged-state-value"),
+    ] {
+        let page = http_get(&hostile);
+        assert!(page.starts_with("HTTP/1.1 400"), "{hostile}: {page}");
+    }
+    assert!(http_get(&format!("{base}/../favicon.ico")).starts_with("HTTP/1.1 404"));
+    assert_eq!(server.sim().calls("oauth.v2.access"), 0);
+
+    // The real redirect still completes the install.
+    let page = http_get(&redirect);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let run = finish(child, lines);
+    assert!(text(&run.ok(), "/bot/token").starts_with("xoxe.xoxb-"));
+    assert!(run.stderr.contains("ignored"), "{run:?}");
+    assert_eq!(server.sim().calls("oauth.v2.access"), 1);
+}
+
+/// Connects to the listener behind `url` and sends the start of a request, then one more
+/// byte every 200 ms until `stop` is set. Returns the thread to join.
+fn trickle(
+    url: &str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let authority = rest[..rest.find('/').unwrap()].to_owned();
+    let mut stream = TcpStream::connect(&authority).unwrap();
+    stream.write_all(b"GET /callback?code=").unwrap();
+    std::thread::spawn(move || {
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            // The listener may close the connection: that is its right.
+            if stream.write_all(b"1").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+}
+
+/// Waits for `child` to exit on its own, killing it (and failing) if it hangs.
+fn finish_within(mut child: Child, lines: mpsc::Receiver<String>, limit: Duration) -> Run {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("install did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    finish(child, lines)
+}
+
+#[test]
+fn a_trickling_client_neither_blocks_the_callback_nor_holds_the_wait() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let server = start();
+
+    // A slow client is connected first; the real redirect is still served.
+    let (child, url, lines) = start_install(&server, &["--wait", "60"]);
+    let redirect = server.sim().approve(&url).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow = trickle(&redirect, stop.clone());
+    let page = http_get(&redirect);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let run = finish_within(child, lines, Duration::from_secs(30));
+    stop.store(true, Ordering::SeqCst);
+    slow.join().unwrap();
+    run.ok();
+
+    // A slow client alone cannot keep the command waiting past --wait.
+    let (child, url, lines) = start_install(&server, &["--wait", "1"]);
+    let redirect = server.sim().approve(&url).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow = trickle(&redirect, stop.clone());
+    let run = finish_within(child, lines, Duration::from_secs(30));
+    stop.store(true, Ordering::SeqCst);
+    slow.join().unwrap();
     run.failed(3);
     assert!(run.stderr.contains("no redirect"), "{run:?}");
 }

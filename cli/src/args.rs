@@ -6,9 +6,10 @@ use std::time::Duration;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 const MAIN_EXAMPLES: &str = "\
-Secrets never go in flag values: client secret and tokens come from environment variables
-or files (`-` reads stdin).
+Secrets never go in flag values (they show in process lists): client secret, tokens and codes
+come from environment variables or files (`-` reads stdin).
   SLACK_CLIENT_ID, SLACK_CLIENT_SECRET    the app's credentials (or --client-id, --client-secret-file)
+  SLACK_AUTH_CODE                          for `access` and `user-access` (or --code-file)
   SLACK_REFRESH_TOKEN                      for `refresh`
   SLACK_CONFIG_REFRESH_TOKEN               for `rotate-config-token`
   SLACK_TOKEN                              for `exchange` and `external-token`
@@ -90,10 +91,13 @@ Example:
     /// oauth.v2.access: exchange an authorization code for tokens
     #[command(after_help = "\
 The client secret is required unless --code-verifier-file is given (PKCE public client).
+The code comes from --code-file PATH (`-` = stdin) or SLACK_AUTH_CODE, which stay private to
+you; --code CODE works too, but a flag value shows in the process list (`ps`,
+/proc/PID/cmdline) to every user of the machine while the command runs.
 
 Example:
-  SLACK_CLIENT_ID=111.222 SLACK_CLIENT_SECRET=... \\
-    slack-oauth access --code 4724469134.4644 --redirect-uri https://example.com/slack/oauth")]
+  SLACK_CLIENT_ID=111.222 SLACK_CLIENT_SECRET=... SLACK_AUTH_CODE=4724469134.4644 \\
+    slack-oauth access --redirect-uri https://example.com/slack/oauth")]
     Access(CodeArgs),
 
     /// oauth.v2.access with grant_type=refresh_token: refresh a rotating token
@@ -107,8 +111,12 @@ Example:
 
     /// oauth.v2.user.access: exchange a code from /oauth/v2_user/authorize for a user token
     #[command(after_help = "\
+The code comes from --code-file PATH (`-` = stdin) or SLACK_AUTH_CODE, which stay private to
+you; --code CODE works too, but a flag value shows in the process list (`ps`,
+/proc/PID/cmdline) to every user of the machine while the command runs.
+
 Example:
-  slack-oauth user-access --code 4724469134.4644 --redirect-uri https://example.com/slack/oauth")]
+  echo 4724469134.4644 | slack-oauth user-access --code-file - --redirect-uri https://example.com/slack/oauth")]
     UserAccess(CodeArgs),
 
     /// oauth.v2.exchange: trade a legacy long-lived token for a rotating token and refresh token
@@ -196,9 +204,13 @@ pub struct AuthorizeUrlArgs {
 /// `access` and `user-access`.
 #[derive(Debug, Args)]
 pub struct CodeArgs {
-    /// The authorization code from the redirect (single use, lives 10 minutes)
-    #[arg(long, value_name = "CODE")]
-    pub code: String,
+    /// The authorization code from the redirect (single use, lives 10 minutes). Shows in
+    /// process lists while the command runs: prefer --code-file or SLACK_AUTH_CODE
+    #[arg(long, value_name = "CODE", conflicts_with = "code_file")]
+    pub code: Option<String>,
+    /// A file holding the authorization code (`-` = stdin) [env: SLACK_AUTH_CODE]
+    #[arg(long, value_name = "PATH")]
+    pub code_file: Option<PathBuf>,
     /// The redirect URI sent to the authorize step, if one was
     #[arg(long, value_name = "URI")]
     pub redirect_uri: Option<String>,

@@ -27,6 +27,8 @@ pub const ENV_REFRESH_TOKEN: &str = "SLACK_REFRESH_TOKEN";
 pub const ENV_CONFIG_REFRESH_TOKEN: &str = "SLACK_CONFIG_REFRESH_TOKEN";
 /// The bearer token of `exchange` and `external-token`.
 pub const ENV_TOKEN: &str = "SLACK_TOKEN";
+/// The authorization code of `access` and `user-access`.
+pub const ENV_AUTH_CODE: &str = "SLACK_AUTH_CODE";
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Outcome {
@@ -150,10 +152,18 @@ where
         Secret::Required
     };
     let credentials = credentials(global, secrets, need)?;
-    let code = args.code.trim().to_owned();
-    if code.is_empty() {
-        return Err(Failure::Usage("--code is empty".into()));
-    }
+    let code = match args.code {
+        Some(code) if code.trim().is_empty() => {
+            return Err(Failure::Usage("--code is empty".into()))
+        }
+        Some(code) => code.trim().to_owned(),
+        None => secrets.required(
+            args.code_file.as_deref(),
+            ENV_AUTH_CODE,
+            "--code-file",
+            "the authorization code",
+        )?,
+    };
     let mut method = new(code);
     if let Some(uri) = args.redirect_uri {
         method = method.with_redirect_uri(uri);

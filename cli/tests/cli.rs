@@ -18,7 +18,8 @@ const CLIENT_ID: &str = "111.222";
 const SECRET: &str = "app-secret-CANARY-7f3a";
 const APP_ID: &str = "A0CLITEST";
 /// Every variable the binary reads; removed from the inherited environment.
-const ENV_VARS: [&str; 5] = [
+const ENV_VARS: [&str; 6] = [
+    "SLACK_AUTH_CODE",
     "SLACK_CLIENT_ID",
     "SLACK_CLIENT_SECRET",
     "SLACK_REFRESH_TOKEN",
@@ -485,6 +486,76 @@ fn access_then_refresh_once() {
                 == Some("refresh_token")),
         3
     );
+}
+
+/// A fresh code for the app, from an approved authorize URL with this redirect URI.
+fn fresh_code(server: &Server, user_only: bool) -> String {
+    let mut args = vec!["authorize-url", "--redirect-uri", "http://127.0.0.1:9/cb"];
+    args.extend(if user_only {
+        &["--user-only", "--user-scope", "search:read"][..]
+    } else {
+        &["--scope", "chat:write", "--user-scope", "search:read"][..]
+    });
+    let authorize = cli(Some(server)).app().args(&args).run().ok();
+    approve(server, &text(&authorize, "/url"))
+}
+
+#[test]
+fn the_code_from_a_file_stdin_or_the_environment() {
+    let server = start();
+    let dir = tempfile::tempdir().unwrap();
+    let redirect = ["--redirect-uri", "http://127.0.0.1:9/cb"];
+    for command in ["access", "user-access"] {
+        let user_only = command == "user-access";
+        let code = fresh_code(&server, user_only);
+        let file = dir.path().join("code.txt");
+        std::fs::write(&file, format!("{code}\n")).unwrap();
+        let run = cli(Some(&server))
+            .app()
+            .args(&[command, "--code-file", file.to_str().unwrap()])
+            .args(&redirect)
+            .run();
+        run.ok();
+        assert!(!run.stderr.contains(&code), "{run:?}");
+
+        let code = fresh_code(&server, user_only);
+        cli(Some(&server))
+            .app()
+            .args(&[command, "--code-file", "-"])
+            .args(&redirect)
+            .stdin(&code)
+            .run()
+            .ok();
+
+        let code = fresh_code(&server, user_only);
+        cli(Some(&server))
+            .app()
+            .env("SLACK_AUTH_CODE", &code)
+            .args(&[command])
+            .args(&redirect)
+            .run()
+            .ok();
+    }
+    assert_eq!(server.sim().calls("oauth.v2.access"), 3);
+    assert_eq!(server.sim().calls("oauth.v2.user.access"), 3);
+
+    // Missing, or given twice.
+    for args in [
+        vec!["access"],
+        vec!["access", "--code", "1.2.3", "--code-file", "-"],
+    ] {
+        cli(Some(&server))
+            .app()
+            .args(&args)
+            .stdin("1.2.3")
+            .run()
+            .failed(2);
+    }
+    // The help says which way is safe.
+    let help = cli(None).args(&["access", "--help"]).run().stdout;
+    assert!(help.contains("--code-file"), "{help}");
+    assert!(help.contains("SLACK_AUTH_CODE"), "{help}");
+    assert!(help.contains("process list"), "{help}");
 }
 
 #[test]
@@ -1063,6 +1134,7 @@ fn no_secret_on_stderr() {
     let server = start();
     // Canary inputs for every secret the binary reads, sent where Slack will refuse them.
     let canaries = [
+        ("SLACK_AUTH_CODE", "CANARY-code-env"),
         ("SLACK_REFRESH_TOKEN", "xoxe-1-CANARY-refresh"),
         ("SLACK_CONFIG_REFRESH_TOKEN", "xoxe-1-CANARY-config"),
         ("SLACK_TOKEN", "xoxb-CANARY-token"),
@@ -1073,6 +1145,8 @@ fn no_secret_on_stderr() {
         vec!["exchange"],
         vec!["access", "--code", "CANARY-code"],
         vec!["user-access", "--code", "CANARY-code"],
+        vec!["access"],
+        vec!["user-access"],
         vec!["external-token", "get", "--external-token-id", "Et0CANARY"],
         vec![
             "external-token",

@@ -130,8 +130,20 @@ Example:
     /// tooling.tokens.rotate: get a new app configuration token and refresh token
     #[command(after_help = "\
 The refresh token comes from SLACK_CONFIG_REFRESH_TOKEN, --refresh-token-file, or the --store file.
+
 With --store FILE the current pair is read from FILE (the JSON object this command prints) and
-replaced atomically with the new pair; on any error the file is left as it was.
+replaced atomically with the new pair. What it guarantees:
+  - FILE is locked for the run: two runs on one FILE take turns, each rotating the pair the
+    other stored.
+  - Before Slack is called it checks that FILE can be replaced (a temporary file can be made
+    beside it; the folder is not a sticky one, like /tmp, that forbids replacing it). Otherwise
+    it exits 2 and the refresh token stays unspent.
+  - The new pair is written to .slack-oauth-store-NAME.XXXXXXXX.tmp beside FILE (mode 0600),
+    fsynced and renamed over FILE. If that rename fails, the temporary file is kept and its
+    path printed on stderr; stderr says whether stdout got the pair too.
+  - A run killed before the rename leaves that temporary file: the next run finds it, rotates
+    the newer pair it holds, and removes leftovers that hold nothing of use.
+  - A Slack or transport error leaves FILE byte for byte.
 
 Example:
   slack-oauth rotate-config-token --store config-token.json && jq -r .token config-token.json")]

@@ -38,7 +38,7 @@ pub fn print<T: Serialize>(value: &T) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Like [`print`], but tells whether the object reached stdout, for a caller whose output
+/// Like [`print()`], but tells whether the object reached stdout, for a caller whose output
 /// may be the only copy of something.
 pub fn print_checked<T: Serialize>(value: &T) -> Result<std::io::Result<()>, Failure> {
     let text = if std::io::stdout().is_terminal() {

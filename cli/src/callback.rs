@@ -107,9 +107,16 @@ impl Listener {
 
 impl Serving {
     /// The next `GET /callback`, or `None` once the deadline passes.
-    pub fn next(&self) -> Option<Callback> {
+    pub fn next(&self) -> std::io::Result<Option<Callback>> {
         let left = self.deadline.saturating_duration_since(Instant::now());
-        self.callbacks.recv_timeout(left).ok()
+        match self.callbacks.recv_timeout(left) {
+            Ok(callback) => Ok(Some(callback)),
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            // The serving thread ended before its deadline: it could not serve the socket.
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(std::io::Error::other(
+                "the listener stopped before the wait was over",
+            )),
+        }
     }
 }
 
@@ -320,10 +327,10 @@ mod tests {
             );
             (not_found, bad, post, refused, page)
         });
-        let first = serving.next().expect("a callback");
+        let first = serving.next().unwrap().expect("a callback");
         assert_eq!(first.query, "code=9&state=x");
         first.respond(false, "Ignored", "");
-        let second = serving.next().expect("a second callback");
+        let second = serving.next().unwrap().expect("a second callback");
         assert_eq!(second.query, "code=1.2.ab&state=s%20t");
         second.respond(true, "Installed <app>", "You can close this tab.");
         let (not_found, bad, post, refused, page) = browser.join().unwrap();
@@ -345,7 +352,7 @@ mod tests {
         let serving = listener
             .serve(Instant::now() + Duration::from_millis(50))
             .unwrap();
-        assert!(serving.next().is_none());
+        assert!(serving.next().unwrap().is_none());
         drop(serving);
         // Closed once the wait is over.
         assert!(TcpStream::connect(addr).is_err());
@@ -360,7 +367,7 @@ mod tests {
             .unwrap();
         let browser =
             std::thread::spawn(move || get(addr, b"GET /callback HTTP/1.1\r\nHost: x\r\n\r\n"));
-        drop(serving.next().expect("a callback"));
+        drop(serving.next().unwrap().expect("a callback"));
         let page = browser.join().unwrap();
         assert!(page.starts_with("HTTP/1.1 500"), "{page}");
     }

@@ -119,12 +119,15 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
         .serve(deadline)
         .map_err(|e| Failure::Transport(format!("the redirect listener failed: {e}")))?;
     let (callback, code) = loop {
-        let callback = serving.next().ok_or_else(|| {
-            Failure::Transport(format!(
-                "no redirect arrived within {} s",
-                args.wait.as_secs_f64()
-            ))
-        })?;
+        let callback = serving
+            .next()
+            .map_err(|e| Failure::Transport(format!("the redirect listener failed: {e}")))?
+            .ok_or_else(|| {
+                Failure::Transport(format!(
+                    "no redirect arrived within {} s",
+                    args.wait.as_secs_f64()
+                ))
+            })?;
         // Any local process or web page can reach the listener: only a callback carrying
         // our state is Slack's, and nothing else in the query is believed before that.
         if !carries_state(&callback.query, &state) {

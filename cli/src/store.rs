@@ -219,9 +219,15 @@ fn same_file(file: &File, path: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-fn same_file(_file: &File, _path: &Path) -> bool {
-    // Elsewhere a locked, open file cannot be replaced by a rename.
-    true
+fn same_file(file: &File, path: &Path) -> bool {
+    // No stable file identity here: a file renamed over the path was written later (its
+    // modification time differs, at 100 ns resolution on Windows) or is of another length.
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(now)) => {
+            open.len() == now.len() && open.modified().ok() == now.modified().ok()
+        }
+        _ => false,
+    }
 }
 
 /// A pair, or why the bytes are not one. serde's messages may quote a value from the file (a

@@ -133,8 +133,8 @@ The refresh token comes from SLACK_CONFIG_REFRESH_TOKEN, --refresh-token-file, o
 
 With --store FILE the current pair is read from FILE (the JSON object this command prints) and
 replaced atomically with the new pair. What it guarantees:
-  - FILE is locked for the run: two runs on one FILE take turns, each rotating the pair the
-    other stored.
+  - FILE is locked for the run: two runs on one FILE take turns, and the second rotates the
+    pair the first stored.
   - Before Slack is called it checks that FILE can be replaced (a temporary file can be made
     beside it; the folder is not a sticky one, like /tmp, that forbids replacing it). Otherwise
     it exits 2 and the refresh token stays unspent.

@@ -135,7 +135,8 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
             callback.respond(
                 false,
                 "Not this install",
-                "This request does not carry the state of the install in progress;                  slack-oauth install is still waiting for Slack's redirect.",
+                "This request does not carry the state of the install in progress; \
+                 slack-oauth install is still waiting for Slack's redirect.",
             );
             continue;
         }

@@ -231,7 +231,7 @@ impl State {
             .get(value)
             .ok_or(ErrorCode::InvalidRefreshToken)?;
         let dead = rec.client_id != client.id
-            || rec.used
+            || rec.revoked
             || !self.authorized(&rec.client_id, rec.generation)
             || rec.expires_at.is_some_and(|e| now >= e)
             || (user_flow && rec.kind != Kind::User);
@@ -394,6 +394,9 @@ impl State {
             .ok_or(ErrorCode::InvalidRefreshToken)?;
         if rec.used {
             self.stats.refresh_token_reuse += 1;
+            return Err(ErrorCode::InvalidRefreshToken);
+        }
+        if rec.revoked {
             return Err(ErrorCode::InvalidRefreshToken);
         }
         let (team_id, user_id) = (rec.team_id.clone(), rec.user_id.clone());
@@ -676,7 +679,7 @@ impl State {
             return Err(ErrorCode::NotAllowedTokenType);
         }
         if let Some(rec) = self.refresh.get(&token) {
-            if rec.used || !self.authorized(&rec.client_id, rec.generation) {
+            if rec.used || rec.revoked || !self.authorized(&rec.client_id, rec.generation) {
                 return Err(ErrorCode::InvalidAuth);
             }
         } else {

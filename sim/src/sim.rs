@@ -438,6 +438,7 @@ impl Sim {
         }
         if let Some(rec) = state.refresh.get(token) {
             let dead = rec.used
+                || rec.revoked
                 || !state.authorized(&rec.client_id, rec.generation)
                 || rec.expires_at.is_some_and(|e| state.now >= e);
             return if dead {
@@ -454,7 +455,7 @@ impl Sim {
             };
         }
         if let Some(rec) = state.config_refresh.get(token) {
-            return if rec.used {
+            return if rec.used || rec.revoked {
                 TokenStatus::Spent
             } else {
                 TokenStatus::Active

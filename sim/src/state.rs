@@ -167,6 +167,8 @@ pub(crate) struct RefreshRec {
     pub client_id: String,
     pub generation: u64,
     pub used: bool,
+    /// Revoked (`auth.revoke`, `revoke_token`): dead, but never presented twice.
+    pub revoked: bool,
     pub scope: String,
     pub install: Install,
     pub public_client: bool,
@@ -183,6 +185,7 @@ pub(crate) struct ConfigTokenRec {
 
 pub(crate) struct ConfigRefreshRec {
     pub used: bool,
+    pub revoked: bool,
     pub team_id: String,
     pub user_id: String,
 }
@@ -568,6 +571,7 @@ impl State {
                 client_id: client_id.to_owned(),
                 generation,
                 used: false,
+                revoked: false,
                 scope: scope.to_owned(),
                 install: install.clone(),
                 public_client,
@@ -601,6 +605,7 @@ impl State {
             refresh.clone(),
             ConfigRefreshRec {
                 used: false,
+                revoked: false,
                 team_id: team_id.to_owned(),
                 user_id: user_id.to_owned(),
             },
@@ -743,11 +748,11 @@ impl State {
             return true;
         }
         if let Some(rec) = self.refresh.get_mut(token) {
-            rec.used = true;
+            rec.revoked = true;
             return true;
         }
         if let Some(rec) = self.config_refresh.get_mut(token) {
-            rec.used = true;
+            rec.revoked = true;
             return true;
         }
         false

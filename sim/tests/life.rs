@@ -587,6 +587,12 @@ fn stats_count_outcomes_faults_and_refresh_reuse() {
     sim.handle(&rotate);
     sim.handle(&rotate);
 
+    // A revoked refresh token is dead, but it was not presented twice.
+    let (_, revoked) = sim.seed_config_token("T1", "U1");
+    assert!(sim.revoke_token(&revoked));
+    let v = body(&sim.handle(&Api::new().request(&Rotate::new(revoked.as_str())).unwrap()));
+    assert_eq!(error(&v), "invalid_refresh_token");
+
     let stats = sim.stats();
     assert_eq!(stats.count("auth.test", "ok"), 3);
     assert_eq!(stats.count("auth.test", "invalid_auth"), 1);
@@ -596,7 +602,7 @@ fn stats_count_outcomes_faults_and_refresh_reuse() {
     assert_eq!(stats.count("oauth.v2.access", "invalid_refresh_token"), 2);
     assert_eq!(
         stats.count("tooling.tokens.rotate", "invalid_refresh_token"),
-        1
+        2
     );
     assert_eq!(stats.refresh_token_reuse, 3);
 

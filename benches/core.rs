@@ -30,7 +30,7 @@ use serde::Deserialize;
 use slack_oauth::apps_auth_external::{Delete, Get};
 use slack_oauth::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth::tooling_tokens::Rotate;
-use slack_oauth::{parse, Api, ClientCredentials, Method, USER_AGENT_VALUE};
+use slack_oauth::{parse, Api, ClientCredentials, Method};
 
 // ---------------------------------------------------------------------------------------
 // Counting allocator: every alloc, alloc_zeroed and realloc is one allocation.
@@ -158,7 +158,7 @@ fn floor_request(name: &str, form: &[(&str, &str)], auth: Option<String>) -> Req
         .uri(format!("{BASE}/{name}"))
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(ACCEPT, "application/json")
-        .header(USER_AGENT, USER_AGENT_VALUE);
+        .header(USER_AGENT, Api::USER_AGENT);
     if let Some(auth) = auth {
         builder = builder.header(AUTHORIZATION, auth);
     }

@@ -81,7 +81,7 @@ fn from_ureq(e: slack_oauth::ureq::Error) -> Failure {
     use slack_oauth::ureq::Error as E;
     match e {
         E::Slack(answer) => Failure::Slack(answer),
-        E::Build(_) | E::InsecureUrl { .. } | E::InvalidUrl { .. } => Failure::Usage(e.to_string()),
+        E::Build(_) => Failure::Usage(e.to_string()),
         other => Failure::Transport(other.to_string()),
     }
 }
@@ -91,7 +91,7 @@ fn from_hyper(e: slack_oauth::hyper::Error) -> Failure {
     use slack_oauth::hyper::Error as E;
     match e {
         E::Slack(answer) => Failure::Slack(answer),
-        E::Build(_) | E::InsecureUrl { .. } | E::InvalidUrl { .. } => Failure::Usage(e.to_string()),
+        E::Build(_) => Failure::Usage(e.to_string()),
         other => Failure::Transport(other.to_string()),
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Kept in step with `tests/data/documented-codes.json` by a test.
 
-use crate::code::ErrorCode;
+use crate::error_code::ErrorCode;
 
 /// Documented for `oauth.v2.access`.
 pub(crate) const OAUTH_V2_ACCESS: &[ErrorCode] = &[

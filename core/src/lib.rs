@@ -25,14 +25,15 @@
 #![deny(missing_docs)]
 
 mod api;
-mod code;
+mod base_url;
 mod documented;
 mod error;
+mod error_code;
 mod method;
 mod response;
 mod secret;
 
-// Install and rotate (issue 5).
+// Installing and keeping tokens alive.
 mod authorize;
 mod callback;
 mod installation;
@@ -46,12 +47,10 @@ pub mod oauth_v2;
 pub mod tooling_tokens;
 pub mod transport;
 
-pub use api::{is_loopback_host, Api, ClientAuth, GOV_SLACK_API, SLACK_API, USER_AGENT_VALUE};
-pub use code::ErrorCode;
-pub use error::{
-    BodyKind, BuildError, Error, HttpError, RateLimited, ShapeError, SlackError,
-    DEFAULT_RETRY_AFTER, TRANSIENT_RETRY_AFTER,
-};
+pub use api::{Api, ClientAuth};
+pub use base_url::{is_loopback_host, BaseUrl};
+pub use error::{BodyKind, BuildError, Error, HttpError, RateLimited, ShapeError, SlackError};
+pub use error_code::ErrorCode;
 pub use method::{Auth, Form, Method};
 pub use response::{parse, retry_after, Reply, Warning};
 pub use secret::{
@@ -59,21 +58,12 @@ pub use secret::{
     ExternalToken, IdToken, RefreshToken, StateKey, TokenKind, WebhookUrl,
 };
 
-pub use authorize::{
-    AuthorizeError, AuthorizeUrl, Flow, AUTHORIZE_PATH, GOV_SLACK_WEB, SLACK_WEB,
-    USER_AUTHORIZE_PATH,
-};
-pub use callback::{Callback, CallbackError, MAX_CALLBACK_LEN};
+pub use authorize::{AuthorizeError, AuthorizeUrl, Flow};
+pub use callback::{Callback, CallbackError};
 pub use installation::{Installation, InstallationError, TokenSet, TokenType};
-pub use pkce::{
-    CodeChallenge, PkceError, MAX_VERIFIER_BYTES, MAX_VERIFIER_LEN, MIN_VERIFIER_BYTES,
-    MIN_VERIFIER_LEN,
-};
+pub use pkce::{CodeChallenge, PkceError};
 pub use rotation::{unix_seconds, ConfigDecision, ConfigTokens, Decision, DEFAULT_REFRESH_MARGIN};
-pub use state::{
-    State, StateError, StateSigner, VerifiedState, DEFAULT_STATE_MAX_AGE, DEFAULT_STATE_MAX_SKEW,
-    MAX_STATE_BYTES, MAX_STATE_LEN, MIN_STATE_BYTES, MIN_STATE_KEY_LEN,
-};
+pub use state::{State, StateError, StateSigner, VerifiedState};
 pub use store::{
     AsyncStore, KeeperError, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap,
     DEFAULT_LEASE,

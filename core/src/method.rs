@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::code::ErrorCode;
+use crate::error_code::ErrorCode;
 use crate::secret::AccessToken;
 
 /// How a method authenticates.

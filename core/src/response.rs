@@ -17,10 +17,8 @@ use serde::de::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::code::ErrorCode;
-use crate::error::{
-    BodyKind, Error, HttpError, RateLimited, ShapeError, SlackError, DEFAULT_RETRY_AFTER,
-};
+use crate::error::{BodyKind, Error, HttpError, RateLimited, ShapeError, SlackError};
+use crate::error_code::ErrorCode;
 use crate::method::Method;
 
 /// Parsed once: looking a header up by `&str` validates and hashes the name on every call.
@@ -155,9 +153,9 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
         Some(true) if status.is_success() => {
             let value = match value {
                 Value::Read(value) => value,
-                Value::Failed(detail) => return Err(shape_error::<M>(detail)),
+                Value::Failed(detail) => return Err(shape_error::<M>(status, detail)),
                 // Only when `ok` came twice, false then true.
-                Value::Unread => return Err(shape_error::<M>("`ok` appears twice".into())),
+                Value::Unread => return Err(shape_error::<M>(status, "`ok` appears twice".into())),
             };
             let oauth_scopes = headers
                 .get(X_OAUTH_SCOPES)
@@ -199,9 +197,10 @@ pub fn parse<M: Method, B: AsRef<[u8]>>(
     }
 }
 
-fn shape_error<M: Method>(detail: String) -> Error {
+fn shape_error<M: Method>(status: StatusCode, detail: String) -> Error {
     Error::UnexpectedShape(ShapeError {
         method: M::NAME,
+        status,
         detail,
     })
 }
@@ -218,7 +217,7 @@ pub fn retry_after<B>(response: &Response<B>) -> Option<Duration> {
 fn rate_limited<B>(response: &Response<B>, warnings: Vec<Warning>) -> Error {
     let header = retry_after(response);
     Error::RateLimited(RateLimited {
-        retry_after: header.unwrap_or(DEFAULT_RETRY_AFTER),
+        retry_after: header.unwrap_or(RateLimited::DEFAULT_RETRY_AFTER),
         from_header: header.is_some(),
         status: response.status(),
         warnings,

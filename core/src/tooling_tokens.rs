@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::code::ErrorCode;
 use crate::documented;
+use crate::error_code::ErrorCode;
 use crate::method::{Auth, Form, Method};
 use crate::secret::{ConfigToken, RefreshToken};
 

@@ -6,10 +6,7 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use slack_oauth_core::apps_auth_external::{Delete, Get};
 use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
-use slack_oauth_core::{
-    Api, BuildError, ClientAuth, ClientCredentials, Method, GOV_SLACK_API, SLACK_API,
-    USER_AGENT_VALUE,
-};
+use slack_oauth_core::{Api, BaseUrl, BuildError, ClientAuth, ClientCredentials, Method};
 
 type Request = http::Request<Vec<u8>>;
 
@@ -39,9 +36,9 @@ fn assert_envelope(request: &Request, url: &str) {
     // Bare form type: a charset here makes Slack warn `superfluous_charset`.
     assert_eq!(headers[CONTENT_TYPE], "application/x-www-form-urlencoded");
     assert_eq!(headers[ACCEPT], "application/json");
-    assert_eq!(headers[USER_AGENT], USER_AGENT_VALUE);
+    assert_eq!(headers[USER_AGENT], Api::USER_AGENT);
     assert_eq!(
-        USER_AGENT_VALUE,
+        Api::USER_AGENT,
         format!("slack-oauth/{}", env!("CARGO_PKG_VERSION"))
     );
     for name in headers.keys() {
@@ -398,8 +395,8 @@ const NAMES: [&str; 6] = [
 #[test]
 fn default_gov_and_custom_bases() {
     let creds = || ClientCredentials::new("111.222", "secret");
-    assert_eq!(SLACK_API, "https://slack.com/api");
-    assert_eq!(GOV_SLACK_API, "https://slack-gov.com/api");
+    assert_eq!(BaseUrl::SLACK, "https://slack.com/api");
+    assert_eq!(BaseUrl::GOV_SLACK, "https://slack-gov.com/api");
     let cases = [
         (Api::new(), "https://slack.com/api"),
         (Api::default(), "https://slack.com/api"),
@@ -451,7 +448,7 @@ fn plain_http_is_refused_unless_loopback() {
         let err = Api::new().with_base_url(url).unwrap_err();
         assert_eq!(
             err,
-            BuildError::InsecureBaseUrl {
+            BuildError::InsecureUrl {
                 host: host.to_owned()
             },
             "{url}"
@@ -474,7 +471,7 @@ fn plain_http_is_refused_unless_loopback() {
         assert!(
             matches!(
                 Api::new().with_base_url(url),
-                Err(BuildError::InvalidBaseUrl { .. })
+                Err(BuildError::InvalidUrl { .. })
             ),
             "{url}"
         );
@@ -487,7 +484,7 @@ fn user_agent_suffix() {
     let request = api.request(&Rotate::new("xoxe-1")).unwrap();
     assert_eq!(
         request.headers()[USER_AGENT],
-        format!("{USER_AGENT_VALUE} my-app/2.1")
+        format!("{} my-app/2.1", Api::USER_AGENT)
     );
     assert_eq!(
         Api::new().with_user_agent_suffix("bad\nvalue").unwrap_err(),

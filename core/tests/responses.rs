@@ -9,7 +9,7 @@ use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
     parse, retry_after, BodyKind, Error, ErrorCode, HttpError, Method, RateLimited, Reply,
-    SlackError, TokenKind, Warning, DEFAULT_RETRY_AFTER, TRANSIENT_RETRY_AFTER,
+    SlackError, TokenKind, Warning,
 };
 
 /// Slack's method → documented codes table (a copy of the project's seed, kept in the repo).
@@ -310,7 +310,7 @@ fn check_documented_codes<M: Method>() {
         if typed == ErrorCode::Ratelimited {
             // `ratelimited` is a rate limit whatever the status.
             let limited = rate_limited::<M>(&response);
-            assert_eq!(limited.retry_after, DEFAULT_RETRY_AFTER);
+            assert_eq!(limited.retry_after, RateLimited::DEFAULT_RETRY_AFTER);
             assert!(!limited.from_header);
         } else {
             let e = slack_error::<M>(&response);
@@ -500,10 +500,14 @@ fn check_rate_limits<M: Method>() {
         &[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")][..],
     ] {
         let e = rate_limited::<M>(&with(429, headers, body));
-        assert_eq!(e.retry_after, DEFAULT_RETRY_AFTER, "{headers:?}");
+        assert_eq!(
+            e.retry_after,
+            RateLimited::DEFAULT_RETRY_AFTER,
+            "{headers:?}"
+        );
         assert!(!e.from_header, "{headers:?}");
     }
-    assert_eq!(DEFAULT_RETRY_AFTER, Duration::from_secs(60));
+    assert_eq!(RateLimited::DEFAULT_RETRY_AFTER, Duration::from_secs(60));
 
     // A 429 whatever its body: none, HTML, or JSON of another shape.
     for body in [
@@ -523,7 +527,7 @@ fn check_rate_limits<M: Method>() {
     let e = rate_limited::<M>(&with(200, &[], body));
     assert_eq!(
         (e.status.as_u16(), e.retry_after),
-        (200, DEFAULT_RETRY_AFTER)
+        (200, RateLimited::DEFAULT_RETRY_AFTER)
     );
     let e = rate_limited::<M>(&with(200, &[("retry-after", "3")], body));
     assert_eq!(e.retry_after, Duration::from_secs(3));
@@ -558,7 +562,7 @@ fn check_broken_bodies<M: Method>() {
     assert_eq!(e.body_len, BAD_GATEWAY.len());
     let err = Error::Http(e);
     assert!(err.is_retryable());
-    assert_eq!(err.retry_after(), Some(TRANSIENT_RETRY_AFTER));
+    assert_eq!(err.retry_after(), Some(Error::TRANSIENT_RETRY_AFTER));
     assert_eq!(err.code(), None);
     assert!(!err.is_token_dead() && !err.needs_reinstall());
     let shown = err.to_string();
@@ -580,7 +584,7 @@ fn check_broken_bodies<M: Method>() {
         (ErrorCode::ServiceUnavailable, 503)
     );
     let err = failure::<M, _>(&response);
-    assert_eq!(err.retry_after(), Some(TRANSIENT_RETRY_AFTER));
+    assert_eq!(err.retry_after(), Some(Error::TRANSIENT_RETRY_AFTER));
 
     // A Slack success at a status Slack does not use for answers.
     let body = success_body::<M>(r#""x":0"#);
@@ -714,8 +718,8 @@ fn retry_and_dead_classification_of_every_code() {
         assert_eq!(err.is_token_dead(), code.is_token_dead(), "{s}");
         assert_eq!(err.needs_reinstall(), code.needs_reinstall(), "{s}");
         let expected_wait = match s {
-            "ratelimited" => Some(DEFAULT_RETRY_AFTER),
-            _ if code.is_retryable() => Some(TRANSIENT_RETRY_AFTER),
+            "ratelimited" => Some(RateLimited::DEFAULT_RETRY_AFTER),
+            _ if code.is_retryable() => Some(Error::TRANSIENT_RETRY_AFTER),
             _ => None,
         };
         assert_eq!(err.retry_after(), expected_wait, "{s}");

@@ -10,6 +10,7 @@ use http::{HeaderValue, Method as Verb, Request, Uri};
 use crate::base_url::BaseUrl;
 use crate::error::BuildError;
 use crate::method::{Auth, Form, Method};
+use crate::methods::BuiltinMethod;
 use crate::secret::{AccessToken, ClientCredentials};
 
 /// `application/x-www-form-urlencoded` without a charset: Slack warns
@@ -222,22 +223,8 @@ impl Api {
     }
 }
 
-/// The methods of this crate and their paths under the built-in bases: their `Uri`s are
-/// built once per [`Api`] (from static bytes for the built-in bases, so a clone is free).
-const KNOWN_PATHS: [(&str, &str); 6] = [
-    ("oauth.v2.access", "/api/oauth.v2.access"),
-    ("oauth.v2.user.access", "/api/oauth.v2.user.access"),
-    ("oauth.v2.exchange", "/api/oauth.v2.exchange"),
-    ("tooling.tokens.rotate", "/api/tooling.tokens.rotate"),
-    ("apps.auth.external.get", "/api/apps.auth.external.get"),
-    (
-        "apps.auth.external.delete",
-        "/api/apps.auth.external.delete",
-    ),
-];
-
-/// The base URL split once into its parts, plus the finished `Uri` of every method of this
-/// crate: building a request then clones a `Uri` instead of parsing one.
+/// The base URL split once into its parts, plus the finished `Uri` of every
+/// [`BuiltinMethod`]: building a request then clones a `Uri` instead of parsing one.
 #[derive(Clone)]
 struct Endpoint {
     scheme: Scheme,
@@ -258,14 +245,15 @@ impl Endpoint {
             BaseUrl::GOV_SLACK
         };
         let authority = Authority::from_static(host);
-        let known = KNOWN_PATHS
+        // From static bytes: cloning one of these `Uri`s for a request copies no path.
+        let known = BuiltinMethod::ALL
             .iter()
-            .filter_map(|&(name, path)| {
+            .filter_map(|method| {
                 let mut parts = uri::Parts::default();
                 parts.scheme = Some(Scheme::HTTPS);
                 parts.authority = Some(authority.clone());
-                parts.path_and_query = Some(PathAndQuery::from_static(path));
-                Some((name, Uri::from_parts(parts).ok()?))
+                parts.path_and_query = Some(PathAndQuery::from_static(method.api_path()));
+                Some((method.name(), Uri::from_parts(parts).ok()?))
             })
             .collect();
         Endpoint {
@@ -285,9 +273,9 @@ impl Endpoint {
             builtin: "",
             known: Vec::new(),
         };
-        endpoint.known = KNOWN_PATHS
+        endpoint.known = BuiltinMethod::ALL
             .iter()
-            .filter_map(|&(name, _)| Some((name, endpoint.build(name).ok()?)))
+            .filter_map(|method| Some((method.name(), endpoint.build(method.name()).ok()?)))
             .collect();
         endpoint
     }
@@ -363,18 +351,7 @@ mod tests {
             // A method this crate does not define is built from the parts.
             let expected = Uri::try_from(api.url("auth.test")).unwrap();
             assert_eq!(api.endpoint.uri("auth.test").unwrap(), expected);
-            assert_eq!(api.endpoint.known.len(), KNOWN_PATHS.len());
-        }
-        let names = [
-            crate::oauth_v2::Access::NAME,
-            crate::oauth_v2::UserAccess::NAME,
-            crate::oauth_v2::Exchange::NAME,
-            crate::tooling_tokens::Rotate::NAME,
-            crate::apps_auth_external::Get::NAME,
-            crate::apps_auth_external::Delete::NAME,
-        ];
-        for (name, (known, path)) in names.iter().zip(KNOWN_PATHS) {
-            assert_eq!((*name, format!("/api/{name}")), (known, path.to_owned()));
+            assert_eq!(api.endpoint.known.len(), BuiltinMethod::ALL.len());
         }
         assert_eq!(
             Api::new().endpoint.uri("bad name"),

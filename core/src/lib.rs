@@ -26,10 +26,10 @@
 
 mod api;
 mod base_url;
-mod documented;
 mod error;
 mod error_code;
 mod method;
+mod methods;
 mod response;
 mod secret;
 
@@ -52,6 +52,7 @@ pub use base_url::{is_loopback_host, BaseUrl};
 pub use error::{BodyKind, BuildError, Error, HttpError, RateLimited, ShapeError, SlackError};
 pub use error_code::ErrorCode;
 pub use method::{Auth, Form, Method};
+pub use methods::{BuiltinMethod, VisitMethod};
 pub use response::{parse, retry_after, Reply, Warning};
 pub use secret::{
     AccessToken, AuthCode, ClientCredentials, ClientSecret, CodeVerifier, ConfigToken,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::installation::{
     shown_token_type, split_scopes, Installation, InstallationError, TokenType,
 };
-use crate::oauth_v2::{Access, AccessResponse};
+use crate::oauth_v2::{AccessRefresh, AccessResponse};
 use crate::secret::{AccessToken, ConfigToken, RefreshToken};
 use crate::tooling_tokens::{Rotate, RotateResponse};
 
@@ -43,7 +43,7 @@ pub enum Decision<'a> {
     Use(&'a AccessToken),
     /// Refresh first: send this `oauth.v2.access` refresh request, then hand the answer to
     /// [`Installation::apply_refresh`] (and store the result before using the new token).
-    Refresh(Access),
+    Refresh(AccessRefresh),
 }
 
 /// What to do before calling Slack with an app configuration token.
@@ -125,7 +125,7 @@ impl Installation {
             return Ok(Decision::Use(&set.token));
         }
         match &set.refresh_token {
-            Some(refresh) => Ok(Decision::Refresh(Access::refresh(refresh.clone()))),
+            Some(refresh) => Ok(Decision::Refresh(AccessRefresh::new(refresh.clone()))),
             None if now >= expires_at => Err(InstallationError::Expired {
                 token_type,
                 expires_at,

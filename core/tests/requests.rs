@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use slack_oauth_core::apps_auth_external::{Delete, Get};
-use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
+use slack_oauth_core::oauth_v2::{Access, AccessRefresh, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{Api, BaseUrl, BuildError, ClientAuth, ClientCredentials, Method};
 
@@ -111,16 +111,10 @@ fn access_code_grant_with_pkce_verifier() {
 
 #[test]
 fn access_refresh_grant() {
-    let request = confidential()
-        .request(
-            &Access::refresh("xoxe-1-abcd")
-                // Documented to have no effect on a refresh.
-                .redirect_uri("https://example.com/cb")
-                .code_verifier("ignored"),
-        )
-        .unwrap();
-    assert!(Access::refresh("x").is_refresh());
-    assert!(!Access::code("x").is_refresh());
+    // The refresh grant is its own type, with no redirect URI or verifier to set.
+    let grant: AccessRefresh = Access::refresh("xoxe-1-abcd");
+    assert_eq!(grant, AccessRefresh::new("xoxe-1-abcd"));
+    let request = confidential().request(&grant).unwrap();
     assert_envelope(&request, "https://slack.com/api/oauth.v2.access");
     assert_basic(&request, "Basic MTExLjIyMjpzZWNyZXQ=");
     assert_eq!(

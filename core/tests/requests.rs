@@ -232,7 +232,8 @@ fn pkce_public_client_sends_client_id_alone() {
                 ("code_verifier", "secretpassword"),
             ])
         );
-        // The refresh of slack-api.md §1.1 / D-pkce.
+        // A PKCE public client's refresh: client_id alone identifies it
+        // (https://api.slack.com/authentication/oauth-v2#pkce).
         let request = api.request(&Access::refresh("xoxe-1-abcd")).unwrap();
         assert!(authorization(&request).is_none());
         assert_eq!(
@@ -248,7 +249,7 @@ fn pkce_public_client_sends_client_id_alone() {
 
 #[test]
 fn exchange_sends_bearer_and_credentials_in_body() {
-    // slack-api.md §5.2: the legacy token as bearer, id and secret as form arguments,
+    // https://api.slack.com/methods/oauth.v2.exchange: the legacy token as bearer, id and secret as form arguments,
     // whatever ClientAuth says.
     for client_auth in [ClientAuth::Basic, ClientAuth::Body] {
         let api = confidential().with_client_auth(client_auth);

@@ -89,7 +89,7 @@ macro_rules! for_each_method {
 }
 
 // ---------------------------------------------------------------------------------------
-// Success bodies (slack-api.md §5 examples, fake values)
+// Success bodies (shaped like the examples on Slack's method pages, fake values)
 // ---------------------------------------------------------------------------------------
 
 #[test]

@@ -1,9 +1,16 @@
 //! Sans-IO core of `slack-oauth`: the Slack OAuth and token methods as typed requests and
 //! typed results.
 //!
-//! This crate does no I/O, reads no clock and draws no random numbers: it turns a method
-//! value into an [`http::Request`] ([`Api::request`]) and an [`http::Response`] into a typed
-//! [`Reply`] or [`Error`] ([`parse`]). Any HTTP client can move the bytes in between.
+//! This crate does no I/O, reads no clock and draws no random numbers: time (`now`, Unix
+//! seconds) and random bytes are parameters. Any HTTP client can move the bytes; the
+//! `slack-oauth-ureq` and `slack-oauth-hyper` transports are two such clients.
+//!
+//! # Driving it
+//!
+//! **One call: build → send → parse.** [`Api::request`] turns a [`Method`] value into an
+//! [`http::Request`]; you send it; [`parse`] turns the [`http::Response`] into a typed
+//! [`Reply`] or an [`Error`] that says whether to retry ([`Error::retry_after`]) or reinstall
+//! ([`Error::needs_reinstall`]).
 //!
 //! ```
 //! use slack_oauth_core::{parse, Api, ClientCredentials, oauth_v2::Access};
@@ -21,6 +28,43 @@
 //! assert_eq!(reply.value.team.unwrap().id, "T1");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! **A rotating token: decide → refresh → apply.** Before each Slack call,
+//! [`Installation::decide`] (or [`ConfigTokens::decide`]) says, for `now`, whether the stored
+//! token is good ([`Decision::Use`]) or which refresh request to send first
+//! ([`Decision::Refresh`]); the refresh is an ordinary call (build → send → parse), and
+//! [`Installation::apply_refresh`] (or [`ConfigTokens::apply`]) puts Slack's answer back.
+//! Store the result before using the new token: the old refresh token is spent.
+//!
+//! ```
+//! use slack_oauth_core::{Api, ClientCredentials, Decision, Installation, TokenType};
+//! use slack_oauth_core::oauth_v2::AccessResponse;
+//!
+//! let installed: AccessResponse = serde_json::from_str(r#"{"access_token":"xoxe.xoxb-1-A",
+//!     "token_type":"bot","expires_in":43200,"refresh_token":"xoxe-1-R","team":{"id":"T1"}}"#)?;
+//! let mut installation = Installation::from_access(installed, 1_700_000_000)?;
+//! let later = 1_700_000_000 + 43_000;
+//! let Decision::Refresh(refresh) = installation.decide(TokenType::Bot, later)? else {
+//!     unreachable!("the token expires in 200 s: due")
+//! };
+//! let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
+//! let request = api.request(&refresh)?; // grant_type=refresh_token&refresh_token=xoxe-1-R
+//! # let _ = request;
+//! // ... send it, parse::<AccessRefresh, _>(&response)?.value is the answer:
+//! let answer: AccessResponse = serde_json::from_str(r#"{"access_token":"xoxe.xoxb-1-B",
+//!     "token_type":"bot","expires_in":43200,"refresh_token":"xoxe-1-S","team":{"id":"T1"}}"#)?;
+//! installation.apply_refresh(TokenType::Bot, &answer, later)?;
+//! assert!(matches!(installation.decide(TokenType::Bot, later)?, Decision::Use(_)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **Many workers, one store: the keeper loop.** A keeper (in each transport) runs the same
+//! decide → refresh → apply under a lease in a [`Store`], so one refresh per token is sent
+//! however many callers and processes ask at once.
+//!
+//! URLs follow one rule, [`BaseUrl`]'s; the list of built-in methods is [`BuiltinMethod`];
+//! [`transport`] holds what every transport shares (its [`transport::Error`] and
+//! [`transport::Config`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -314,7 +314,7 @@ struct Case {
     op: String,
     /// Body length for parse cases (for cost per byte).
     bytes: Option<usize>,
-    /// The budget, as a maximum ratio to the floor, where the issue sets one.
+    /// The budget, as a maximum ratio to the floor, where one is set.
     budget: Option<f64>,
     lib: Batch,
     floor: Batch,

@@ -7,48 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::code::ErrorCode;
 use crate::method::{Auth, Form, Method};
 use crate::secret::AccessToken;
-
-/// Documented for `auth.test` (Slack's method page): the errors any token-authenticated
-/// method may return. Kept beside the method, not in the shared lists, so that the
-/// method stays self-contained.
-const AUTH_TEST_ERRORS: &[ErrorCode] = &[
-    ErrorCode::AccessDenied,
-    ErrorCode::AccessLimited,
-    ErrorCode::AccountInactive,
-    ErrorCode::DeprecatedEndpoint,
-    ErrorCode::EkmAccessDenied,
-    ErrorCode::EnterpriseIsRestricted,
-    ErrorCode::FatalError,
-    ErrorCode::InternalError,
-    ErrorCode::InvalidArgName,
-    ErrorCode::InvalidArguments,
-    ErrorCode::InvalidArrayArg,
-    ErrorCode::InvalidAuth,
-    ErrorCode::InvalidCharset,
-    ErrorCode::InvalidFormData,
-    ErrorCode::InvalidPostType,
-    ErrorCode::MethodDeprecated,
-    ErrorCode::MissingPostType,
-    ErrorCode::MissingScope,
-    ErrorCode::NoPermission,
-    ErrorCode::NotAllowedTokenType,
-    ErrorCode::NotAuthed,
-    ErrorCode::OrgLoginRequired,
-    ErrorCode::Ratelimited,
-    ErrorCode::RequestTimeout,
-    ErrorCode::ServiceUnavailable,
-    ErrorCode::TeamAccessNotGranted,
-    ErrorCode::TeamAddedToOrg,
-    ErrorCode::TokenExpired,
-    ErrorCode::TokenRevoked,
-    ErrorCode::TwoFactorSetupRequired,
-];
-
-/// Documented for `auth.revoke` (Slack's method page): the same token-method errors.
-const AUTH_REVOKE_ERRORS: &[ErrorCode] = AUTH_TEST_ERRORS;
 
 /// `auth.test`: checks a token and says whose it is.
 ///
@@ -64,6 +24,9 @@ const AUTH_REVOKE_ERRORS: &[ErrorCode] = AUTH_TEST_ERRORS;
 /// );
 /// let who = parse::<Test, _>(&response).unwrap().value;
 /// assert_eq!(who.bot_id.as_deref(), Some("B1"));
+///
+/// use slack_oauth_core::{ErrorCode, Method};
+/// assert!(Test::documented_errors().any(|c| *c == ErrorCode::TokenRevoked));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Test {
@@ -79,9 +42,11 @@ impl Test {
     }
 }
 
+// Slack's page for auth.test lists the platform-wide codes only (`not_authed`,
+// `invalid_auth`, `token_expired`, `token_revoked`, `account_inactive`, ...): the defaults
+// of `ERRORS` (none of its own) and `COMMON_ERRORS` (`ErrorCode::PLATFORM`) say exactly that.
 impl Method for Test {
     const NAME: &'static str = "auth.test";
-    const ERRORS: &'static [ErrorCode] = AUTH_TEST_ERRORS;
     type Response = TestResponse;
 
     fn auth(&self) -> Auth<'_> {
@@ -158,9 +123,9 @@ impl Revoke {
     }
 }
 
+// auth.revoke's page, too, lists only the platform-wide codes.
 impl Method for Revoke {
     const NAME: &'static str = "auth.revoke";
-    const ERRORS: &'static [ErrorCode] = AUTH_REVOKE_ERRORS;
     type Response = RevokeResponse;
 
     fn auth(&self) -> Auth<'_> {

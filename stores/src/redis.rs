@@ -18,8 +18,8 @@ const STORE: &str = "redis";
 
 /// The compare-and-swap, atomic because Redis runs a script alone.
 ///
-/// KEYS[1]: the record (a hash); KEYS[2]: the key's version counter, kept after a delete
-/// so versions never repeat. ARGV[1]: `absent`, `any` or the expected version; ARGV[2]:
+/// KEYS[1]: the record (a hash); KEYS[2]: the store's version counter, so versions never
+/// repeat, even after a delete. ARGV[1]: `absent`, `any` or the expected version; ARGV[2]:
 /// the value; ARGV[3], ARGV[4]: the lease's holder and expiry, if any. Returns the new
 /// version, or 0 for a conflict.
 const SWAP: &str = r"
@@ -60,14 +60,14 @@ impl Keys {
         }
     }
 
-    // The braces are a Redis Cluster hash tag: a record and its counter share a slot, as
-    // the script needs.
+    // The braces make the prefix a Redis Cluster hash tag: every record and the counter
+    // share a slot, as the script needs.
     fn record(&self, key: &str) -> String {
-        format!("{}:{{{key}}}:record", self.prefix)
+        format!("{{{}}}:record:{key}", self.prefix)
     }
 
-    fn counter(&self, key: &str) -> String {
-        format!("{}:{{{key}}}:version", self.prefix)
+    fn counter(&self) -> String {
+        format!("{{{}}}:versions", self.prefix)
     }
 
     fn load_cmd(&self, key: &str) -> redis::Cmd {
@@ -85,7 +85,7 @@ impl Keys {
         lease: Option<&Lease>,
     ) -> redis::ScriptInvocation<'_> {
         let mut call = self.swap.key(self.record(key));
-        call.key(self.counter(key));
+        call.key(self.counter());
         match expected {
             Expect::Absent => call.arg("absent"),
             Expect::Any => call.arg("any"),
@@ -196,10 +196,9 @@ impl r2d2::ManageConnection for Connector {
     }
 }
 
-/// Records as Redis hashes: `PREFIX:{KEY}:record` (fields `version`, `value`,
-/// `lease_holder`, `lease_expires_at`) and the key's version counter `PREFIX:{KEY}:version`,
-/// which stays after a delete. The swap is one Lua script. Blocking connections in an
-/// `r2d2` pool.
+/// Records as Redis hashes: `{PREFIX}:record:KEY` (fields `version`, `value`,
+/// `lease_holder`, `lease_expires_at`) and the store's version counter `{PREFIX}:versions`.
+/// The swap is one Lua script. Blocking connections in an `r2d2` pool.
 ///
 /// The hashes hold tokens in clear: protect the server (a password or ACL user, no
 /// public port, `rediss` not supported here: use a private network or a tunnel) and keep

@@ -71,6 +71,8 @@ fn feature_off(feature: &str) -> Error {
 /// # Ok::<(), slack_oauth_store::Error>(())
 /// ```
 #[non_exhaustive]
+// One store per process, usually behind an `Arc`: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyStore<T> {
     /// `sqlite:PATH`.
     #[cfg(feature = "sqlite")]
@@ -96,7 +98,9 @@ impl<T> AnyStore<T> {
     pub fn open_with(url: &str, options: &Options) -> Result<AnyStore<T>, Error> {
         match kind(url)? {
             #[cfg(feature = "sqlite")]
-            Kind::Sqlite(path) => crate::SqliteStore::open_with(path, options).map(AnyStore::Sqlite),
+            Kind::Sqlite(path) => {
+                crate::SqliteStore::open_with(path, options).map(AnyStore::Sqlite)
+            }
             #[cfg(feature = "postgres")]
             Kind::Postgres(url) => {
                 crate::PostgresStore::open_with(url, options).map(AnyStore::Postgres)
@@ -269,11 +273,23 @@ mod tests {
     #[test]
     fn urls_name_their_backend() {
         assert_eq!(kind("sqlite:tokens.db").unwrap(), Kind::Sqlite("tokens.db"));
-        assert_eq!(kind("sqlite://tokens.db").unwrap(), Kind::Sqlite("tokens.db"));
-        assert_eq!(kind("sqlite:///tmp/t.db").unwrap(), Kind::Sqlite("/tmp/t.db"));
+        assert_eq!(
+            kind("sqlite://tokens.db").unwrap(),
+            Kind::Sqlite("tokens.db")
+        );
+        assert_eq!(
+            kind("sqlite:///tmp/t.db").unwrap(),
+            Kind::Sqlite("/tmp/t.db")
+        );
         assert_eq!(kind("sqlite:/tmp/t.db").unwrap(), Kind::Sqlite("/tmp/t.db"));
-        assert!(matches!(kind("postgres://h/db").unwrap(), Kind::Postgres(_)));
-        assert!(matches!(kind("postgresql://h/db").unwrap(), Kind::Postgres(_)));
+        assert!(matches!(
+            kind("postgres://h/db").unwrap(),
+            Kind::Postgres(_)
+        ));
+        assert!(matches!(
+            kind("postgresql://h/db").unwrap(),
+            Kind::Postgres(_)
+        ));
         assert!(matches!(kind("redis://h").unwrap(), Kind::Redis(_)));
         assert!(kind("sqlite:").is_err());
         let e = kind("mysql://user:hunter2@h/db").unwrap_err();

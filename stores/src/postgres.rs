@@ -435,10 +435,7 @@ impl<T> AsyncPostgresStore<T> {
 crate::async_store_for!(AsyncPostgresStore);
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncPostgresStore<T> {
-    fn load_any(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
+    fn load_any(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
         let (store, key) = (self.clone(), key.to_owned());
         async move {
             let (sql, k) = (&store.sql, key.as_str());

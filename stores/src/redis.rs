@@ -381,10 +381,7 @@ async fn timed<R>(
 crate::async_store_for!(AsyncRedisStore);
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncRedisStore<T> {
-    fn load_any(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
+    fn load_any(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
         let (mut conn, keys, key) = (self.conn.clone(), Arc::clone(&self.keys), key.to_owned());
         async move {
             let fields: Vec<Option<String>> =

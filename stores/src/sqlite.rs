@@ -13,8 +13,8 @@ use serde::Serialize;
 use slack_oauth_core::{Lease, Record, Store, Swap};
 
 use crate::{
-    decode, encode, stored, Expect, identifier, lease_from_columns, to_sql_time, version_from_sql, Error, Options,
-    Raw, DEFAULT_TABLE,
+    decode, encode, identifier, lease_from_columns, stored, to_sql_time, version_from_sql, Error,
+    Expect, Options, Raw, DEFAULT_TABLE,
 };
 
 const STORE: &str = "sqlite";
@@ -77,7 +77,8 @@ impl<T> SqliteStore<T> {
         )
         .map_err(|e| unreachable_error(&path, &e))?;
         let timeout = options.timeout;
-        conn.busy_timeout(timeout).map_err(|e| sql_error(e, timeout))?;
+        conn.busy_timeout(timeout)
+            .map_err(|e| sql_error(e, timeout))?;
         // Switching to WAL needs a moment alone with the file: the busy timeout covers
         // several processes opening it at once.
         let mode: String = conn
@@ -196,15 +197,22 @@ impl<T> SqliteStore<T> {
             // Immediate: take the write lock first (waiting out the busy timeout), so the
             // transaction never has to upgrade a read lock, which SQLite cannot wait for.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let version: i64 =
-                tx.prepare_cached(&self.sql.next_version)?
-                    .query_row([], |row| row.get(0))?;
+            let version: i64 = tx
+                .prepare_cached(&self.sql.next_version)?
+                .query_row([], |row| row.get(0))?;
             let holder = lease.map(|l| l.holder.as_str());
             let expires_at = lease.map(|l| to_sql_time(l.expires_at));
             let changed = match expected {
-                Expect::Version(expected) => tx.prepare_cached(&self.sql.update)?.execute(
-                    params![key, to_sql_time(expected), version, value, holder, expires_at],
-                )?,
+                Expect::Version(expected) => {
+                    tx.prepare_cached(&self.sql.update)?.execute(params![
+                        key,
+                        to_sql_time(expected),
+                        version,
+                        value,
+                        holder,
+                        expires_at
+                    ])?
+                }
                 Expect::Absent => tx
                     .prepare_cached(&self.sql.insert)?
                     .execute(params![key, version, value, holder, expires_at])?,
@@ -364,7 +372,9 @@ impl<T> Clone for AsyncSqliteStore<T> {
 
 impl<T> fmt::Debug for AsyncSqliteStore<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AsyncSqliteStore").field(&self.inner).finish()
+        f.debug_tuple("AsyncSqliteStore")
+            .field(&self.inner)
+            .finish()
     }
 }
 
@@ -401,14 +411,12 @@ impl<T> From<SqliteStore<T>> for AsyncSqliteStore<T> {
 async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, Error> + Send + 'static,
 ) -> Result<R, Error> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| {
-            Err(Error::Backend {
-                store: STORE,
-                detail: format!("the blocking task failed: {e}"),
-            })
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(Error::Backend {
+            store: STORE,
+            detail: format!("the blocking task failed: {e}"),
         })
+    })
 }
 
 crate::async_store_for!(AsyncSqliteStore);

@@ -47,7 +47,10 @@ mod sqlite {
             .map(|c| BufReader::new(c.stdout.take().unwrap()).lines())
             .collect();
         for output in &mut outputs {
-            assert!(output.by_ref().map(Result::unwrap).any(|l| l.contains("@@READY")));
+            assert!(output
+                .by_ref()
+                .map(Result::unwrap)
+                .any(|l| l.contains("@@READY")));
         }
         for child in &mut children {
             writeln!(child.stdin.as_mut().unwrap(), "go").unwrap();
@@ -65,7 +68,10 @@ mod sqlite {
         let store = SqliteStore::<String>::open(&path).unwrap();
         for i in 0..4 {
             let key = format!("T{i}");
-            assert_eq!(store.load(&key).unwrap().unwrap().value, format!("from {key}"));
+            assert_eq!(
+                store.load(&key).unwrap().unwrap().value,
+                format!("from {key}")
+            );
         }
         // SQLite gives the WAL and shared-memory files the database file's mode.
         for suffix in ["-wal", "-shm"] {
@@ -101,7 +107,10 @@ mod sqlite {
     #[test]
     fn printed_migration_runs_twice() {
         let sql = SqliteStore::<String>::migration();
-        assert!(sql.contains("CREATE TABLE IF NOT EXISTS slack_oauth_records"), "{sql}");
+        assert!(
+            sql.contains("CREATE TABLE IF NOT EXISTS slack_oauth_records"),
+            "{sql}"
+        );
         let dir = common::TempDir::new();
         let conn = rusqlite::Connection::open(dir.0.join("t.db")).unwrap();
         conn.execute_batch(&sql).unwrap();
@@ -120,7 +129,10 @@ mod sqlite {
             &Options::new().namespace("t; DROP TABLE x"),
         )
         .unwrap_err();
-        assert!(matches!(e, slack_oauth_store::Error::Config { .. }), "{e:?}");
+        assert!(
+            matches!(e, slack_oauth_store::Error::Config { .. }),
+            "{e:?}"
+        );
     }
 }
 
@@ -166,7 +178,10 @@ mod postgres {
             return;
         };
         let sql = PostgresStore::<String>::migration();
-        assert!(sql.contains("CREATE TABLE IF NOT EXISTS slack_oauth_records"), "{sql}");
+        assert!(
+            sql.contains("CREATE TABLE IF NOT EXISTS slack_oauth_records"),
+            "{sql}"
+        );
         let mut client = common::Postgres::client(&pg.url).unwrap();
         // Into this test's schema, not the database's public one.
         client

@@ -138,9 +138,7 @@ impl World {
         .with_clock(move || sim.now())
     }
 
-    fn hyper_keeper(
-        &self,
-    ) -> slack_oauth_hyper::Keeper<Installation, AsyncAnyStore<Installation>> {
+    fn hyper_keeper(&self) -> slack_oauth_hyper::Keeper<Installation, AsyncAnyStore<Installation>> {
         let sim = self.sim.clone();
         let store = self.backend.async_store();
         let _inside = rt().enter();
@@ -154,7 +152,11 @@ impl World {
         let distinct: HashSet<&String> = tokens.iter().collect();
         assert_eq!(distinct.len(), 1, "callers got different tokens");
         assert_ne!(tokens[0], old);
-        assert_eq!(self.refreshes() - before, 1, "exactly one refresh reaches Slack");
+        assert_eq!(
+            self.refreshes() - before,
+            1,
+            "exactly one refresh reaches Slack"
+        );
         assert_eq!(self.sim.token_status(&tokens[0]), TokenStatus::Active);
         assert_eq!(self.stored_bot_token(), tokens[0]);
     }
@@ -219,7 +221,9 @@ fn hyper_callers(
         .map(|_| {
             let (keeper, key, start) = (keeper.clone(), key.to_owned(), Arc::clone(start));
             rt().spawn(async move {
-                tokio::task::spawn_blocking(move || start.wait()).await.unwrap();
+                tokio::task::spawn_blocking(move || start.wait())
+                    .await
+                    .unwrap();
                 keeper.bot_token(&key).await.unwrap().into_exposed()
             })
         })
@@ -281,7 +285,13 @@ fn keepers_in_separate_processes_share_one_refresh(backend: Backend) {
         .iter()
         .map(|transport| {
             Command::new(&exe)
-                .args(["--ignored", "--exact", "child_keeper", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "child_keeper",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env(CHILD, transport)
                 .env("CHILD_STORE", &world.backend.url)
                 .env("CHILD_NAMESPACE", &world.backend.namespace)
@@ -348,9 +358,8 @@ fn child_keeper() {
     let tokens = match transport.as_str() {
         "ureq" => {
             let store = AnyStore::open_with(&var("CHILD_STORE"), &options).unwrap();
-            let keeper =
-                slack_oauth_ureq::Keeper::new(slack_oauth_ureq::Client::new(api), store)
-                    .with_clock(move || now);
+            let keeper = slack_oauth_ureq::Keeper::new(slack_oauth_ureq::Client::new(api), store)
+                .with_clock(move || now);
             let start = Barrier::new(callers + 1);
             go();
             std::thread::scope(|s| {

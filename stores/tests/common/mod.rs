@@ -1,6 +1,6 @@
 //! What the store tests share: the real PostgreSQL and Redis servers (skipped loudly when
 //! they do not answer), a namespace of their own per fixture, and one Tokio runtime.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -112,7 +112,8 @@ impl Redis {
 
     pub fn new() -> Option<Redis> {
         let url = Redis::url();
-        let answered = Redis::client(&url).and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+        let answered =
+            Redis::client(&url).and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
         if let Err(e) = answered {
             unavailable("Redis", &url, &e.to_string());
             return None;

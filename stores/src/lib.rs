@@ -82,8 +82,9 @@ impl Options {
         Options::default()
     }
 
-    /// How long one operation (connecting, waiting for a lock, a query) may take before it
-    /// fails with [`Error::Timeout`] or [`Error::Unreachable`].
+    /// How long each step of an operation (connecting, waiting for a lock, a statement) may
+    /// take before it fails with [`Error::Timeout`] or [`Error::Unreachable`]; a whole
+    /// operation fails within twice this at worst.
     pub fn timeout(mut self, timeout: Duration) -> Options {
         self.timeout = timeout;
         self
@@ -102,11 +103,6 @@ impl Options {
         self.namespace = Some(namespace.into());
         self
     }
-
-    /// The timeout set.
-    pub fn get_timeout(&self) -> Duration {
-        self.timeout
-    }
 }
 
 /// Why a store operation failed. Never holds a token, a stored value or a password.
@@ -121,7 +117,9 @@ pub enum Error {
         /// What the client said.
         detail: String,
     },
-    /// The store did not answer (or its lock did not free) within the timeout.
+    /// The store did not answer (or its lock did not free) within the timeout. A write that
+    /// waited for a lock did not happen; one whose server went silent (Redis, or an async
+    /// PostgreSQL store past twice the timeout) may have: load again before deciding.
     Timeout {
         /// `sqlite`, `postgres` or `redis`.
         store: &'static str,

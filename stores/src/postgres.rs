@@ -110,11 +110,22 @@ fn config(url: &str, timeout: Duration) -> Result<tokio_postgres::Config, Error>
     config.connect_timeout(timeout);
     // A peer that vanished mid-query fails the write instead of hanging (Linux).
     config.tcp_user_timeout(timeout);
+    // A statement stuck behind another session's row lock gives up in time too (unless
+    // the URL sets its own `options`).
+    if config.get_options().is_none() {
+        config.options(format!("-c statement_timeout={}", timeout.as_millis()));
+    }
     Ok(config)
 }
 
 fn pg_error(e: &postgres::Error, timeout: Duration) -> Error {
     if let Some(db) = e.as_db_error() {
+        if db.code() == &tokio_postgres::error::SqlState::QUERY_CANCELED {
+            return Error::Timeout {
+                store: STORE,
+                after: timeout,
+            };
+        }
         // Only the severity, code and message: the detail and hint may quote row values.
         return Error::Backend {
             store: STORE,
@@ -347,7 +358,10 @@ where
         })?;
         work(client).await.map_err(|e| pg_error(&e, timeout))
     };
-    tokio::time::timeout(timeout, run)
+    // The server cancels a statement at `timeout` (statement_timeout), which leaves no
+    // doubt that it did not run; this outer bound only catches a network gone silent, after
+    // which the outcome is unknown.
+    tokio::time::timeout(timeout.saturating_mul(2), run)
         .await
         .unwrap_or(Err(Error::Timeout {
             store: STORE,

@@ -71,9 +71,8 @@ impl<T> SqliteStore<T> {
         create_private(&path)?;
         let conn = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
+            // No CREATE: the file was made above with its mode; no URI: a path is a path.
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| unreachable_error(&path, &e))?;
         let timeout = options.timeout;

@@ -161,6 +161,7 @@ enum Mode {
 type KeyHook = Box<dyn Fn(&str)>;
 type WriteHook = Box<dyn Fn(&str, &str)>;
 type OpenHook = Box<dyn Fn() -> Vec<Result<(), Error>>>;
+type StuckHook = Box<dyn Fn() -> (Box<dyn std::any::Any>, Arc<dyn Conn>)>;
 
 /// A store under test: new connections to one fresh namespace, and what only a durable
 /// backend can do.
@@ -174,6 +175,10 @@ struct Fixture {
     /// Opens the backend where nothing answers (a closed port, a server that accepts and
     /// stays silent, a path that cannot be a file), with a 1-second timeout, and loads.
     unreachable: Option<OpenHook>,
+    /// Another session holding the lock a write of `k` needs (kept until the guard is
+    /// dropped), and a connection with a 1-second timeout. `None`: the backend has no
+    /// lock another client can hold (Redis runs each script alone).
+    stuck: Option<StuckHook>,
     /// Dropped at the end: removes the namespace.
     _cleanup: Box<dyn std::any::Any>,
 }
@@ -380,6 +385,26 @@ fn unreachable_store_is_a_typed_error(f: &Fixture) {
     }
 }
 
+fn write_behind_a_held_lock_times_out(f: &Fixture) {
+    let stuck = f.stuck.as_ref().unwrap();
+    f.conn().put("k", "before").unwrap();
+    let version = f.conn().load("k").unwrap().unwrap().version;
+    let (guard, conn) = stuck();
+    let started = Instant::now();
+    let e = conn.cas("k", Some(version), "after", None).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let e = e.downcast_ref::<Error>().expect("a store error");
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    drop(guard);
+    // Nothing changed, and the store works again once the lock is gone.
+    assert_eq!(f.conn().load("k").unwrap().unwrap().version, version);
+    stored(conn.cas("k", Some(version), "after", None).unwrap());
+}
+
 // ---- the fixtures ----
 
 fn memory(mode: Mode) -> Option<Fixture> {
@@ -392,6 +417,7 @@ fn memory(mode: Mode) -> Option<Fixture> {
         crash_mid_write: None,
         write_raw: None,
         unreachable: None,
+        stuck: None,
         _cleanup: Box::new(()),
     })
 }
@@ -418,7 +444,8 @@ fn sqlite(mode: Mode) -> Option<Fixture> {
         let path = path.clone();
         move || rusqlite::Connection::open(&path).unwrap()
     };
-    let raw2 = raw.clone();
+    let (raw2, raw3) = (raw.clone(), raw.clone());
+    let stuck_path = path.clone();
     let file = dir.0.join("a-file");
     std::fs::write(&file, "not a folder").unwrap();
     Some(Fixture {
@@ -452,6 +479,21 @@ fn sqlite(mode: Mode) -> Option<Fixture> {
                     .map(drop),
             ]
         })),
+        stuck: Some(Box::new(move || {
+            let options = options("records").timeout(TIMEOUT);
+            let conn: Arc<dyn Conn> = match mode {
+                Mode::Blocking => Arc::new(Blocking(Arc::new(
+                    SqliteStore::open_with(&stuck_path, &options).unwrap(),
+                ))),
+                Mode::Async => Arc::new(Async(Arc::new(
+                    rt().block_on(AsyncSqliteStore::open_with(&stuck_path, &options))
+                        .unwrap(),
+                ))),
+            };
+            let holder = raw3();
+            holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+            (Box::new(holder) as Box<dyn std::any::Any>, conn)
+        })),
         _cleanup: Box::new(dir),
     })
 }
@@ -475,6 +517,7 @@ fn postgres(mode: Mode) -> Option<Fixture> {
     };
     let (url1, table1) = (pg.url.clone(), pg.table.clone());
     let (url2, table2) = (pg.url.clone(), pg.table.clone());
+    let (url3, table3) = (pg.url.clone(), pg.table.clone());
     Some(Fixture {
         connect: Box::new(connect),
         crash_mid_write: Some(Box::new(move |key| {
@@ -520,6 +563,25 @@ fn postgres(mode: Mode) -> Option<Fixture> {
                 );
             }
             results
+        })),
+        stuck: Some(Box::new(move || {
+            let options = options(&table3).timeout(TIMEOUT);
+            let conn: Arc<dyn Conn> = match mode {
+                Mode::Blocking => Arc::new(Blocking(Arc::new(
+                    PostgresStore::open_with(&url3, &options).unwrap(),
+                ))),
+                Mode::Async => Arc::new(Async(Arc::new(
+                    rt().block_on(AsyncPostgresStore::open_with(&url3, &options))
+                        .unwrap(),
+                ))),
+            };
+            let mut holder = common::Postgres::client(&url3).unwrap();
+            holder
+                .batch_execute(&format!(
+                    "BEGIN; SELECT * FROM {table3} WHERE key = 'k' FOR UPDATE"
+                ))
+                .unwrap();
+            (Box::new(holder) as Box<dyn std::any::Any>, conn)
         })),
         _cleanup: Box::new(pg),
     })
@@ -584,14 +646,16 @@ fn redis(mode: Mode) -> Option<Fixture> {
             }
             results
         })),
+        stuck: None,
         _cleanup: Box::new(service),
     })
 }
 
 /// One `#[test]` per suite function for a fixture; `durable` adds the tests only a
-/// backend with its own storage can take.
+/// backend with its own storage can take, `locking` those for a backend where another
+/// session can hold a lock.
 macro_rules! suite {
-    ($module:ident, $fixture:expr $(, $durable:ident)?) => {
+    ($module:ident, $fixture:expr $(, $group:ident)*) => {
         mod $module {
             #[allow(unused_imports)]
             use super::*;
@@ -602,7 +666,7 @@ macro_rules! suite {
                 lease_is_visible_to_other_connections,
                 unicode_and_64_kib_values_round_trip
             );
-            $(suite!(@$durable $fixture);)?
+            $(suite!(@$group $fixture);)*
         }
     };
     (@durable $fixture:expr) => {
@@ -611,6 +675,9 @@ macro_rules! suite {
             corrupt_value_is_a_typed_error,
             unreachable_store_is_a_typed_error
         );
+    };
+    (@locking $fixture:expr) => {
+        suite!(@tests $fixture; write_behind_a_held_lock_times_out);
     };
     (@tests $fixture:expr; $($name:ident),*) => {$(
         #[test]
@@ -625,13 +692,18 @@ macro_rules! suite {
 suite!(memory_blocking, memory(Mode::Blocking));
 suite!(memory_async, memory(Mode::Async));
 #[cfg(feature = "sqlite")]
-suite!(sqlite_blocking, sqlite(Mode::Blocking), durable);
+suite!(sqlite_blocking, sqlite(Mode::Blocking), durable, locking);
 #[cfg(feature = "sqlite")]
-suite!(sqlite_async, sqlite(Mode::Async), durable);
+suite!(sqlite_async, sqlite(Mode::Async), durable, locking);
 #[cfg(feature = "postgres")]
-suite!(postgres_blocking, postgres(Mode::Blocking), durable);
+suite!(
+    postgres_blocking,
+    postgres(Mode::Blocking),
+    durable,
+    locking
+);
 #[cfg(feature = "postgres")]
-suite!(postgres_async, postgres(Mode::Async), durable);
+suite!(postgres_async, postgres(Mode::Async), durable, locking);
 #[cfg(feature = "redis")]
 suite!(redis_blocking, redis(Mode::Blocking), durable);
 #[cfg(feature = "redis")]

@@ -356,7 +356,9 @@ impl<T: Serialize + DeserializeOwned> Store<T> for SqliteStore<T> {
 /// A [`SqliteStore`] for async keepers: each call runs on Tokio's blocking thread pool, so
 /// waiting for the file's lock never stalls the runtime. Clones share one connection.
 ///
-/// Needs a Tokio runtime (the `rt` feature suffices).
+/// Needs a Tokio runtime (the `rt` feature suffices). Keeps
+/// [`Installation`](slack_oauth_core::Installation),
+/// [`ConfigTokens`](slack_oauth_core::ConfigTokens), `String` and `serde_json::Value`.
 pub struct AsyncSqliteStore<T> {
     inner: Arc<SqliteStore<T>>,
 }

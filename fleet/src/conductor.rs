@@ -46,6 +46,9 @@ struct Worker {
     stdin: Option<ChildStdin>,
 }
 
+/// A refresh a process has in flight: key, token type, expiry replaced, answer read.
+type InFlight = (String, TokenType, u64, bool);
+
 /// What the markers say so far.
 #[derive(Default)]
 struct Ledger {
@@ -56,7 +59,7 @@ struct Ledger {
     /// Installations a keeper said need a reinstall.
     reinstall: HashSet<String>,
     /// Per marker file: bytes read, the unfinished line, the refresh in flight.
-    files: HashMap<PathBuf, (u64, String, Option<(String, TokenType, u64, bool)>)>,
+    files: HashMap<PathBuf, (u64, String, Option<InFlight>)>,
 }
 
 fn token_type(s: &str) -> TokenType {
@@ -127,7 +130,7 @@ impl Ledger {
         }
     }
 
-    fn in_flight(&self, path: &Path) -> Option<(String, TokenType, u64, bool)> {
+    fn in_flight(&self, path: &Path) -> Option<InFlight> {
         self.files.get(path).and_then(|e| e.2.clone())
     }
 

@@ -32,14 +32,17 @@ mod method;
 mod response;
 mod secret;
 
-// Install and rotate (issue 5).
 mod authorize;
 mod callback;
+mod config_tokens;
+mod decision;
 mod installation;
+mod memory_store;
 mod pkce;
-mod rotation;
 mod state;
 mod store;
+
+pub mod keeper;
 
 pub mod apps_auth_external;
 pub mod oauth_v2;
@@ -64,19 +67,19 @@ pub use authorize::{
     USER_AUTHORIZE_PATH,
 };
 pub use callback::{Callback, CallbackError, MAX_CALLBACK_LEN};
+pub use config_tokens::{ConfigTokens, ConfigTokensError};
+pub use decision::{unix_seconds, Decision};
 pub use installation::{Installation, InstallationError, TokenSet, TokenType};
+pub use keeper::{KeeperError, KeptToken, Renewable};
+pub use memory_store::MemoryStore;
 pub use pkce::{
     CodeChallenge, PkceError, MAX_VERIFIER_BYTES, MAX_VERIFIER_LEN, MIN_VERIFIER_BYTES,
     MIN_VERIFIER_LEN,
 };
-pub use rotation::{unix_seconds, ConfigDecision, ConfigTokens, Decision, DEFAULT_REFRESH_MARGIN};
 pub use state::{
     State, StateError, StateSigner, VerifiedState, DEFAULT_STATE_MAX_AGE, DEFAULT_STATE_MAX_SKEW,
     MAX_STATE_BYTES, MAX_STATE_LEN, MIN_STATE_BYTES, MIN_STATE_KEY_LEN,
 };
-pub use store::{
-    AsyncStore, KeeperError, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap,
-    DEFAULT_LEASE,
-};
+pub use store::{AsyncStore, Lease, Record, Store, Swap};
 
 pub use http;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::{
     parse, Api, AuthorizeUrl, ClientCredentials, ConfigTokens, Installation, Lease, MemoryStore,
-    Record, Store, Swap, TokenType, DEFAULT_REFRESH_MARGIN,
+    Record, Store, Swap, TokenType,
 };
 use slack_oauth_sim::{AppConfig, Fault, Server, Sim, TokenStatus};
 
@@ -19,7 +19,7 @@ pub const CLIENT_SECRET: &str = "keeper-app-secret";
 /// Rotating tokens live 12 hours.
 pub const LIFETIME: u64 = 43_200;
 /// From here on a token is due for a refresh (the default margin before expiry).
-pub const DUE: u64 = LIFETIME - DEFAULT_REFRESH_MARGIN;
+pub const DUE: u64 = LIFETIME - Installation::DEFAULT_REFRESH_MARGIN;
 
 /// A simulator serving on loopback with one rotating app installed (bot and user tokens),
 /// and the installation kept in a memory store.

@@ -32,7 +32,7 @@ pub struct Keeper<R: Renewable, S> {
 struct Shared<R: Renewable, S> {
     client: Client,
     store: S,
-    queue: Queue<Mutex<Slot<R>>>,
+    queue: Arc<Queue<Mutex<Slot<R>>>>,
 }
 
 impl<R: Renewable, S> Clone for Keeper<R, S> {
@@ -64,7 +64,7 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
         let shared = Shared {
             client,
             store,
-            queue: Queue::new(),
+            queue: Arc::new(Queue::new()),
         };
         Keeper {
             shared: Arc::new(shared),
@@ -151,11 +151,9 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
         loop {
             let outcome = match machine.step() {
                 Step::Load => Outcome::loaded(store.load(&key)),
-                Step::Swap {
-                    expected: at,
-                    value,
-                    lease,
-                } => Outcome::swapped(store.compare_and_swap(&key, Some(at), value, lease)),
+                Step::Swap { from, value, lease } => {
+                    Outcome::swapped(store.compare_and_swap(&key, Some(from), value, lease))
+                }
                 Step::Call(request) => Outcome::Called(self.shared.client.call(request)),
                 Step::Wait(pause) => {
                     std::thread::sleep(pause);

@@ -25,11 +25,12 @@ const FIRST_WRITE_PAUSE: Duration = Duration::from_millis(50);
 pub enum Step<'a, R: Renewable> {
     /// Load the record under [`Machine::key`]; hand back [`Outcome::Loaded`].
     Load,
-    /// Compare-and-swap the record under [`Machine::key`] (`Some(expected)` version); hand
-    /// back [`Outcome::Swapped`].
+    /// Compare-and-swap the record under [`Machine::key`] from version `from`
+    /// (`expected: Some(from)` in [`Store::compare_and_swap`](crate::Store::compare_and_swap));
+    /// hand back [`Outcome::Swapped`].
     Swap {
         /// The version the record must be at.
-        expected: u64,
+        from: u64,
         /// What to write.
         value: &'a R,
         /// The lease to write with it (`None` drops any).
@@ -277,20 +278,20 @@ impl<'s, R: Renewable> Machine<'s, R> {
         match &self.state {
             State::Loading(_) => Step::Load,
             State::Taking { record, lease, .. } => Step::Swap {
-                expected: record.version,
+                from: record.version,
                 value: &record.value,
                 lease: Some(lease),
             },
             State::Calling { request, .. } => Step::Call(request),
             State::Writing { expected, next } => Step::Swap {
-                expected: *expected,
+                from: *expected,
                 value: next,
                 lease: None,
             },
             State::Releasing {
                 expected, value, ..
             } => Step::Swap {
-                expected: *expected,
+                from: *expected,
                 value,
                 lease: None,
             },

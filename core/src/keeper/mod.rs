@@ -11,7 +11,7 @@
 //!    with the time, until [`Step::Done`].
 //!
 //! ```
-//! use std::sync::Mutex;
+//! use std::sync::{Arc, Mutex};
 //! use slack_oauth_core::keeper::{self, KeptToken, Machine, Outcome, Queue, Settings, Slot, Step};
 //! use slack_oauth_core::{oauth_v2::Access, transport, AccessToken, Installation, KeeperError};
 //! use slack_oauth_core::{MemoryStore, Reply, Store};
@@ -19,7 +19,7 @@
 //! /// The bot token under `key`; `send` is any HTTP client's call, `now` any clock.
 //! fn bot_token(
 //!     store: &MemoryStore<Installation>,
-//!     queue: &Queue<Mutex<Slot<Installation>>>,
+//!     queue: &Arc<Queue<Mutex<Slot<Installation>>>>,
 //!     settings: &Settings,
 //!     send: impl Fn(&Access) -> Result<Reply<<Access as slack_oauth_core::Method>::Response>, transport::Error>,
 //!     now: impl Fn() -> u64,
@@ -36,8 +36,8 @@
 //!     let result = loop {
 //!         let outcome = match machine.step() {
 //!             Step::Load => Outcome::loaded(store.load(key)),
-//!             Step::Swap { expected, value, lease } => {
-//!                 Outcome::swapped(store.compare_and_swap(key, Some(expected), value, lease))
+//!             Step::Swap { from, value, lease } => {
+//!                 Outcome::swapped(store.compare_and_swap(key, Some(from), value, lease))
 //!             }
 //!             Step::Call(request) => Outcome::Called(send(request)),
 //!             Step::Wait(pause) => {
@@ -188,20 +188,20 @@ impl<L> Entry<L> {
 
 /// A caller's place in a key's line. Dropping it (when the caller returns, unwinds or is
 /// cancelled) removes the key's entry once nobody else holds or awaits it.
-pub struct Place<'q, L> {
-    queue: &'q Queue<L>,
+pub struct Place<L> {
+    queue: Arc<Queue<L>>,
     key: String,
     entry: Arc<Entry<L>>,
 }
 
-impl<L> Place<'_, L> {
-    /// The entry, to hand to a task that outlives this place.
-    pub fn entry(&self) -> &Arc<Entry<L>> {
-        &self.entry
+impl<L> Place<L> {
+    /// The key.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 }
 
-impl<L> std::ops::Deref for Place<'_, L> {
+impl<L> std::ops::Deref for Place<L> {
     type Target = Entry<L>;
 
     fn deref(&self) -> &Entry<L> {
@@ -209,7 +209,7 @@ impl<L> std::ops::Deref for Place<'_, L> {
     }
 }
 
-impl<L> Drop for Place<'_, L> {
+impl<L> Drop for Place<L> {
     fn drop(&mut self) {
         let mut entries = self.queue.entries();
         // Clones are only made under the map lock, so the count cannot rise meanwhile; a
@@ -228,11 +228,12 @@ impl<L: Default> Queue<L> {
         }
     }
 
-    /// Joins the line for `key`.
-    pub fn join(&self, key: &str) -> Place<'_, L> {
+    /// Joins the line for `key`. The place owns a handle on the queue, so it can move into
+    /// a task.
+    pub fn join(self: &Arc<Self>, key: &str) -> Place<L> {
         let entry = Arc::clone(self.entries().entry(key.to_owned()).or_default());
         Place {
-            queue: self,
+            queue: Arc::clone(self),
             key: key.to_owned(),
             entry,
         }

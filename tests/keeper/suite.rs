@@ -289,7 +289,7 @@ pub fn config_tokens_rotate_once<H: Harness>() {
     assert_eq!(world.sim.token_status(&second), TokenStatus::Active);
 }
 
-pub fn live_lease_waits_and_lapsed_lease_is_taken_over<H: Harness>() {
+pub fn live_lease_waits_and_watched_lease_is_taken_over<H: Harness>() {
     let world = World::new();
     world.make_due();
     // A process took the lease, then died.
@@ -317,7 +317,15 @@ pub fn live_lease_waits_and_lapsed_lease_is_taken_over<H: Harness>() {
     assert!(busy.retryable && !busy.needs_reinstall);
     assert_eq!(world.refreshes(), 0, "no refresh while the lease is live");
 
-    world.sim.advance(60);
+    // The lease's `expires_at` against this machine's clock does not count (clocks differ
+    // between machines): only having watched it unchanged for a whole lease does.
+    world.sim.advance(3600);
+    let busy = keeper.token(&world.key, TokenType::Bot).unwrap_err();
+    assert_eq!(busy.kind, "busy");
+    assert_eq!(world.refreshes(), 0, "a clock past the lease is not a lapse");
+
+    // A keeper whose lease is one second takes over after one second of its own waiting.
+    let keeper = world.keeper::<H>().with_lease(1);
     let token = keeper.token(&world.key, TokenType::Bot).unwrap();
     assert_eq!(world.refreshes(), 1);
     let stored = world.stored();

@@ -322,7 +322,11 @@ pub fn live_lease_waits_and_watched_lease_is_taken_over<H: Harness>() {
     world.sim.advance(3600);
     let busy = keeper.token(&world.key, TokenType::Bot).unwrap_err();
     assert_eq!(busy.kind, "busy");
-    assert_eq!(world.refreshes(), 0, "a clock past the lease is not a lapse");
+    assert_eq!(
+        world.refreshes(),
+        0,
+        "a clock past the lease is not a lapse"
+    );
 
     // A keeper whose lease is one second takes over after one second of its own waiting.
     let keeper = world.keeper::<H>().with_lease(1);

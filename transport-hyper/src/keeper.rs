@@ -133,7 +133,7 @@ where
         let run = tokio::spawn(async move {
             let mut slot = place.lock().lock().await;
             let behind = place.finished() != ticket;
-            let machine = Machine::new(&mut slot, &keeper.opts, place.key(), token, behind);
+            let machine = Machine::new(&mut *slot, &keeper.opts, place.key(), token, behind);
             let result = keeper.drive(machine).await;
             place.finish();
             result
@@ -146,7 +146,7 @@ where
     }
 
     /// Performs what the machine asks, awaiting each, until it is done.
-    async fn drive(&self, mut machine: Machine<'_, R>) -> Result<R::Token, KeeperError> {
+    async fn drive(&self, mut machine: Machine<R, &mut Slot<R>>) -> Result<R::Token, KeeperError> {
         let (store, key) = (self.store(), machine.key().to_owned());
         loop {
             let outcome = match machine.step() {

@@ -139,14 +139,14 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
         let ticket = place.finished();
         let mut slot = place.lock().lock().unwrap_or_else(|e| e.into_inner());
         let behind = place.finished() != ticket;
-        let machine = Machine::new(&mut slot, &self.settings, key, token, behind);
+        let machine = Machine::new(&mut *slot, &self.settings, key, token, behind);
         let result = self.drive(machine);
         place.finish();
         result
     }
 
     /// Performs what the machine asks, blocking, until it is done.
-    fn drive(&self, mut machine: Machine<'_, R>) -> Result<R::Token, KeeperError> {
+    fn drive(&self, mut machine: Machine<R, &mut Slot<R>>) -> Result<R::Token, KeeperError> {
         let (store, key) = (self.store(), machine.key().to_owned());
         loop {
             let outcome = match machine.step() {

@@ -1,6 +1,7 @@
 //! [`Machine`]: one keeper call (load → lease → refresh → write back → merge) as a state
 //! machine its caller drives.
 
+use std::borrow::BorrowMut;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -213,9 +214,9 @@ enum State<R: Renewable> {
 ///   for [`Settings::lease`] of its own waits: no clock comparison, so any clock skew
 ///   between machines is tolerated;
 /// - [`KeeperError::Busy`] once the waits asked for add up to [`Settings::wait`].
-pub struct Machine<'s, R: Renewable> {
-    slot: &'s mut Slot<R>,
-    settings: &'s Settings,
+pub struct Machine<R: Renewable, B: BorrowMut<Slot<R>> = Slot<R>> {
+    slot: B,
+    settings: Settings,
     key: String,
     token: KeptToken,
     state: State<R>,
@@ -223,44 +224,51 @@ pub struct Machine<'s, R: Renewable> {
     pause: Duration,
 }
 
-impl<'s, R: Renewable> Machine<'s, R> {
-    /// A run for the `token` of `key`, carrying the key's `slot`.
+impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
+    /// A run for the `token` of `key`, carrying the key's `slot` (a `&mut Slot` under the
+    /// key's lock, or an owned one taken back with [`Machine::into_slot`]).
     ///
     /// `after_other_run`: whether another run for this key finished while this caller
     /// queued for the lock; if that run failed for the same token, its failure is shared
     /// instead of repeating the call (a spent refresh token, a rate limit).
     pub fn new(
-        slot: &'s mut Slot<R>,
-        settings: &'s Settings,
+        mut slot: B,
+        settings: &Settings,
         key: &str,
         token: KeptToken,
         after_other_run: bool,
-    ) -> Machine<'s, R> {
+    ) -> Machine<R, B> {
+        let carried = slot.borrow_mut();
         let state = if !R::TOKENS.contains(&token) {
             State::Done(Err(KeeperError::WrongToken {
                 key: key.to_owned(),
                 token,
             }))
-        } else if let Some((_, failure)) = slot
+        } else if let Some((_, failure)) = carried
             .failure
             .as_ref()
             .filter(|(failed, _)| after_other_run && *failed == token)
         {
             State::Done(Err(failure.clone()))
-        } else if slot.unsaved.is_some() {
+        } else if carried.unsaved.is_some() {
             State::Loading(Load::WriteBack)
         } else {
             State::Loading(Load::Fresh)
         };
         Machine {
             slot,
-            settings,
+            settings: settings.clone(),
             key: key.to_owned(),
             token,
             state,
             waited: Duration::ZERO,
             pause: FIRST_PAUSE,
         }
+    }
+
+    /// The slot, to carry to the key's next run.
+    pub fn into_slot(self) -> B {
+        self.slot
     }
 
     /// The key this run is for: every load and swap is of this key.
@@ -347,7 +355,7 @@ impl<'s, R: Renewable> Machine<'s, R> {
             }
             (State::Waiting { pause, then }, Outcome::Waited) => {
                 self.waited += pause;
-                if let (Load::Fresh, Some(watch)) = (&then, &mut self.slot.watch) {
+                if let (Load::Fresh, Some(watch)) = (&then, &mut self.slot.borrow_mut().watch) {
                     watch.waited += pause;
                 }
                 State::Loading(then)
@@ -366,7 +374,7 @@ impl<'s, R: Renewable> Machine<'s, R> {
             Ok(Some(record)) => record,
             Ok(None) => {
                 // Deleted (uninstalled) meanwhile: an unsaved answer has nowhere to go.
-                self.slot.unsaved = None;
+                self.slot.borrow_mut().unsaved = None;
                 return self.done(Err(KeeperError::NotFound {
                     key: self.key.clone(),
                 }));
@@ -433,7 +441,7 @@ impl<'s, R: Renewable> Machine<'s, R> {
         {
             Err(e) => return self.done(Err(e)),
             Ok(Decision::Use(token)) => {
-                self.slot.watch = None;
+                self.slot.borrow_mut().watch = None;
                 return self.done(Ok(token));
             }
             Ok(Decision::Refresh(request)) => request,
@@ -444,29 +452,24 @@ impl<'s, R: Renewable> Machine<'s, R> {
             .filter(|l| l.holder != self.settings.holder);
         let took_over = foreign.is_some();
         if let Some(lease) = foreign {
-            let same = self
-                .slot
-                .watch
+            let watch = &mut self.slot.borrow_mut().watch;
+            let same = watch
                 .as_ref()
                 .is_some_and(|w| w.version == record.version && w.holder == lease.holder);
             if !same {
-                self.slot.watch = Some(Watch {
+                *watch = Some(Watch {
                     version: record.version,
                     holder: lease.holder.clone(),
                     waited: Duration::ZERO,
                 });
             }
-            let seen = self
-                .slot
-                .watch
-                .as_ref()
-                .map_or(Duration::ZERO, |w| w.waited);
+            let seen = watch.as_ref().map_or(Duration::ZERO, |w| w.waited);
             if seen < self.settings.lease_duration() {
                 return self.wait(Load::Fresh, true);
             }
             // Unchanged for a whole lease of our own waiting: its holder died or hung.
         }
-        self.slot.watch = None;
+        self.slot.borrow_mut().watch = None;
         let lease = Lease {
             holder: self.settings.holder.clone(),
             expires_at: now.saturating_add(self.settings.lease),
@@ -510,7 +513,7 @@ impl<'s, R: Renewable> Machine<'s, R> {
         let mut next = record.value.clone();
         match next.apply(&self.key, self.token, &answer, now) {
             Ok(new_token) => {
-                self.slot.unsaved = Some(Unsaved {
+                self.slot.borrow_mut().unsaved = Some(Unsaved {
                     token: self.token,
                     fresh: R::refresh_token(&next, self.token).cloned(),
                     answer,
@@ -531,7 +534,7 @@ impl<'s, R: Renewable> Machine<'s, R> {
     /// Writes the unsaved answer onto `current`, unless the store already has it or newer
     /// tokens.
     fn merge(&mut self, current: Record<R>, now: u64) -> State<R> {
-        let Some(unsaved) = &mut self.slot.unsaved else {
+        let Some(unsaved) = &mut self.slot.borrow_mut().unsaved else {
             return self.consider(current, now);
         };
         let stored = R::refresh_token(&current.value, unsaved.token);
@@ -541,7 +544,7 @@ impl<'s, R: Renewable> Machine<'s, R> {
         }
         if stored != unsaved.spent.as_ref() {
             // Refreshed by someone else or reinstalled meanwhile: the store's tokens win.
-            self.slot.unsaved = None;
+            self.slot.borrow_mut().unsaved = None;
             return self.consider(current, now);
         }
         // Only other fields changed (the other token, say): ours still goes in.
@@ -560,7 +563,7 @@ impl<'s, R: Renewable> Machine<'s, R> {
                 }
             }
             Err(e) => {
-                self.slot.unsaved = None;
+                self.slot.borrow_mut().unsaved = None;
                 self.done(Err(e))
             }
         }
@@ -568,14 +571,14 @@ impl<'s, R: Renewable> Machine<'s, R> {
 
     /// The unsaved answer is stored: hand out its token, or go on with this run's own token.
     fn saved(&mut self) -> State<R> {
-        match self.slot.unsaved.take() {
+        match self.slot.borrow_mut().unsaved.take() {
             Some(unsaved) if unsaved.token == self.token => self.done(Ok(unsaved.new_token)),
             _ => State::Loading(Load::Fresh),
         }
     }
 
     fn write_failed(&mut self, error: StoreError) -> State<R> {
-        let Some(unsaved) = &mut self.slot.unsaved else {
+        let Some(unsaved) = &mut self.slot.borrow_mut().unsaved else {
             return self.done(Err(KeeperError::Store(error)));
         };
         unsaved.failures += 1;
@@ -649,7 +652,7 @@ impl<'s, R: Renewable> Machine<'s, R> {
     }
 
     fn finish(&mut self, result: &Result<R::Token, KeeperError>) {
-        self.slot.failure = result.as_ref().err().map(|e| (self.token, e.clone()));
+        self.slot.borrow_mut().failure = result.as_ref().err().map(|e| (self.token, e.clone()));
     }
 
     fn done(&mut self, result: Result<R::Token, KeeperError>) -> State<R> {

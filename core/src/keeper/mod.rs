@@ -32,7 +32,7 @@
 //!     let ticket = place.finished();
 //!     let mut slot = place.lock().lock().unwrap_or_else(|e| e.into_inner());
 //!     let behind = place.finished() != ticket;
-//!     let mut machine = Machine::new(&mut slot, settings, key, KeptToken::Bot, behind);
+//!     let mut machine = Machine::new(&mut *slot, settings, key, KeptToken::Bot, behind);
 //!     let result = loop {
 //!         let outcome = match machine.step() {
 //!             Step::Load => Outcome::loaded(store.load(key)),

@@ -40,7 +40,7 @@ impl std::error::Error for ConfigTokensError {}
 /// returns (without `ok`), which is also how it is stored.
 ///
 /// Config tokens expire 12 hours after they are issued; [`ConfigTokens::decide`] says when to
-/// rotate. Like [`Installation`], serde writes the tokens in clear (store the JSON as a
+/// rotate. Like [`Installation`](crate::Installation), serde writes the tokens in clear (store the JSON as a
 /// secret) and `Debug` hides them.
 ///
 /// ```

@@ -21,6 +21,27 @@
 //! assert_eq!(reply.value.team.unwrap().id, "T1");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Driving guide
+//!
+//! Three layers, each a step further from the wire; every one takes time as a parameter.
+//!
+//! 1. **Build → send → parse.** A method value ([`oauth_v2::Access`],
+//!    [`tooling_tokens::Rotate`], ...) becomes a request with [`Api::request`]; your HTTP
+//!    client sends it; [`parse`] turns the answer into a [`Reply`] or an [`Error`] that says
+//!    whether to retry ([`Error::retry_after`]) or reinstall ([`Error::needs_reinstall`]).
+//! 2. **Decide → refresh → apply.** An [`Installation`] (or [`ConfigTokens`]) knows when its
+//!    token is due: [`Installation::decide`] answers [`Decision::Use`] or
+//!    [`Decision::Refresh`] with the refresh request to send; the answer goes back through
+//!    [`Installation::apply_refresh`]. Store the result before using the new token: refresh
+//!    tokens work once.
+//! 3. **The keeper loop.** With several workers or processes, a refresh must happen once and
+//!    its answer must never be lost. [`keeper::Machine`] holds that whole protocol (leases,
+//!    compare-and-swap write-back against a [`Store`], merges, failures) as a state machine:
+//!    loop on [`keeper::Machine::step`], perform the [`keeper::Step`] (load, swap, call,
+//!    wait), hand the [`keeper::Outcome`] back with [`keeper::Machine::handle`] and `now`,
+//!    until [`keeper::Step::Done`]. The [`keeper`] module shows the loop in full;
+//!    `slack_oauth_ureq::Keeper` and `slack_oauth_hyper::Keeper` are that loop.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -40,7 +40,7 @@ impl Lease {
 /// is held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record<T> {
-    /// The stored value (an [`Installation`], [`ConfigTokens`], ...).
+    /// The stored value (an [`Installation`](crate::Installation), [`ConfigTokens`](crate::ConfigTokens), ...).
     pub value: T,
     /// Changes with every write; never reused by a store for the same key, even after a
     /// delete, so a stale writer cannot mistake a new record for the one it read.
@@ -137,7 +137,7 @@ impl<T, S: Store<T> + ?Sized> Store<T> for Arc<S> {
 /// over the network from an async runtime.
 ///
 /// Every [`Store`] is an `AsyncStore` whose futures are ready at once (right for
-/// [`MemoryStore`] and other stores that never wait); implement this trait directly for a
+/// [`MemoryStore`](crate::MemoryStore) and other stores that never wait); implement this trait directly for a
 /// store with an async client. Call it with `AsyncStore::load(&store, key)` when both traits
 /// are in scope.
 pub trait AsyncStore<T> {

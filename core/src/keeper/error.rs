@@ -206,3 +206,72 @@ impl std::error::Error for KeeperError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{parse, tooling_tokens::Rotate, TokenType};
+
+    fn refused(code: &str) -> KeeperError {
+        let answer =
+            http::Response::new(format!(r#"{{"ok":false,"error":"{code}"}}"#).into_bytes());
+        KeeperError::Refresh {
+            key: "T1".into(),
+            token: KeptToken::User,
+            error: Arc::new(crate::transport::Error::Slack(
+                parse::<Rotate, _>(&answer).unwrap_err(),
+            )),
+        }
+    }
+
+    #[test]
+    fn errors_say_what_to_do_without_secrets() {
+        let spent = refused("invalid_refresh_token");
+        assert!(spent.needs_reinstall() && spent.is_token_dead());
+        assert!(!spent.is_retryable() && spent.retry_after().is_none());
+        assert_eq!(
+            spent.code().map(ErrorCode::as_str),
+            Some("invalid_refresh_token")
+        );
+        let shown = spent.to_string();
+        assert!(shown.contains("user token of `T1`"), "{shown}");
+        assert!(shown.contains("installed again"), "{shown}");
+
+        let busy = KeeperError::Busy { key: "T1".into() };
+        assert!(busy.is_retryable() && !busy.needs_reinstall() && busy.code().is_none());
+        let expired = KeeperError::Installation {
+            key: "T1".into(),
+            error: InstallationError::Expired {
+                token_type: TokenType::Bot,
+                expires_at: 5,
+            },
+        };
+        assert!(expired.needs_reinstall());
+        assert!(!KeeperError::NotFound { key: "T1".into() }.needs_reinstall());
+        let cancelled = KeeperError::Cancelled { key: "T1".into() };
+        assert!(!cancelled.is_retryable() && !cancelled.needs_reinstall());
+    }
+
+    #[test]
+    fn unknown_outcomes_and_unsaved_answers_are_told_apart() {
+        let lost = KeeperError::Refresh {
+            key: "T1".into(),
+            token: KeptToken::Bot,
+            error: Arc::new(crate::transport::Error::Timeout),
+        };
+        assert!(lost.is_outcome_unknown() && lost.is_retryable() && !lost.needs_reinstall());
+        assert!(lost.to_string().contains("may be spent"), "{lost}");
+        assert!(!refused("ratelimited").is_outcome_unknown());
+
+        let unsaved = KeeperError::Unsaved {
+            key: "T1".into(),
+            error: store_error(std::io::Error::other("reset")),
+        };
+        assert!(unsaved.is_retryable() && !unsaved.needs_reinstall());
+        assert!(
+            unsaved.to_string().contains("written by the next call"),
+            "{unsaved}"
+        );
+        assert!(std::error::Error::source(&unsaved).is_some());
+    }
+}

@@ -43,11 +43,17 @@ pub(crate) const REFRESH_MARGIN: u64 = 2 * 60 * 60;
 /// Due from `expires_at - margin` on (inclusive), with the margin capped at half the lifetime
 /// when the issue time is known.
 pub(crate) fn refresh_due(expires_at: u64, issued_at: Option<u64>, now: u64, margin: u64) -> bool {
+    now >= due_at(expires_at, issued_at, margin)
+}
+
+/// When a token expiring at `expires_at` becomes due: `expires_at - margin`, the margin capped
+/// at half the lifetime when the issue time is known.
+pub(crate) fn due_at(expires_at: u64, issued_at: Option<u64>, margin: u64) -> u64 {
     let margin = match issued_at {
         Some(issued) if issued <= expires_at => margin.min((expires_at - issued) / 2),
         _ => margin,
     };
-    now >= expires_at.saturating_sub(margin)
+    expires_at.saturating_sub(margin)
 }
 
 #[cfg(test)]

@@ -1,12 +1,10 @@
-//! [`Keeper`]: async always-fresh tokens. The protocol is core's [`Machine`]; here are the
-//! per-key queue (tokio `Mutex`es), the task a refresh runs in, and the loop driving it.
+//! [`Keeper`]: async fresh tokens over core's [`Machine`]: key queue, refresh task, driving loop.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use slack_oauth_core::keeper::{self, Machine, Outcome, Queue, Settings, Slot, Step};
+use slack_oauth_core::keeper::{Cache, Clock, Machine, Outcome, Queue, Settings, Slot, Step};
 use slack_oauth_core::{
     unix_seconds, AccessToken, AsyncStore, ConfigToken, ConfigTokens, Installation, KeeperError,
     KeptToken, Method, Renewable, TokenType,
@@ -15,20 +13,13 @@ use tokio::sync::Mutex;
 
 use crate::client::Client;
 
-/// Where a keeper reads the time (Unix seconds): the system clock, or a simulator's in tests.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
-
-/// Keeps tokens stored in `S` alive (example in the crate docs); use it inside a Tokio
-/// runtime. `S` is any [`AsyncStore`], which includes every blocking
-/// [`Store`](slack_oauth_core::Store). Clones share the store and the per-key locks.
+/// Keeps tokens stored in `S`, any [`AsyncStore`] (so any blocking store), alive inside a
+/// Tokio runtime. Clones share the store and the per-key locks. Example in the crate docs.
 pub struct Keeper<R: Renewable, S> {
-    inner: Arc<Inner<R, S>>,
-    opts: Settings,
     clock: Clock,
+    opts: Settings,
+    inner: Arc<Inner<R, S>>,
 }
-
-/// The client, the store and the per-key lines, shared by clones.
-struct Inner<R: Renewable, S>(Client, S, Arc<Queue<Mutex<Slot<R>>>>);
 
 impl<R: Renewable, S> Clone for Keeper<R, S> {
     fn clone(&self) -> Self {
@@ -44,8 +35,8 @@ impl<R: Renewable, S> fmt::Debug for Keeper<R, S> {
     }
 }
 
-/// Tells keepers of one process apart in lease holders.
-static ASYNC_KEEPERS: AtomicU64 = AtomicU64::new(0);
+/// The client, the store, the per-key lines and the fresh tokens, shared by clones.
+struct Inner<R: Renewable, S>(Client, S, Arc<Queue<Mutex<Slot<R>>>>, Cache<R>);
 
 impl<R, S> Keeper<R, S>
 where
@@ -55,12 +46,11 @@ where
 {
     /// A keeper over `client` and `store`, with the system clock and [`Settings::new`].
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
-        let number = ASYNC_KEEPERS.fetch_add(1, Ordering::Relaxed);
-        let holder = format!("pid {} async keeper {number}", std::process::id());
-        let inner = Arc::new(Inner(client, store, Arc::new(Queue::new())));
+        let holder = format!("pid {} async keeper", std::process::id());
+        let inner = Arc::new(Inner(client, store, Arc::new(Queue::new()), Cache::new()));
         Keeper {
             inner,
-            opts: Settings::new(holder),
+            opts: Settings::numbered(&holder),
             clock: Arc::new(|| unix_seconds(SystemTime::now())),
         }
     }
@@ -103,6 +93,7 @@ where
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
     pub async fn save(&self, key: &str, value: &R) -> Result<(), KeeperError> {
+        self.invalidate(key);
         let stored = AsyncStore::put(self.store(), key, value).await;
         stored.map(drop).map_err(KeeperError::store)
     }
@@ -116,20 +107,29 @@ where
 
     /// Removes what is stored under `key` (`app_uninstalled`); says whether there was any.
     pub async fn delete(&self, key: &str) -> Result<bool, KeeperError> {
+        self.invalidate(key);
         let deleted = AsyncStore::delete(self.store(), key).await;
         deleted.map_err(KeeperError::store)
     }
 
+    /// Forgets the tokens of `key` cached in this process (see [`Cache`]).
+    pub fn invalidate(&self, key: &str) {
+        self.inner.3.invalidate(key);
+    }
+
     /// The `token` under `key`, refreshed first if due; dropping the future does not stop it.
     pub async fn get(&self, key: &str, token: KeptToken) -> Result<R::Token, KeeperError> {
-        let (loaded, now) = (AsyncStore::load(self.store(), key).await, (self.clock)());
-        if let Some(fresh) = keeper::check(loaded, &self.opts, key, token, now)? {
+        let (cached, now) = (&self.inner.3, (self.clock)());
+        let loaded = match cached.get(key, token, now) {
+            Some(fresh) => return Ok(fresh),
+            None => AsyncStore::load(self.store(), key).await,
+        };
+        if let Some(fresh) = cached.check(loaded, &self.opts, key, token, now)? {
             return Ok(fresh);
         }
         let place = self.inner.2.join(key);
         let (ticket, keeper) = (place.finished(), self.clone());
-        // The task owns the place and the lock, so later callers queue until the refresh is
-        // stored even if this caller goes away.
+        // The task owns the place and the lock: callers queue behind it even if we go away.
         let run = tokio::spawn(async move {
             let mut slot = place.lock().lock().await;
             let behind = place.finished() != ticket;

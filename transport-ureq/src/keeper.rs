@@ -2,20 +2,16 @@
 //! per-key queue (a std `Mutex` per key) and the loop driving the machine with blocking calls.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use slack_oauth_core::keeper::{self, Machine, Outcome, Queue, Settings, Slot, Step};
+use slack_oauth_core::keeper::{Cache, Clock, Machine, Outcome, Queue, Settings, Slot, Step};
 use slack_oauth_core::{
     unix_seconds, AccessToken, ConfigToken, ConfigTokens, Installation, KeeperError, KeptToken,
     Renewable, Store, TokenType,
 };
 
 use crate::client::Client;
-
-/// Where a keeper reads the time (Unix seconds): the system clock, or a simulator's in tests.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// Keeps tokens stored in `S` alive: loads, decides, refreshes once per installation when
 /// due, stores the result, and hands out the current token (example in the crate docs).
@@ -29,11 +25,8 @@ pub struct Keeper<R: Renewable, S> {
     clock: Clock,
 }
 
-struct Shared<R: Renewable, S> {
-    client: Client,
-    store: S,
-    queue: Arc<Queue<Mutex<Slot<R>>>>,
-}
+/// What clones share: the client, the store, the per-key queue and the fresh tokens.
+struct Shared<R: Renewable, S>(Client, S, Arc<Queue<Mutex<Slot<R>>>>, Cache<R>);
 
 impl<R: Renewable, S> Clone for Keeper<R, S> {
     fn clone(&self) -> Self {
@@ -47,28 +40,19 @@ impl<R: Renewable, S> Clone for Keeper<R, S> {
 
 impl<R: Renewable, S> fmt::Debug for Keeper<R, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keeper")
-            .field("client", &self.shared.client)
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
+        let shown = &mut f.debug_struct("Keeper");
+        shown.field("client", &self.shared.0);
+        shown.field("settings", &self.settings).finish()
     }
 }
-
-/// Tells keepers of one process apart in lease holders.
-static KEEPERS: AtomicU64 = AtomicU64::new(0);
 
 impl<R: Renewable, S: Store<R>> Keeper<R, S> {
     /// A keeper refreshing through `client`, storing in `store`, with [`Settings::new`].
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
-        let n = KEEPERS.fetch_add(1, Ordering::Relaxed);
-        let shared = Shared {
-            client,
-            store,
-            queue: Arc::new(Queue::new()),
-        };
+        let shared = Shared(client, store, Arc::new(Queue::new()), Cache::new());
         Keeper {
             shared: Arc::new(shared),
-            settings: Settings::new(format!("pid {} keeper {n}", std::process::id())),
+            settings: Settings::numbered(&format!("pid {} keeper", std::process::id())),
             clock: Arc::new(|| unix_seconds(SystemTime::now())),
         }
     }
@@ -99,16 +83,17 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
 
     /// The store.
     pub fn store(&self) -> &S {
-        &self.shared.store
+        &self.shared.1
     }
 
     /// The client refreshes go through.
     pub fn client(&self) -> &Client {
-        &self.shared.client
+        &self.shared.0
     }
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
     pub fn save(&self, key: &str, value: &R) -> Result<(), KeeperError> {
+        self.invalidate(key);
         self.store().put(key, value).map_err(KeeperError::store)?;
         Ok(())
     }
@@ -122,20 +107,31 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
 
     /// Removes what is stored under `key` (`app_uninstalled`); says whether there was any.
     pub fn delete(&self, key: &str) -> Result<bool, KeeperError> {
+        self.invalidate(key);
         self.store().delete(key).map_err(KeeperError::store)
+    }
+
+    /// Forgets the tokens of `key` cached in this process (see [`Cache`]), e.g. after a
+    /// reinstall stored by another process: the next call reads the store.
+    pub fn invalidate(&self, key: &str) {
+        self.shared.3.invalidate(key);
     }
 
     /// The `token` stored under `key`, refreshed first if it is due. Concurrent callers for
     /// one key share one refresh; callers for other keys never wait on it.
     pub fn get(&self, key: &str, token: KeptToken) -> Result<R::Token, KeeperError> {
-        let (loaded, now) = (self.store().load(key), (self.clock)());
-        if let Some(fresh) = keeper::check(loaded, &self.settings, key, token, now)? {
+        let (cache, now) = (&self.shared.3, (self.clock)());
+        if let Some(fresh) = cache.get(key, token, now) {
+            return Ok(fresh); // not due: no store round trip
+        }
+        let loaded = self.store().load(key);
+        if let Some(fresh) = cache.check(loaded, &self.settings, key, token, now)? {
             return Ok(fresh);
         }
         // Dropping the place leaves the line, also when the run panics. The slot's lock is
         // held across the refresh call on purpose (only callers of this key wait on it); a
         // panic poisons it, but the slot is changed in single assignments: still usable.
-        let place = self.shared.queue.join(key);
+        let place = self.shared.2.join(key);
         let ticket = place.finished();
         let mut slot = place.lock().lock().unwrap_or_else(|e| e.into_inner());
         let behind = place.finished() != ticket;
@@ -154,7 +150,7 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
                 Step::Swap { from, value, lease } => {
                     Outcome::swapped(store.compare_and_swap(&key, Some(from), value, lease))
                 }
-                Step::Call(request) => Outcome::Called(self.shared.client.call(request)),
+                Step::Call(request) => Outcome::Called(self.client().call(request)),
                 Step::Wait(pause) => {
                     std::thread::sleep(pause);
                     Outcome::Waited

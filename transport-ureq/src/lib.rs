@@ -58,6 +58,7 @@ mod keeper;
 
 pub use client::Client;
 pub use config::{Config, TlsRoots};
-pub use keeper::{Clock, Keeper};
+pub use keeper::Keeper;
+pub use slack_oauth_core::keeper::Clock;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::KeeperError;

@@ -64,6 +64,7 @@ use std::time::Duration;
 use crate::decision::Decision;
 use crate::store::Record;
 
+mod cache;
 mod error;
 mod machine;
 mod renewable;
@@ -71,9 +72,14 @@ mod renewable;
 #[cfg(test)]
 mod tests;
 
+pub use cache::Cache;
 pub use error::{store_error, KeeperError, StoreError};
 pub use machine::{Machine, Outcome, Slot, Step};
 pub use renewable::{KeptToken, Renewable};
+
+/// Where a keeper reads the time (Unix seconds): the system clock in the transports' keepers,
+/// a simulator's in tests. Core never calls it; its drivers do.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// How a keeper refreshes: who it is in leases, how early it refreshes, how long its leases
 /// last and how long it waits for others'.
@@ -116,6 +122,16 @@ impl Settings {
             wait: Settings::DEFAULT_WAIT,
             write_retries: Settings::DEFAULT_WRITE_RETRIES,
         }
+    }
+
+    /// [`Settings::new`] with a holder of `prefix` and a number no other keeper of this
+    /// process gets (e.g. `"pid 42 keeper"` becomes `"pid 42 keeper 7"`).
+    pub fn numbered(prefix: &str) -> Settings {
+        static KEEPERS: AtomicU64 = AtomicU64::new(0);
+        Settings::new(format!(
+            "{prefix} {}",
+            KEEPERS.fetch_add(1, Ordering::Relaxed)
+        ))
     }
 
     pub(crate) fn lease_duration(&self) -> Duration {

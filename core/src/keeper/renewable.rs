@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::config_tokens::ConfigTokens;
-use crate::decision::Decision;
+use crate::decision::{due_at, Decision};
 use crate::installation::{Installation, TokenType};
 use crate::keeper::KeeperError;
 use crate::method::Method;
@@ -95,6 +95,14 @@ pub trait Renewable: Clone {
     /// The refresh token the next refresh of `token` will spend, if any: the keeper compares
     /// it to tell whether someone else refreshed in the meantime.
     fn refresh_token(&self, token: KeptToken) -> Option<&RefreshToken>;
+
+    /// Until when (Unix seconds) `token` may be handed out without looking at the store
+    /// again: the start of its refresh margin, `u64::MAX` for a token that never expires.
+    /// The default, 0, keeps nothing in a keeper's [`Cache`](crate::keeper::Cache).
+    fn fresh_until(&self, token: KeptToken, margin: u64) -> u64 {
+        let _ = (token, margin);
+        0
+    }
 }
 
 fn wrong(key: &str, token: KeptToken) -> KeeperError {
@@ -150,6 +158,15 @@ impl Renewable for Installation {
     fn refresh_token(&self, token: KeptToken) -> Option<&RefreshToken> {
         self.token(token.token_type()?)?.refresh_token.as_ref()
     }
+
+    fn fresh_until(&self, token: KeptToken, margin: u64) -> u64 {
+        let set = token.token_type().and_then(|t| self.token(t));
+        match set.map(|set| (set.expires_at, set.issued_at)) {
+            Some((Some(expires_at), issued_at)) => due_at(expires_at, issued_at, margin),
+            Some((None, _)) => u64::MAX,
+            None => 0,
+        }
+    }
 }
 
 impl Renewable for ConfigTokens {
@@ -194,6 +211,14 @@ impl Renewable for ConfigTokens {
 
     fn refresh_token(&self, token: KeptToken) -> Option<&RefreshToken> {
         (token == KeptToken::Configuration).then_some(&self.refresh_token)
+    }
+
+    fn fresh_until(&self, token: KeptToken, margin: u64) -> u64 {
+        let issued = (self.iat != 0).then_some(self.iat);
+        match token {
+            KeptToken::Configuration => due_at(self.exp, issued, margin),
+            _ => 0,
+        }
     }
 }
 

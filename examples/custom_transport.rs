@@ -17,7 +17,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use slack_oauth::keeper::{self, KeptToken, Machine, Outcome, Settings, Slot, Step};
-use slack_oauth::oauth_v2::{Access, AccessResponse};
+use slack_oauth::oauth_v2::{Access, AccessRefresh, AccessResponse};
 use slack_oauth::tooling_tokens::Rotate;
 use slack_oauth::{is_loopback_host, parse, transport, Api, ClientCredentials, Installation};
 use slack_oauth::{AccessToken, KeeperError, MemoryStore, Reply, Store};
@@ -110,7 +110,7 @@ fn send(request: &http::Request<Vec<u8>>) -> io::Result<http::Response<Vec<u8>>>
 }
 
 /// One refresh call over [`send`], in the error vocabulary core's keeper expects.
-fn call(api: &Api, refresh: &Access) -> Result<Reply<AccessResponse>, transport::Error> {
+fn call(api: &Api, refresh: &AccessRefresh) -> Result<Reply<AccessResponse>, transport::Error> {
     let request = api.request(refresh)?;
     let response = send(&request).map_err(transport::Error::Io)?;
     Ok(parse::<Access, _>(&response)?)

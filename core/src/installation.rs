@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{refresh_due, Decision, REFRESH_MARGIN};
-use crate::oauth_v2::{Access, AccessResponse, AuthedUser, IncomingWebhook};
+use crate::oauth_v2::{AccessRefresh, AccessResponse, AuthedUser, IncomingWebhook};
 use crate::secret::{AccessToken, RefreshToken, TokenKind};
 
 /// Which of an installation's tokens: the bot's or the installing user's. Matches Slack's
@@ -465,7 +465,7 @@ impl Installation {
         &self,
         token_type: TokenType,
         now: u64,
-    ) -> Result<Decision<&AccessToken, Access>, InstallationError> {
+    ) -> Result<Decision<&AccessToken, AccessRefresh>, InstallationError> {
         self.decide_with_margin(token_type, now, Installation::DEFAULT_REFRESH_MARGIN)
     }
 
@@ -476,7 +476,7 @@ impl Installation {
         token_type: TokenType,
         now: u64,
         margin: u64,
-    ) -> Result<Decision<&AccessToken, Access>, InstallationError> {
+    ) -> Result<Decision<&AccessToken, AccessRefresh>, InstallationError> {
         let set = self
             .token(token_type)
             .ok_or(InstallationError::MissingToken(token_type))?;
@@ -487,7 +487,7 @@ impl Installation {
             return Ok(Decision::Use(&set.token));
         }
         match &set.refresh_token {
-            Some(refresh) => Ok(Decision::Refresh(Access::refresh(refresh.clone()))),
+            Some(refresh) => Ok(Decision::Refresh(AccessRefresh::new(refresh.clone()))),
             None if now >= expires_at => Err(InstallationError::Expired {
                 token_type,
                 expires_at,

@@ -9,7 +9,8 @@ fn parse(json: &str) -> AccessResponse {
     serde_json::from_str(json).unwrap()
 }
 
-/// slack-api.md §5.1, install with rotation, org-wide.
+/// An org-wide install with rotation, shaped like the examples of
+/// https://api.slack.com/methods/oauth.v2.access (fake values).
 const ORG_INSTALL: &str = r#"{"ok":true,"app_id":"A0FAKEAPP1","access_token":"xoxe.xoxb-1-FAKEBOTACCESS","token_type":"bot",
  "scope":"chat:write,commands","bot_user_id":"U0FAKEBOT","expires_in":43200,"refresh_token":"xoxe-1-FAKEBOTREFRESH",
  "team":null,"enterprise":{"id":"E0FAKEORG","name":"Example Org"},"is_enterprise_install":true,
@@ -75,7 +76,7 @@ fn workspace_install_without_rotation_with_webhook() {
 
 #[test]
 fn user_only_flow_token_top_level() {
-    // slack-api.md §5.3 example.
+    // Shaped like the example of https://api.slack.com/methods/oauth.v2.user.access.
     let i = Installation::from_access(
         parse(
             r#"{"ok":true,"access_token":"xoxe.xoxp-1-FAKEUSERONLY","token_type":"user","expires_in":43200,
@@ -186,7 +187,8 @@ fn token_types() {
     assert_eq!(TokenType::Bot.to_string(), "bot");
     assert_eq!(shown_token_type(Some("xoxb-<b>\n")), Some("xoxbb".into()));
 }
-const DAY: u64 = 43_200;
+/// A rotating token's lifetime: 12 hours (`expires_in: 43200`).
+const TOKEN_LIFETIME: u64 = 43_200;
 
 fn answer(json: &str) -> AccessResponse {
     serde_json::from_str(json).unwrap()
@@ -205,7 +207,7 @@ fn rotating() -> Installation {
     .unwrap()
 }
 
-fn refresh_body(d: Decision<&AccessToken, Access>) -> String {
+fn refresh_body(d: Decision<&AccessToken, AccessRefresh>) -> String {
     match d {
         Decision::Refresh(access) => {
             let api = crate::Api::new().with_credentials(crate::ClientCredentials::new("1.2", "s"));
@@ -218,7 +220,7 @@ fn refresh_body(d: Decision<&AccessToken, Access>) -> String {
 #[test]
 fn boundary_at_expiry_minus_margin() {
     let i = rotating();
-    let expires_at = NOW + DAY;
+    let expires_at = NOW + TOKEN_LIFETIME;
     let edge = expires_at - Installation::DEFAULT_REFRESH_MARGIN;
     assert!(matches!(
         i.decide(TokenType::Bot, edge - 1).unwrap(),
@@ -262,7 +264,7 @@ fn boundary_at_expiry_minus_margin() {
 #[test]
 fn margin_larger_than_lifetime_is_capped_at_half() {
     let i = rotating();
-    let half = NOW + DAY / 2;
+    let half = NOW + TOKEN_LIFETIME / 2;
     // A 13-hour margin on a 12-hour token would refresh forever; half the lifetime is used.
     assert!(matches!(
         i.decide_with_margin(TokenType::Bot, half - 1, 13 * 3600)
@@ -311,7 +313,7 @@ fn non_expiring_and_missing_tokens() {
 fn expired_without_refresh_token() {
     let mut i = rotating();
     i.bot.as_mut().unwrap().refresh_token = None;
-    let expires_at = NOW + DAY;
+    let expires_at = NOW + TOKEN_LIFETIME;
     // Inside the margin but still valid: use it while it lasts.
     assert!(matches!(
         i.decide(TokenType::Bot, expires_at - 1).unwrap(),
@@ -349,7 +351,7 @@ fn apply_user_refresh_leaves_bot_alone() {
         user.refresh_token.as_ref().unwrap().expose(),
         "xoxe-1-USERR2"
     );
-    assert_eq!(user.expires_at, Some(later + DAY));
+    assert_eq!(user.expires_at, Some(later + TOKEN_LIFETIME));
     assert_eq!(user.issued_at, Some(later));
     assert_eq!(user.scopes, ["search:read", "users:read"]);
     assert_eq!(user.user_id.as_deref(), Some("U1"));
@@ -468,7 +470,7 @@ fn apply_bot_refresh_updates_bot_user_id_and_keeps_scopes() {
 
 #[test]
 fn exchange_migrations() {
-    // slack-api.md §5.2 example (bot).
+    // The bot example of https://api.slack.com/methods/oauth.v2.exchange (fake values).
     let bot = Installation::from_exchange(
         answer(r#"{"ok":true,"access_token":"xoxe.xoxb-1-FAKEEXCHANGED","expires_in":43200,"refresh_token":"xoxe-1-FAKEREFRESH",
          "token_type":"bot","scope":"commands,incoming-webhook","bot_user_id":"U0FAKEBOT","app_id":"A0FAKEAPP1",
@@ -478,7 +480,10 @@ fn exchange_migrations() {
     .unwrap();
     assert_eq!(bot.key(), "T0FAKETEAM");
     assert!(bot.user.is_none());
-    assert_eq!(bot.bot.as_ref().unwrap().expires_at, Some(NOW + DAY));
+    assert_eq!(
+        bot.bot.as_ref().unwrap().expires_at,
+        Some(NOW + TOKEN_LIFETIME)
+    );
 
     // A user token top-level, or under authed_user.
     for json in [
@@ -491,7 +496,7 @@ fn exchange_migrations() {
         assert!(i.bot.is_none());
         let user = i.user.as_ref().unwrap();
         assert_eq!(user.token.expose(), "xoxe.xoxp-1-U");
-        assert_eq!(user.expires_at, Some(NOW + DAY));
+        assert_eq!(user.expires_at, Some(NOW + TOKEN_LIFETIME));
         assert_eq!(i.key(), "T1:U1");
     }
 

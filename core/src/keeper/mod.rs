@@ -13,7 +13,7 @@
 //! ```
 //! use std::sync::{Arc, Mutex};
 //! use slack_oauth_core::keeper::{self, KeptToken, Machine, Outcome, Queue, Settings, Slot, Step};
-//! use slack_oauth_core::{oauth_v2::Access, transport, AccessToken, Installation, KeeperError};
+//! use slack_oauth_core::{oauth_v2::AccessRefresh, transport, AccessToken, Installation, KeeperError};
 //! use slack_oauth_core::{MemoryStore, Reply, Store};
 //!
 //! /// The bot token under `key`; `send` is any HTTP client's call, `now` any clock.
@@ -21,7 +21,7 @@
 //!     store: &MemoryStore<Installation>,
 //!     queue: &Arc<Queue<Mutex<Slot<Installation>>>>,
 //!     settings: &Settings,
-//!     send: impl Fn(&Access) -> Result<Reply<<Access as slack_oauth_core::Method>::Response>, transport::Error>,
+//!     send: impl Fn(&AccessRefresh) -> Result<Reply<<AccessRefresh as slack_oauth_core::Method>::Response>, transport::Error>,
 //!     now: impl Fn() -> u64,
 //!     key: &str,
 //! ) -> Result<AccessToken, KeeperError> {

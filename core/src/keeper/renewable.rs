@@ -8,7 +8,7 @@ use crate::decision::{due_at, Decision};
 use crate::installation::{Installation, TokenType};
 use crate::keeper::KeeperError;
 use crate::method::Method;
-use crate::oauth_v2::{Access, AccessResponse};
+use crate::oauth_v2::{AccessRefresh, AccessResponse};
 use crate::secret::{AccessToken, ConfigToken, RefreshToken};
 use crate::tooling_tokens::{Rotate, RotateResponse};
 
@@ -115,7 +115,7 @@ fn wrong(key: &str, token: KeptToken) -> KeeperError {
 impl Renewable for Installation {
     const TOKENS: &'static [KeptToken] = &[KeptToken::Bot, KeptToken::User];
     type Token = AccessToken;
-    type Refresh = Access;
+    type Refresh = AccessRefresh;
 
     fn decide(
         &self,
@@ -123,7 +123,7 @@ impl Renewable for Installation {
         token: KeptToken,
         now: u64,
         margin: u64,
-    ) -> Result<Decision<AccessToken, Access>, KeeperError> {
+    ) -> Result<Decision<AccessToken, AccessRefresh>, KeeperError> {
         let token_type = token.token_type().ok_or_else(|| wrong(key, token))?;
         match self.decide_with_margin(token_type, now, margin) {
             Ok(Decision::Use(token)) => Ok(Decision::Use(token.clone())),

@@ -7,7 +7,7 @@ use std::io;
 
 use super::*;
 use crate::memory_store::MemoryStore;
-use crate::oauth_v2::{Access, AccessResponse};
+use crate::oauth_v2::{Access, AccessRefresh, AccessResponse};
 use crate::store::{Lease, Store, Swap};
 use crate::{parse, transport, Api, ClientCredentials, Installation, Reply, TokenType};
 
@@ -53,7 +53,10 @@ impl Slack {
     }
 
     /// Serves one `oauth.v2.access` refresh request.
-    fn serve(&mut self, request: &Access) -> Result<Reply<AccessResponse>, transport::Error> {
+    fn serve(
+        &mut self,
+        request: &AccessRefresh,
+    ) -> Result<Reply<AccessResponse>, transport::Error> {
         let api = Api::new().with_credentials(ClientCredentials::new("1.2", "secret"));
         let body = api.request(request).unwrap().into_body();
         let form: BTreeMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap();

@@ -127,7 +127,7 @@ where
         if let Some(fresh) = cached.check(loaded, &self.opts, key, token, now)? {
             return Ok(fresh);
         }
-        let place = self.inner.2.join(key);
+        let place = self.inner.2.enter(key);
         let (ticket, keeper) = (place.finished(), self.clone());
         // The task owns the place and the lock: callers queue behind it even if we go away.
         let run = tokio::spawn(async move {

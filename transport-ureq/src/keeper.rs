@@ -131,7 +131,7 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
         // Dropping the place leaves the line, also when the run panics. The slot's lock is
         // held across the refresh call on purpose (only callers of this key wait on it); a
         // panic poisons it, but the slot is changed in single assignments: still usable.
-        let place = self.shared.2.join(key);
+        let place = self.shared.2.enter(key);
         let ticket = place.finished();
         let mut slot = place.lock().lock().unwrap_or_else(|e| e.into_inner());
         let behind = place.finished() != ticket;

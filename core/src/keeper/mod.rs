@@ -28,7 +28,7 @@
 //!     if let Some(token) = keeper::check(store.load(key), settings, key, KeptToken::Bot, now())? {
 //!         return Ok(token); // not due: no lock, no refresh
 //!     }
-//!     let place = queue.join(key);
+//!     let place = queue.enter(key);
 //!     let ticket = place.finished();
 //!     let mut slot = place.lock().lock().unwrap_or_else(|e| e.into_inner());
 //!     let behind = place.finished() != ticket;
@@ -244,9 +244,9 @@ impl<L: Default> Queue<L> {
         }
     }
 
-    /// Joins the line for `key`. The place owns a handle on the queue, so it can move into
-    /// a task.
-    pub fn join(self: &Arc<Self>, key: &str) -> Place<L> {
+    /// Takes a place in the line for `key`. The place owns a handle on the queue, so it can
+    /// move into a task.
+    pub fn enter(self: &Arc<Self>, key: &str) -> Place<L> {
         let entry = Arc::clone(self.entries().entry(key.to_owned()).or_default());
         Place {
             queue: Arc::clone(self),

@@ -94,6 +94,7 @@ mod store;
 pub mod keeper;
 
 pub mod apps_auth_external;
+pub mod auth;
 pub mod oauth_v2;
 pub mod tooling_tokens;
 pub mod transport;

@@ -204,7 +204,7 @@ fn naive_token(
             markers.mark('F', key, which, exp);
             return Err(KeeperError::Refresh {
                 key: key.to_owned(),
-                token: which.as_str(),
+                token: which.into(),
                 error: Arc::new(error),
             });
         }

@@ -455,9 +455,21 @@ fn run_in(args: &FleetArgs, dir: &Path) -> Result<Value, String> {
         .values()
         .sum::<u64>()
         .saturating_sub(args.installations as u64);
-    let per_window: Vec<u64> = ledger.windows.values().map(|c| c.iter().sum()).collect();
+    // A lost installation's spent refresh token is presented again by every later call:
+    // those windows are counted apart from the living installations'.
+    let lost_set: HashSet<&str> = lost.iter().map(String::as_str).collect();
+    let (mut per_window, mut on_lost) = (Vec::new(), 0u64);
+    for ((key, _, _), counts) in &ledger.windows {
+        let n: u64 = counts.iter().sum();
+        if lost_set.contains(key.as_str()) {
+            on_lost += n;
+        } else {
+            per_window.push(n);
+        }
+    }
     let windows_reached = |which| {
         (0..args.installations)
+            .filter(|i| !lost_set.contains(installation_key(*i).as_str()))
             .map(|i| {
                 ledger
                     .stored
@@ -493,6 +505,7 @@ fn run_in(args: &FleetArgs, dir: &Path) -> Result<Value, String> {
         "install_seconds": install_time.as_secs_f64(),
         "run_seconds": secs,
         "timed_out": timed_out,
+        // Over the installations not lost.
         "windows_reached": {"bot": windows_reached(TokenType::Bot), "user": windows_reached(TokenType::User)},
         "calls": total.calls,
         "calls_per_second": ratio(total.calls, 1).max(0.0) / secs.max(1e-9),
@@ -508,6 +521,7 @@ fn run_in(args: &FleetArgs, dir: &Path) -> Result<Value, String> {
             "max": per_window.iter().max(),
             "over_one": per_window.iter().filter(|n| **n > 1).count(),
         },
+        "refreshes_on_lost_installations": on_lost,
         "invalid_refresh_token": access.get("invalid_refresh_token").copied().unwrap_or(0),
         "invalid_refresh_token_before_final_check": stats_before_check.count("oauth.v2.access", "invalid_refresh_token"),
         "refresh_token_reuse": stats.refresh_token_reuse,

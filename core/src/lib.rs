@@ -45,6 +45,7 @@ pub mod apps_auth_external;
 pub mod oauth_v2;
 pub mod tooling_tokens;
 pub mod transport;
+pub mod web;
 
 pub use api::{is_loopback_host, Api, ClientAuth, GOV_SLACK_API, SLACK_API, USER_AGENT_VALUE};
 pub use code::ErrorCode;

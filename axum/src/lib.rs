@@ -37,7 +37,8 @@ use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use slack_oauth_core::web::{
@@ -47,11 +48,13 @@ use slack_oauth_core::web::{
 use slack_oauth_core::{unix_seconds, AsyncStore, Installation, KeeperError};
 use slack_oauth_hyper::Keeper;
 
+/// The axum these routes are built with, for `axum::serve` and the app's own routes.
+pub use axum;
+
 type Hook<T> = Arc<dyn Fn(T) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// The three routes and what they run on: the install flow, the signing secret's verifier,
-/// the keeper (its client makes the Slack calls, its store keeps installations), and the
-/// app's hooks.
+/// the keeper (its client calls Slack, its store keeps installations), and the app's hooks.
 pub struct SlackRoutes<S> {
     flow: InstallFlow,
     verifier: Verifier,
@@ -80,8 +83,7 @@ where
         }
     }
 
-    /// Serves the install page at `install`, Slack's redirect at `redirect` and events at
-    /// `events`.
+    /// Serves the install page, Slack's redirect and the events endpoint at these paths.
     pub fn paths(mut self, install: &str, redirect: &str, events: &str) -> Self {
         self.paths = [install, redirect, events].map(String::from);
         self.flow = self.flow.with_install_path(install);
@@ -139,7 +141,7 @@ where
     fn install(&self, request: Request) -> Response {
         let mut random = [0u8; INSTALL_RANDOM_BYTES];
         if getrandom::fill(&mut random).is_err() {
-            return status(500, "no random source\n");
+            return status(StatusCode::INTERNAL_SERVER_ERROR, "no random source\n");
         }
         into_axum(self.flow.install_page(&request, (self.clock)(), &random))
     }
@@ -182,7 +184,7 @@ where
         // One byte over the limit is enough for core to refuse the body as too large.
         let body = match axum::body::to_bytes(body, MAX_EVENT_BODY + 1).await {
             Ok(bytes) => bytes.to_vec(),
-            Err(_) => return status(413, "body too large\n"),
+            Err(_) => return status(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n"),
         };
         let request = axum::http::Request::from_parts(parts, body);
         let event = match Event::from_request(&self.verifier, &request, (self.clock)()) {
@@ -191,7 +193,7 @@ where
         };
         if self.forget(&event).await.is_err() {
             // Slack retries a failed delivery: the deletion gets another chance.
-            return status(500, "storage failed\n");
+            return status(StatusCode::INTERNAL_SERVER_ERROR, "storage failed\n");
         }
         let response = into_axum(event.response());
         if let (Event::Other { .. }, Some(hook)) = (&event, &self.on_event) {
@@ -241,8 +243,6 @@ fn into_axum(response: axum::http::Response<Vec<u8>>) -> Response {
     response.map(Body::from)
 }
 
-fn status(code: u16, text: &'static str) -> Response {
-    let mut response = Response::new(Body::from(text));
-    *response.status_mut() = axum::http::StatusCode::from_u16(code).unwrap_or_default();
-    response
+fn status(code: StatusCode, text: &'static str) -> Response {
+    (code, text).into_response()
 }

@@ -77,7 +77,9 @@ pub enum InstallFailure {
         /// Slack's error code (cleaned to `A-Z a-z 0-9 _ - .`).
         error: String,
     },
-    /// The redirect has no `state`, no `code`, or is not a redirect from Slack at all.
+    /// The redirect has a code but no `state`: not a redirect this app started.
+    MissingState,
+    /// The redirect has no `code`, or is not a redirect from Slack at all.
     BadRedirect,
     /// The browser has no install cookie: it did not start this install (a link sent by
     /// someone else), or took longer than the cookie lives.
@@ -102,6 +104,7 @@ impl InstallFailure {
         match self {
             InstallFailure::AccessDenied => "access_denied".into(),
             InstallFailure::Authorize { error } => error.clone(),
+            InstallFailure::MissingState => "state_missing".into(),
             InstallFailure::BadRedirect => "bad_redirect".into(),
             InstallFailure::NoCookie => "no_state_cookie".into(),
             InstallFailure::StateMismatch => "state_mismatch".into(),
@@ -128,7 +131,9 @@ impl InstallFailure {
                 "The installation was cancelled. Nothing was installed."
             }
             InstallFailure::Authorize { .. } => "Slack could not start the installation.",
-            InstallFailure::BadRedirect => "This page was not reached from Slack's install page.",
+            InstallFailure::MissingState | InstallFailure::BadRedirect => {
+                "This page was not reached from Slack's install page."
+            }
             InstallFailure::NoCookie => {
                 "This browser did not start this installation, or it took too long. \
                  Start again from the install page in this browser."
@@ -376,13 +381,15 @@ impl InstallFlow {
         request: &http::Request<B>,
         now: u64,
     ) -> Result<CodeExchange, InstallFailure> {
-        if !matches!(*request.method(), Verb::GET | Verb::HEAD) {
+        // GET only: a HEAD would spend the code without showing anyone the outcome.
+        if request.method() != Verb::GET {
             return Err(InstallFailure::BadRedirect);
         }
         let callback =
             Callback::parse(request.uri().query().unwrap_or("")).map_err(|e| match e {
                 CallbackError::AccessDenied => InstallFailure::AccessDenied,
                 CallbackError::Authorize { error } => InstallFailure::Authorize { error },
+                CallbackError::MissingState => InstallFailure::MissingState,
                 _ => InstallFailure::BadRedirect,
             })?;
         let cookies = cookie_values(request.headers(), &self.cookie_name);

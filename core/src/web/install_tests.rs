@@ -364,10 +364,17 @@ fn redirects_that_are_not_from_slack() {
     let flow = flow();
     let (redirect, cookie, url) = start(&flow, 11);
     let state = query_param(&url, "state").unwrap();
+    let missing = flow
+        .redirect(&with_cookie("/slack/oauth_redirect?code=1.2", &cookie), NOW)
+        .unwrap_err();
+    assert!(
+        matches!(missing, InstallFailure::MissingState),
+        "{missing:?}"
+    );
+    assert_eq!(missing.code(), "state_missing");
     for uri in [
         "/slack/oauth_redirect".to_owned(),
         format!("/slack/oauth_redirect?state={state}"),
-        "/slack/oauth_redirect?code=1.2".to_owned(),
         format!("/slack/oauth_redirect?code=1&code=2&state={state}"),
         format!("/slack/oauth_redirect?code=%FF%FE&state={state}"),
     ] {

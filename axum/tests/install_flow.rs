@@ -236,6 +236,16 @@ fn tokens_revoked_drops_the_bot_token_and_url_verification_answers() {
     );
     let other = r#"{"type":"event_callback","team_id":"T1","event":{"type":"app_mention"}}"#;
     assert_eq!(app.post_event(other, SIGNING_SECRET, now()).status, 200);
+    // The app's hook hears it in a task of its own, after Slack had its 200.
+    let started = std::time::Instant::now();
+    while app.events.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the hook never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(*app.events.lock().unwrap(), ["app_mention"]);
     let junk = app.post_event("<html>", SIGNING_SECRET, now());
     assert_eq!(junk.status, 400);
 }

@@ -33,6 +33,8 @@ pub struct App {
     pub keeper: Keeper<Installation, Store>,
     pub runtime: tokio::runtime::Runtime,
     pub installs: Arc<std::sync::Mutex<Vec<String>>>,
+    /// The `event.type` of every event handed to the app's `on_event` hook.
+    pub events: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl App {
@@ -79,6 +81,8 @@ impl App {
         .with_app_name("Acme Bot");
         let installs = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = installs.clone();
+        let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let heard = events.clone();
         let routes = SlackRoutes::new(
             configure(flow),
             Verifier::new(SigningSecret::new(SIGNING_SECRET)),
@@ -87,6 +91,14 @@ impl App {
         .on_install(move |installed| {
             let seen = seen.clone();
             async move { seen.lock().unwrap().push(installed.key) }
+        })
+        .on_event(move |event| {
+            let heard = heard.clone();
+            async move {
+                if let slack_oauth_core::web::Event::Other { event_type, .. } = event {
+                    heard.lock().unwrap().push(event_type.unwrap_or_default());
+                }
+            }
         });
         let router: axum::Router = routes.router();
         runtime.spawn(async move { axum::serve(listener, router).await });
@@ -97,6 +109,7 @@ impl App {
             keeper,
             runtime,
             installs,
+            events,
         }
     }
 

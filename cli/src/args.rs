@@ -6,9 +6,10 @@ use std::time::Duration;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 const MAIN_EXAMPLES: &str = "\
-Secrets never go in flag values: client secret and tokens come from environment variables
-or files (`-` reads stdin).
+Secrets never go in flag values (they show in process lists): client secret, tokens and codes
+come from environment variables or files (`-` reads stdin).
   SLACK_CLIENT_ID, SLACK_CLIENT_SECRET    the app's credentials (or --client-id, --client-secret-file)
+  SLACK_AUTH_CODE                          for `access` and `user-access` (or --code-file)
   SLACK_REFRESH_TOKEN                      for `refresh`
   SLACK_CONFIG_REFRESH_TOKEN               for `rotate-config-token`
   SLACK_TOKEN                              for `exchange` and `external-token`
@@ -90,10 +91,13 @@ Example:
     /// oauth.v2.access: exchange an authorization code for tokens
     #[command(after_help = "\
 The client secret is required unless --code-verifier-file is given (PKCE public client).
+The code comes from --code-file PATH (`-` = stdin) or SLACK_AUTH_CODE, which stay private to
+you; --code CODE works too, but a flag value shows in the process list (`ps`,
+/proc/PID/cmdline) to every user of the machine while the command runs.
 
 Example:
-  SLACK_CLIENT_ID=111.222 SLACK_CLIENT_SECRET=... \\
-    slack-oauth access --code 4724469134.4644 --redirect-uri https://example.com/slack/oauth")]
+  SLACK_CLIENT_ID=111.222 SLACK_CLIENT_SECRET=... SLACK_AUTH_CODE=4724469134.4644 \\
+    slack-oauth access --redirect-uri https://example.com/slack/oauth")]
     Access(CodeArgs),
 
     /// oauth.v2.access with grant_type=refresh_token: refresh a rotating token
@@ -107,8 +111,12 @@ Example:
 
     /// oauth.v2.user.access: exchange a code from /oauth/v2_user/authorize for a user token
     #[command(after_help = "\
+The code comes from --code-file PATH (`-` = stdin) or SLACK_AUTH_CODE, which stay private to
+you; --code CODE works too, but a flag value shows in the process list (`ps`,
+/proc/PID/cmdline) to every user of the machine while the command runs.
+
 Example:
-  slack-oauth user-access --code 4724469134.4644 --redirect-uri https://example.com/slack/oauth")]
+  echo 4724469134.4644 | slack-oauth user-access --code-file - --redirect-uri https://example.com/slack/oauth")]
     UserAccess(CodeArgs),
 
     /// oauth.v2.exchange: trade a legacy long-lived token for a rotating token and refresh token
@@ -122,8 +130,20 @@ Example:
     /// tooling.tokens.rotate: get a new app configuration token and refresh token
     #[command(after_help = "\
 The refresh token comes from SLACK_CONFIG_REFRESH_TOKEN, --refresh-token-file, or the --store file.
+
 With --store FILE the current pair is read from FILE (the JSON object this command prints) and
-replaced atomically with the new pair; on any error the file is left as it was.
+replaced atomically with the new pair. What it guarantees:
+  - FILE is locked for the run: two runs on one FILE take turns, and the second rotates the
+    pair the first stored.
+  - Before Slack is called it checks that FILE can be replaced (a temporary file can be made
+    beside it; the folder is not a sticky one, like /tmp, that forbids replacing it). Otherwise
+    it exits 2 and the refresh token stays unspent.
+  - The new pair is written to .slack-oauth-store-NAME.XXXXXXXX.tmp beside FILE (mode 0600),
+    fsynced and renamed over FILE. If that rename fails, the temporary file is kept and its
+    path printed on stderr; stderr says whether stdout got the pair too.
+  - A run killed before the rename leaves that temporary file: the next run finds it, rotates
+    the newer pair it holds, and removes leftovers that hold nothing of use.
+  - A Slack or transport error leaves FILE byte for byte.
 
 Example:
   slack-oauth rotate-config-token --store config-token.json && jq -r .token config-token.json")]
@@ -148,6 +168,12 @@ waits for the callback, checks its state, exchanges the code and prints the inst
 stdout. Add the printed redirect URI to the app's Redirect URLs (use --port to keep it stable).
 The client secret is optional: without one the app is treated as a PKCE public client.
 Apps without PKCE turned on need --no-pkce (and the client secret).
+
+The listener: any local process or web page can reach it, so a request to /callback that
+does not carry this install's state (a forged `error=access_denied` included) is answered
+400 and ignored, and the wait goes on. Connections are served concurrently; each must send
+its request within 10 s and before --wait ends, and the whole wait ends at --wait: a slow
+client can neither block Slack's redirect nor keep the command waiting longer.
 
 Example:
   slack-oauth install --scope chat:write,commands --port 8765 > installation.json")]
@@ -190,9 +216,13 @@ pub struct AuthorizeUrlArgs {
 /// `access` and `user-access`.
 #[derive(Debug, Args)]
 pub struct CodeArgs {
-    /// The authorization code from the redirect (single use, lives 10 minutes)
-    #[arg(long, value_name = "CODE")]
-    pub code: String,
+    /// The authorization code from the redirect (single use, lives 10 minutes). Shows in
+    /// process lists while the command runs: prefer --code-file or SLACK_AUTH_CODE
+    #[arg(long, value_name = "CODE", conflicts_with = "code_file")]
+    pub code: Option<String>,
+    /// A file holding the authorization code (`-` = stdin) [env: SLACK_AUTH_CODE]
+    #[arg(long, value_name = "PATH")]
+    pub code_file: Option<PathBuf>,
     /// The redirect URI sent to the authorize step, if one was
     #[arg(long, value_name = "URI")]
     pub redirect_uri: Option<String>,

@@ -68,30 +68,9 @@ impl Caller {
     /// Calls `method` and waits for its typed result.
     pub fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Failure> {
         match self {
-            Caller::Ureq(client) => client.call(method).map_err(from_ureq),
+            Caller::Ureq(client) => Ok(client.call(method)?),
             #[cfg(feature = "hyper")]
-            Caller::Hyper { client, runtime } => {
-                runtime.block_on(client.call(method)).map_err(from_hyper)
-            }
+            Caller::Hyper { client, runtime } => Ok(runtime.block_on(client.call(method))?),
         }
-    }
-}
-
-fn from_ureq(e: slack_oauth::ureq::Error) -> Failure {
-    use slack_oauth::ureq::Error as E;
-    match e {
-        E::Slack(answer) => Failure::Slack(answer),
-        E::Build(_) | E::InsecureUrl { .. } | E::InvalidUrl { .. } => Failure::Usage(e.to_string()),
-        other => Failure::Transport(other.to_string()),
-    }
-}
-
-#[cfg(feature = "hyper")]
-fn from_hyper(e: slack_oauth::hyper::Error) -> Failure {
-    use slack_oauth::hyper::Error as E;
-    match e {
-        E::Slack(answer) => Failure::Slack(answer),
-        E::Build(_) | E::InsecureUrl { .. } | E::InvalidUrl { .. } => Failure::Usage(e.to_string()),
-        other => Failure::Transport(other.to_string()),
     }
 }

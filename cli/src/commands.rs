@@ -14,7 +14,7 @@ use crate::client::Caller;
 use crate::fail::Failure;
 use crate::output::{self, WithWarnings};
 use crate::secrets::SecretReader;
-use crate::store::Store;
+use crate::store::{ReplaceError, Store};
 use crate::Outcome;
 
 /// Environment variables the inputs come from.
@@ -27,6 +27,8 @@ pub const ENV_REFRESH_TOKEN: &str = "SLACK_REFRESH_TOKEN";
 pub const ENV_CONFIG_REFRESH_TOKEN: &str = "SLACK_CONFIG_REFRESH_TOKEN";
 /// The bearer token of `exchange` and `external-token`.
 pub const ENV_TOKEN: &str = "SLACK_TOKEN";
+/// The authorization code of `access` and `user-access`.
+pub const ENV_AUTH_CODE: &str = "SLACK_AUTH_CODE";
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Outcome {
@@ -150,10 +152,18 @@ where
         Secret::Required
     };
     let credentials = credentials(global, secrets, need)?;
-    let code = args.code.trim().to_owned();
-    if code.is_empty() {
-        return Err(Failure::Usage("--code is empty".into()));
-    }
+    let code = match args.code {
+        Some(code) if code.trim().is_empty() => {
+            return Err(Failure::Usage("--code is empty".into()))
+        }
+        Some(code) => code.trim().to_owned(),
+        None => secrets.required(
+            args.code_file.as_deref(),
+            ENV_AUTH_CODE,
+            "--code-file",
+            "the authorization code",
+        )?,
+    };
     let mut method = new(code);
     if let Some(uri) = args.redirect_uri {
         method = method.with_redirect_uri(uri);
@@ -248,17 +258,33 @@ fn rotate(global: &Global, secrets: &mut SecretReader, args: RotateArgs) -> Outc
                 other => other,
             })?;
     let stored = store.replace(&reply.value);
-    // Printed either way: if the store could not be replaced, the old refresh token is
-    // spent and stdout is where the new pair survives.
-    output::print(&WithWarnings::new(&reply.value, &reply.warnings))?;
-    match stored {
-        Ok(()) => {
+    let printed = output::print_checked(&WithWarnings::new(&reply.value, &reply.warnings))?;
+    let spent = "the old refresh token no longer works";
+    match (stored, printed) {
+        (Ok(()), _) => {
             eprintln!("stored the new configuration token pair in {shown}");
             Ok(())
         }
-        Err(e) => Err(Failure::Transport(format!(
-            "the rotation succeeded but the store {shown} could not be replaced: {e}; \
-                 the new pair is on stdout and the old refresh token no longer works"
+        (Err(ReplaceError::Kept { error, kept }), printed) => {
+            let also = match printed {
+                Ok(()) => " and is on stdout".to_owned(),
+                Err(e) => format!(" (it could not be printed on stdout: {e})"),
+            };
+            Err(Failure::Transport(format!(
+                "the rotation succeeded but the store {shown} could not be replaced: {error}; \
+                 the new pair is kept in {} (readable only by you){also}. Move that file over \
+                 the store (the next run with this --store also finds and uses it); {spent}",
+                kept.display()
+            )))
+        }
+        (Err(ReplaceError::NotWritten(error)), Ok(())) => Err(Failure::Transport(format!(
+            "the rotation succeeded but the new pair could not be written beside the store \
+             {shown}: {error}; the new pair is only on stdout: save it now, {spent}"
+        ))),
+        (Err(ReplaceError::NotWritten(error)), Err(e)) => Err(Failure::Transport(format!(
+            "the rotation succeeded but the new pair could not be written beside the store \
+             {shown} ({error}) and could not be printed on stdout ({e}): it is lost and {spent}; \
+             generate a new configuration token"
         ))),
     }
 }

@@ -114,6 +114,21 @@ impl Failure {
     }
 }
 
+/// Both transports fail with core's one transport error, so one conversion serves both.
+impl From<slack_oauth::transport::Error> for Failure {
+    fn from(e: slack_oauth::transport::Error) -> Self {
+        use slack_oauth::transport::Error as E;
+        match e {
+            E::Slack(answer) => Failure::Slack(answer),
+            // Refused before any I/O: the command line (the base URL) or an input is wrong.
+            E::Build(_) | E::InsecureUrl { .. } | E::InvalidUrl { .. } => {
+                Failure::Usage(e.to_string())
+            }
+            other => Failure::Transport(other.to_string()),
+        }
+    }
+}
+
 impl From<slack_oauth::BuildError> for Failure {
     fn from(e: slack_oauth::BuildError) -> Self {
         Failure::Usage(e.to_string())
@@ -142,4 +157,31 @@ pub struct SlackFailure<'a> {
     /// Warnings that came with the error.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<&'a str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slack_oauth::transport::Error as E;
+
+    #[test]
+    fn transport_errors_map_to_usage_or_transport() {
+        let usage = [
+            E::InsecureUrl {
+                host: "slack.example".into(),
+            },
+            E::InvalidUrl { reason: "no host" },
+        ];
+        for e in usage {
+            assert_eq!(Failure::from(e).exit_code(), EXIT_USAGE);
+        }
+        let transport = [
+            E::Timeout,
+            E::BodyTooLarge { limit: 1 },
+            E::Connect(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ];
+        for e in transport {
+            assert_eq!(Failure::from(e).exit_code(), EXIT_TRANSPORT);
+        }
+    }
 }

@@ -9,7 +9,7 @@ use slack_oauth::{
 };
 
 use crate::args::{AuthorizeUrlArgs, Global, InstallArgs};
-use crate::callback::Listener;
+use crate::callback::{Listener, CALLBACK_PATH};
 use crate::commands::{api, caller, client_id, credentials, Secret};
 use crate::fail::Failure;
 use crate::output::{self, WithWarnings};
@@ -115,30 +115,46 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
     );
 
     let deadline = Instant::now() + args.wait;
-    let callback = listener
-        .wait(deadline)
-        .map_err(|e| Failure::Transport(format!("the redirect listener failed: {e}")))?
-        .ok_or_else(|| {
-            Failure::Transport(format!(
-                "no redirect arrived within {} s",
-                args.wait.as_secs_f64()
-            ))
-        })?;
-
-    let code = match Callback::parse(&callback.query).and_then(|c| c.verify_state(&state)) {
-        Ok(code) => code,
-        Err(e) => {
-            let failure = match &e {
-                CallbackError::AccessDenied => Failure::Denied {
-                    code: "access_denied".into(),
-                },
-                CallbackError::Authorize { error } => Failure::Denied {
-                    code: error.clone(),
-                },
-                other => Failure::Transport(format!("refusing the redirect: {other}")),
-            };
-            callback.respond(false, "Not installed", &failure.message());
-            return Err(failure);
+    let serving = listener
+        .serve(deadline)
+        .map_err(|e| Failure::Transport(format!("the redirect listener failed: {e}")))?;
+    let (callback, code) = loop {
+        let callback = serving
+            .next()
+            .map_err(|e| Failure::Transport(format!("the redirect listener failed: {e}")))?
+            .ok_or_else(|| {
+                Failure::Transport(format!(
+                    "no redirect arrived within {} s",
+                    args.wait.as_secs_f64()
+                ))
+            })?;
+        // Any local process or web page can reach the listener: only a callback carrying
+        // our state is Slack's, and nothing else in the query is believed before that.
+        if !carries_state(&callback.query, &state) {
+            eprintln!("ignored a request to {CALLBACK_PATH} without this install's state");
+            callback.respond(
+                false,
+                "Not this install",
+                "This request does not carry the state of the install in progress; \
+                 slack-oauth install is still waiting for Slack's redirect.",
+            );
+            continue;
+        }
+        match Callback::parse(&callback.query).and_then(|c| c.verify_state(&state)) {
+            Ok(code) => break (callback, code),
+            Err(e) => {
+                let failure = match &e {
+                    CallbackError::AccessDenied => Failure::Denied {
+                        code: "access_denied".into(),
+                    },
+                    CallbackError::Authorize { error } => Failure::Denied {
+                        code: error.clone(),
+                    },
+                    other => Failure::Transport(format!("refusing the redirect: {other}")),
+                };
+                callback.respond(false, "Not installed", &failure.message());
+                return Err(failure);
+            }
         }
     };
 
@@ -174,6 +190,15 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
     );
     eprintln!("Installed in {place} ({}).", installation.key());
     output::print(&WithWarnings::new(&installation, &reply.warnings))
+}
+
+/// Whether `query` holds exactly one `state` and it is `expected` (compared in constant time).
+fn carries_state(query: &str, expected: &State) -> bool {
+    let mut states = form_urlencoded::parse(query.as_bytes()).filter(|(name, _)| name == "state");
+    match (states.next(), states.next()) {
+        (Some((_, value)), None) => expected.matches(&value),
+        _ => false,
+    }
 }
 
 /// Where the browser goes: GovSlack for `--gov`, the base URL's origin for `--base-url`

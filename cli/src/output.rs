@@ -33,6 +33,14 @@ impl<'a, T> WithWarnings<'a, T> {
 
 /// Prints one JSON object on stdout: indented for a person at a terminal, one line for a pipe.
 pub fn print<T: Serialize>(value: &T) -> Result<(), Failure> {
+    // A closed stdout (`| head -c0`) is the reader's choice, not a failure of the command.
+    let _ = print_checked(value)?;
+    Ok(())
+}
+
+/// Like [`print()`], but tells whether the object reached stdout, for a caller whose output
+/// may be the only copy of something.
+pub fn print_checked<T: Serialize>(value: &T) -> Result<std::io::Result<()>, Failure> {
     let text = if std::io::stdout().is_terminal() {
         serde_json::to_string_pretty(value)
     } else {
@@ -41,7 +49,5 @@ pub fn print<T: Serialize>(value: &T) -> Result<(), Failure> {
     // Every value printed is a struct or map of strings and numbers: this is a bug if hit.
     .map_err(|e| Failure::Transport(format!("internal error: cannot serialize the output: {e}")))?;
     let mut out = std::io::stdout().lock();
-    // A closed stdout (`| head -c0`) is the reader's choice, not a failure of the command.
-    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
-    Ok(())
+    Ok(writeln!(out, "{text}").and_then(|()| out.flush()))
 }

@@ -18,7 +18,8 @@ const CLIENT_ID: &str = "111.222";
 const SECRET: &str = "app-secret-CANARY-7f3a";
 const APP_ID: &str = "A0CLITEST";
 /// Every variable the binary reads; removed from the inherited environment.
-const ENV_VARS: [&str; 5] = [
+const ENV_VARS: [&str; 6] = [
+    "SLACK_AUTH_CODE",
     "SLACK_CLIENT_ID",
     "SLACK_CLIENT_SECRET",
     "SLACK_REFRESH_TOKEN",
@@ -487,6 +488,76 @@ fn access_then_refresh_once() {
     );
 }
 
+/// A fresh code for the app, from an approved authorize URL with this redirect URI.
+fn fresh_code(server: &Server, user_only: bool) -> String {
+    let mut args = vec!["authorize-url", "--redirect-uri", "http://127.0.0.1:9/cb"];
+    args.extend(if user_only {
+        &["--user-only", "--user-scope", "search:read"][..]
+    } else {
+        &["--scope", "chat:write", "--user-scope", "search:read"][..]
+    });
+    let authorize = cli(Some(server)).app().args(&args).run().ok();
+    approve(server, &text(&authorize, "/url"))
+}
+
+#[test]
+fn the_code_from_a_file_stdin_or_the_environment() {
+    let server = start();
+    let dir = tempfile::tempdir().unwrap();
+    let redirect = ["--redirect-uri", "http://127.0.0.1:9/cb"];
+    for command in ["access", "user-access"] {
+        let user_only = command == "user-access";
+        let code = fresh_code(&server, user_only);
+        let file = dir.path().join("code.txt");
+        std::fs::write(&file, format!("{code}\n")).unwrap();
+        let run = cli(Some(&server))
+            .app()
+            .args(&[command, "--code-file", file.to_str().unwrap()])
+            .args(&redirect)
+            .run();
+        run.ok();
+        assert!(!run.stderr.contains(&code), "{run:?}");
+
+        let code = fresh_code(&server, user_only);
+        cli(Some(&server))
+            .app()
+            .args(&[command, "--code-file", "-"])
+            .args(&redirect)
+            .stdin(&code)
+            .run()
+            .ok();
+
+        let code = fresh_code(&server, user_only);
+        cli(Some(&server))
+            .app()
+            .env("SLACK_AUTH_CODE", &code)
+            .args(&[command])
+            .args(&redirect)
+            .run()
+            .ok();
+    }
+    assert_eq!(server.sim().calls("oauth.v2.access"), 3);
+    assert_eq!(server.sim().calls("oauth.v2.user.access"), 3);
+
+    // Missing, or given twice.
+    for args in [
+        vec!["access"],
+        vec!["access", "--code", "1.2.3", "--code-file", "-"],
+    ] {
+        cli(Some(&server))
+            .app()
+            .args(&args)
+            .stdin("1.2.3")
+            .run()
+            .failed(2);
+    }
+    // The help says which way is safe.
+    let help = cli(None).args(&["access", "--help"]).run().stdout;
+    assert!(help.contains("--code-file"), "{help}");
+    assert!(help.contains("SLACK_AUTH_CODE"), "{help}");
+    assert!(help.contains("process list"), "{help}");
+}
+
 #[test]
 fn user_access_for_the_user_only_flow() {
     let server = start();
@@ -893,29 +964,116 @@ fn install_completes_against_the_simulator() {
 }
 
 #[test]
-fn install_denied_forged_or_abandoned() {
+fn install_denied_or_abandoned() {
     let server = start();
 
-    // The user clicks "Cancel": Slack's answer, exit 1.
+    // The user clicks "Cancel": Slack's answer (with our state), exit 1.
     let (child, url, lines) = start_install(&server, &["--wait", "30"]);
     let page = http_get(&server.sim().deny(&url).unwrap());
     assert!(page.starts_with("HTTP/1.1 400"), "{page}");
     finish(child, lines).slack_error("access_denied");
 
-    // A redirect whose state is not ours: refused, exit 3, the code never exchanged.
-    let (child, url, lines) = start_install(&server, &["--wait", "30"]);
-    let redirect = server.sim().approve(&url).unwrap();
-    let state = query_param(&redirect, "state").unwrap();
-    let forged = redirect.replace(&format!("state={state}"), "state=forged-state-value");
-    assert_ne!(forged, redirect);
-    let page = http_get(&forged);
-    assert!(page.starts_with("HTTP/1.1 400"), "{page}");
-    finish(child, lines).failed(3);
-    assert_eq!(server.sim().calls("oauth.v2.access"), 0);
-
     // Nobody comes back: the bounded wait ends with exit 3.
     let (child, _url, lines) = start_install(&server, &["--wait", "0.5"]);
     let run = finish(child, lines);
+    run.failed(3);
+    assert!(run.stderr.contains("no redirect"), "{run:?}");
+}
+
+#[test]
+fn install_ignores_callbacks_without_its_state() {
+    let server = start();
+    let (child, url, lines) = start_install(&server, &["--wait", "60"]);
+    let redirect = server.sim().approve(&url).unwrap();
+    let state = query_param(&redirect, "state").unwrap();
+    let base = redirect.split_once('?').unwrap().0.to_owned();
+    let forged = redirect.replace(&format!("state={state}"), "state=forged-state-value");
+    assert_ne!(forged, redirect);
+    // Any local process or web page can reach the listener: none of these may end the install.
+    for hostile in [
+        format!("{base}?error=access_denied"),
+        format!("{base}?error=access_denied&state=forged-state-value"),
+        format!("{base}?error=invalid_scope"),
+        forged,
+        format!("{base}?code=1.2.3"),
+        format!("{base}?code=1.2.3&state={state}&state=forged-state-value"),
+    ] {
+        let page = http_get(&hostile);
+        assert!(page.starts_with("HTTP/1.1 400"), "{hostile}: {page}");
+    }
+    assert!(http_get(&format!("{base}/../favicon.ico")).starts_with("HTTP/1.1 404"));
+    assert_eq!(server.sim().calls("oauth.v2.access"), 0);
+
+    // The real redirect still completes the install.
+    let page = http_get(&redirect);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let run = finish(child, lines);
+    assert!(text(&run.ok(), "/bot/token").starts_with("xoxe.xoxb-"));
+    assert!(run.stderr.contains("ignored"), "{run:?}");
+    assert_eq!(server.sim().calls("oauth.v2.access"), 1);
+}
+
+/// Connects to the listener behind `url` and sends the start of a request, then one more
+/// byte every 200 ms until `stop` is set. Returns the thread to join.
+fn trickle(
+    url: &str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let authority = rest[..rest.find('/').unwrap()].to_owned();
+    let mut stream = TcpStream::connect(&authority).unwrap();
+    stream.write_all(b"GET /callback?code=").unwrap();
+    std::thread::spawn(move || {
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            // The listener may close the connection: that is its right.
+            if stream.write_all(b"1").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+}
+
+/// Waits for `child` to exit on its own, killing it (and failing) if it hangs.
+fn finish_within(mut child: Child, lines: mpsc::Receiver<String>, limit: Duration) -> Run {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("install did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    finish(child, lines)
+}
+
+#[test]
+fn a_trickling_client_neither_blocks_the_callback_nor_holds_the_wait() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let server = start();
+
+    // A slow client is connected first; the real redirect is still served.
+    let (child, url, lines) = start_install(&server, &["--wait", "60"]);
+    let redirect = server.sim().approve(&url).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow = trickle(&redirect, stop.clone());
+    let page = http_get(&redirect);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let run = finish_within(child, lines, Duration::from_secs(30));
+    stop.store(true, Ordering::SeqCst);
+    slow.join().unwrap();
+    run.ok();
+
+    // A slow client alone cannot keep the command waiting past --wait.
+    let (child, url, lines) = start_install(&server, &["--wait", "1"]);
+    let redirect = server.sim().approve(&url).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow = trickle(&redirect, stop.clone());
+    let run = finish_within(child, lines, Duration::from_secs(30));
+    stop.store(true, Ordering::SeqCst);
+    slow.join().unwrap();
     run.failed(3);
     assert!(run.stderr.contains("no redirect"), "{run:?}");
 }
@@ -976,6 +1134,7 @@ fn no_secret_on_stderr() {
     let server = start();
     // Canary inputs for every secret the binary reads, sent where Slack will refuse them.
     let canaries = [
+        ("SLACK_AUTH_CODE", "CANARY-code-env"),
         ("SLACK_REFRESH_TOKEN", "xoxe-1-CANARY-refresh"),
         ("SLACK_CONFIG_REFRESH_TOKEN", "xoxe-1-CANARY-config"),
         ("SLACK_TOKEN", "xoxb-CANARY-token"),
@@ -986,6 +1145,8 @@ fn no_secret_on_stderr() {
         vec!["exchange"],
         vec!["access", "--code", "CANARY-code"],
         vec!["user-access", "--code", "CANARY-code"],
+        vec!["access"],
+        vec!["user-access"],
         vec!["external-token", "get", "--external-token-id", "Et0CANARY"],
         vec![
             "external-token",

@@ -1,8 +1,8 @@
 //! The install flow as a person sees it: headless Chromium, driven over WebDriver
 //! (chromedriver), clicks "Add to Slack" on the install page served by `SlackRoutes`, goes
 //! through the simulator's authorize step and lands on the success or failure page.
-//! Screenshots land in `target/browser/` (`install-success.png`, `install-cancelled.png`,
-//! `install-refused.png`).
+//! Screenshots land in `target/browser/` (`install-page.png`, `install-success.png`,
+//! `install-cancelled.png`, `install-refused.png`).
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
 //! `.ci/browser` installs them). Without them the test says so and passes, unless
@@ -162,6 +162,7 @@ fn install_in_a_real_browser() {
         let person = session(&driver, &chromium).await;
         person.goto(&app.url("/slack/install")).await.unwrap();
         assert_eq!(person.title().await.unwrap(), "Add Acme Bot to Slack");
+        screenshot(&person, "install-page.png").await;
         person
             .find(Locator::Id("add-to-slack"))
             .await

@@ -35,6 +35,7 @@ macro_rules! e2e_suite {
             closed_mid_body,
             statuses_and_headers_are_returned,
             insecure_url_is_refused_before_io,
+            out_of_range_ports_are_refused_before_io,
             connections_are_reused,
             request_reaches_the_server_verbatim,
             https_with_custom_roots,

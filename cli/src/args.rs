@@ -1,4 +1,5 @@
-//! The command line (clap derive). The names are the contract of issue 6; keep them.
+//! The command line (clap derive). The names are documented in the README's command-line
+//! section and scripts depend on them; keep them.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -121,9 +121,7 @@ impl From<slack_oauth::transport::Error> for Failure {
         match e {
             E::Slack(answer) => Failure::Slack(answer),
             // Refused before any I/O: the command line (the base URL) or an input is wrong.
-            E::Build(_) | E::InsecureUrl { .. } | E::InvalidUrl { .. } => {
-                Failure::Usage(e.to_string())
-            }
+            E::Build(_) => Failure::Usage(e.to_string()),
             other => Failure::Transport(other.to_string()),
         }
     }
@@ -167,10 +165,10 @@ mod tests {
     #[test]
     fn transport_errors_map_to_usage_or_transport() {
         let usage = [
-            E::InsecureUrl {
+            E::Build(slack_oauth::BuildError::InsecureUrl {
                 host: "slack.example".into(),
-            },
-            E::InvalidUrl { reason: "no host" },
+            }),
+            E::Build(slack_oauth::BuildError::InvalidUrl { reason: "no host" }),
         ];
         for e in usage {
             assert_eq!(Failure::from(e).exit_code(), EXIT_USAGE);

@@ -1,24 +1,17 @@
 //! [`Api`]: where requests go and how they authenticate; builds `http::Request`s.
 
 use std::fmt;
-use std::net::IpAddr;
 
 use base64::Engine as _;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::uri::{self, Authority, PathAndQuery, Scheme};
 use http::{HeaderValue, Method as Verb, Request, Uri};
 
+use crate::base_url::BaseUrl;
 use crate::error::BuildError;
 use crate::method::{Auth, Form, Method};
+use crate::methods::BuiltinMethod;
 use crate::secret::{AccessToken, ClientCredentials};
-
-/// Slack's Web API base URL.
-pub const SLACK_API: &str = "https://slack.com/api";
-/// GovSlack's Web API base URL.
-pub const GOV_SLACK_API: &str = "https://slack-gov.com/api";
-
-/// The `User-Agent` every request carries unless a suffix is added.
-pub const USER_AGENT_VALUE: &str = concat!("slack-oauth/", env!("CARGO_PKG_VERSION"));
 
 /// `application/x-www-form-urlencoded` without a charset: Slack warns
 /// `superfluous_charset` if one is added to a form type.
@@ -52,7 +45,7 @@ pub enum ClientAuth {
 /// ```
 #[derive(Clone)]
 pub struct Api {
-    base: String,
+    base: Option<BaseUrl>,
     endpoint: Endpoint,
     credentials: Option<ClientCredentials>,
     client_auth: ClientAuth,
@@ -69,7 +62,7 @@ impl Default for Api {
 impl fmt::Debug for Api {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Api")
-            .field("base", &self.base)
+            .field("base", &self.base_url())
             .field("credentials", &self.credentials)
             .field("client_auth", &self.client_auth)
             .finish_non_exhaustive()
@@ -77,22 +70,24 @@ impl fmt::Debug for Api {
 }
 
 impl Api {
+    /// The `User-Agent` every request carries unless a suffix is added.
+    pub const USER_AGENT: &'static str = concat!("slack-oauth/", env!("CARGO_PKG_VERSION"));
+
     /// Commercial Slack (`https://slack.com/api`), no credentials.
     pub fn new() -> Api {
         Api {
-            base: SLACK_API.to_owned(),
+            base: None,
             endpoint: Endpoint::https("slack.com"),
             credentials: None,
             client_auth: ClientAuth::Basic,
             basic: None,
-            user_agent: HeaderValue::from_static(USER_AGENT_VALUE),
+            user_agent: HeaderValue::from_static(Api::USER_AGENT),
         }
     }
 
     /// GovSlack (`https://slack-gov.com/api`).
     pub fn gov() -> Api {
         Api {
-            base: GOV_SLACK_API.to_owned(),
             endpoint: Endpoint::https("slack-gov.com"),
             ..Api::new()
         }
@@ -101,19 +96,24 @@ impl Api {
     /// A custom base URL such as `https://slack.com/api` or `http://127.0.0.1:8080/api`.
     ///
     /// Only `https` is accepted, except for loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`),
-    /// which tests and the simulator use. User info, queries and fragments are refused.
-    pub fn with_base_url(mut self, url: &str) -> Result<Api, BuildError> {
-        let (base, uri) = checked_base_url(url)?;
-        self.endpoint = Endpoint::from_uri(uri).ok_or(BuildError::InvalidBaseUrl {
-            reason: "not a valid absolute URL",
-        })?;
-        self.base = base;
-        Ok(self)
+    /// which tests and the simulator use; the rules are [`BaseUrl`]'s.
+    pub fn with_base_url(self, url: &str) -> Result<Api, BuildError> {
+        Ok(self.with_base(BaseUrl::parse(url)?))
+    }
+
+    /// Sends requests to an already validated base URL.
+    pub fn with_base(mut self, base: BaseUrl) -> Api {
+        self.endpoint = Endpoint::from_base(&base);
+        self.base = Some(base);
+        self
     }
 
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.base
+        match &self.base {
+            Some(base) => base.as_str(),
+            None => self.endpoint.builtin,
+        }
     }
 
     /// Sets the app's client credentials.
@@ -136,15 +136,16 @@ impl Api {
 
     /// Appends `suffix` to the `User-Agent` (e.g. your app's name and version).
     pub fn with_user_agent_suffix(mut self, suffix: &str) -> Result<Api, BuildError> {
-        let value = format!("{USER_AGENT_VALUE} {suffix}");
+        let value = format!("{} {suffix}", Api::USER_AGENT);
         self.user_agent = HeaderValue::try_from(value).map_err(|_| BuildError::InvalidUserAgent)?;
         Ok(self)
     }
 
     /// The full URL of a method, e.g. `https://slack.com/api/oauth.v2.access`.
     pub fn url(&self, method_name: &str) -> String {
-        let mut url = String::with_capacity(self.base.len() + 1 + method_name.len());
-        url.push_str(&self.base);
+        let base = self.base_url();
+        let mut url = String::with_capacity(base.len() + 1 + method_name.len());
+        url.push_str(base);
         url.push('/');
         url.push_str(method_name);
         url
@@ -222,68 +223,61 @@ impl Api {
     }
 }
 
-/// The methods of this crate and their paths under the built-in bases: their `Uri`s are
-/// built once per [`Api`] (from static bytes for the built-in bases, so a clone is free).
-const KNOWN_PATHS: [(&str, &str); 6] = [
-    ("oauth.v2.access", "/api/oauth.v2.access"),
-    ("oauth.v2.user.access", "/api/oauth.v2.user.access"),
-    ("oauth.v2.exchange", "/api/oauth.v2.exchange"),
-    ("tooling.tokens.rotate", "/api/tooling.tokens.rotate"),
-    ("apps.auth.external.get", "/api/apps.auth.external.get"),
-    (
-        "apps.auth.external.delete",
-        "/api/apps.auth.external.delete",
-    ),
-];
-
-/// The base URL split once into its parts, plus the finished `Uri` of every method of this
-/// crate: building a request then clones a `Uri` instead of parsing one.
+/// The base URL split once into its parts, plus the finished `Uri` of every
+/// [`BuiltinMethod`]: building a request then clones a `Uri` instead of parsing one.
 #[derive(Clone)]
 struct Endpoint {
     scheme: Scheme,
     authority: Authority,
     /// The base path without a trailing slash: `/api`, or empty.
     path: String,
+    /// The base URL as text, for the built-in bases (a custom one is in [`Api::base`]).
+    builtin: &'static str,
     known: Vec<(&'static str, Uri)>,
 }
 
 impl Endpoint {
     /// `https://{host}/api`, for the built-in bases.
     fn https(host: &'static str) -> Endpoint {
+        let builtin = if host == "slack.com" {
+            BaseUrl::SLACK
+        } else {
+            BaseUrl::GOV_SLACK
+        };
         let authority = Authority::from_static(host);
-        let known = KNOWN_PATHS
+        // From static bytes: cloning one of these `Uri`s for a request copies no path.
+        let known = BuiltinMethod::ALL
             .iter()
-            .filter_map(|&(name, path)| {
+            .filter_map(|method| {
                 let mut parts = uri::Parts::default();
                 parts.scheme = Some(Scheme::HTTPS);
                 parts.authority = Some(authority.clone());
-                parts.path_and_query = Some(PathAndQuery::from_static(path));
-                Some((name, Uri::from_parts(parts).ok()?))
+                parts.path_and_query = Some(PathAndQuery::from_static(method.api_path()));
+                Some((method.name(), Uri::from_parts(parts).ok()?))
             })
             .collect();
         Endpoint {
             scheme: Scheme::HTTPS,
             authority,
             path: "/api".to_owned(),
+            builtin,
             known,
         }
     }
 
-    /// Splits a base URL already checked by [`checked_base_url`] (so `None` does not happen).
-    fn from_uri(base: Uri) -> Option<Endpoint> {
-        let parts = base.into_parts();
-        let path = parts.path_and_query.as_ref().map_or("", |p| p.path());
+    fn from_base(base: &BaseUrl) -> Endpoint {
         let mut endpoint = Endpoint {
-            scheme: parts.scheme?,
-            authority: parts.authority?,
-            path: path.trim_end_matches('/').to_owned(),
+            scheme: base.scheme().clone(),
+            authority: base.authority().clone(),
+            path: base.path().to_owned(),
+            builtin: "",
             known: Vec::new(),
         };
-        endpoint.known = KNOWN_PATHS
+        endpoint.known = BuiltinMethod::ALL
             .iter()
-            .filter_map(|&(name, _)| Some((name, endpoint.build(name).ok()?)))
+            .filter_map(|method| Some((method.name(), endpoint.build(method.name()).ok()?)))
             .collect();
-        Some(endpoint)
+        endpoint
     }
 
     /// `{base}/{method_name}` as a `Uri`.
@@ -331,55 +325,6 @@ fn bearer(token: &AccessToken) -> Result<HeaderValue, BuildError> {
     Ok(value)
 }
 
-/// Whether `host` (as found in a URI authority, IPv6 in brackets) is a loopback address.
-pub fn is_loopback_host(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost")
-        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Validates a base URL: https, or http to a loopback host; no user info, query or fragment.
-pub(crate) fn check_base_url(url: &str) -> Result<String, BuildError> {
-    checked_base_url(url).map(|(base, _)| base)
-}
-
-/// [`check_base_url`], also handing back the parsed `Uri` so callers need not parse it again.
-fn checked_base_url(url: &str) -> Result<(String, Uri), BuildError> {
-    let trimmed = url.trim_end_matches('/');
-    let uri: Uri = trimmed.parse().map_err(|_| BuildError::InvalidBaseUrl {
-        reason: "not a valid absolute URL",
-    })?;
-    check_uri(&uri)?;
-    if uri.query().is_some() || trimmed.contains('#') {
-        return Err(BuildError::InvalidBaseUrl {
-            reason: "a base URL takes no query or fragment",
-        });
-    }
-    Ok((trimmed.to_owned(), uri))
-}
-
-/// The rule for any URL a request goes to: https, or http to a loopback host; no user info.
-pub(crate) fn check_uri(uri: &Uri) -> Result<(), BuildError> {
-    let authority = uri.authority().ok_or(BuildError::InvalidBaseUrl {
-        reason: "the URL has no host",
-    })?;
-    if authority.as_str().contains('@') {
-        return Err(BuildError::InvalidBaseUrl {
-            reason: "user info in a URL would send credentials; use a header",
-        });
-    }
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if is_loopback_host(authority.host()) => Ok(()),
-        Some("http") => Err(BuildError::InsecureBaseUrl {
-            host: authority.host().to_owned(),
-        }),
-        _ => Err(BuildError::InvalidBaseUrl {
-            reason: "the scheme must be https (or http for a loopback host)",
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,55 +351,11 @@ mod tests {
             // A method this crate does not define is built from the parts.
             let expected = Uri::try_from(api.url("auth.test")).unwrap();
             assert_eq!(api.endpoint.uri("auth.test").unwrap(), expected);
-            assert_eq!(api.endpoint.known.len(), KNOWN_PATHS.len());
-        }
-        let names = [
-            crate::oauth_v2::Access::NAME,
-            crate::oauth_v2::UserAccess::NAME,
-            crate::oauth_v2::Exchange::NAME,
-            crate::tooling_tokens::Rotate::NAME,
-            crate::apps_auth_external::Get::NAME,
-            crate::apps_auth_external::Delete::NAME,
-        ];
-        for (name, (known, path)) in names.iter().zip(KNOWN_PATHS) {
-            assert_eq!((*name, format!("/api/{name}")), (known, path.to_owned()));
+            assert_eq!(api.endpoint.known.len(), BuiltinMethod::ALL.len());
         }
         assert_eq!(
             Api::new().endpoint.uri("bad name"),
             Err(BuildError::InvalidMethodName)
         );
-    }
-
-    #[test]
-    fn base_urls() {
-        assert!(check_base_url("https://slack.com/api/").is_ok());
-        assert_eq!(
-            check_base_url("https://slack.com/api/").unwrap(),
-            "https://slack.com/api"
-        );
-        for ok in [
-            "http://127.0.0.1:9/api",
-            "http://localhost/api",
-            "http://[::1]:80/api",
-            "http://127.3.2.1/api",
-        ] {
-            assert!(check_base_url(ok).is_ok(), "{ok}");
-        }
-        assert!(matches!(
-            check_base_url("http://slack.com/api"),
-            Err(BuildError::InsecureBaseUrl { .. })
-        ));
-        for bad in [
-            "ftp://x/api",
-            "not a url",
-            "/api",
-            "https://u:p@slack.com/api",
-            "https://slack.com/api?x=1",
-            "http://10.0.0.1/api",
-        ] {
-            assert!(check_base_url(bad).is_err(), "{bad}");
-        }
-        let err = check_base_url("https://user:CANARY@slack.com/api").unwrap_err();
-        assert!(!format!("{err} {err:?}").contains("CANARY"));
     }
 }

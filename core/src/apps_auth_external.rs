@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::code::ErrorCode;
-use crate::documented;
+use crate::error_code::ErrorCode;
 use crate::method::{Auth, Form, Method};
+use crate::methods::BuiltinMethod;
 use crate::secret::{AccessToken, ExternalToken};
 
 /// `apps.auth.external.get`: the provider access token behind an `external_token_id`.
@@ -41,8 +41,14 @@ impl Get {
 }
 
 impl Method for Get {
-    const NAME: &'static str = "apps.auth.external.get";
-    const ERRORS: &'static [ErrorCode] = documented::APPS_AUTH_EXTERNAL_GET;
+    const NAME: &'static str = BuiltinMethod::AppsAuthExternalGet.name();
+    // <https://api.slack.com/methods/apps.auth.external.get>
+    const ERRORS: &'static [ErrorCode] = &[
+        ErrorCode::AccessTokenExchangeFailed,
+        ErrorCode::MethodNotSupported,
+        ErrorCode::NoRefreshToken,
+        ErrorCode::TokenNotFound,
+    ];
     type Response = GetResponse;
 
     fn auth(&self) -> Auth<'_> {
@@ -115,8 +121,17 @@ impl Delete {
 }
 
 impl Method for Delete {
-    const NAME: &'static str = "apps.auth.external.delete";
-    const ERRORS: &'static [ErrorCode] = documented::APPS_AUTH_EXTERNAL_DELETE;
+    const NAME: &'static str = BuiltinMethod::AppsAuthExternalDelete.name();
+    // <https://api.slack.com/methods/apps.auth.external.delete>
+    const ERRORS: &'static [ErrorCode] = &[
+        ErrorCode::AppNotFound,
+        ErrorCode::InvalidArgs,
+        ErrorCode::MethodNotSupported,
+        ErrorCode::NoTokensFound,
+        ErrorCode::ProvidersNotFound,
+        ErrorCode::TokenNotFound,
+        ErrorCode::UnableToDelete,
+    ];
     type Response = DeleteResponse;
 
     fn auth(&self) -> Auth<'_> {

@@ -6,19 +6,10 @@
 
 use std::fmt;
 
-use crate::api::check_base_url;
+use crate::base_url::BaseUrl;
 use crate::error::BuildError;
 use crate::pkce::CodeChallenge;
 use crate::state::State;
-
-/// Slack's web origin, where `/oauth/v2/authorize` lives.
-pub const SLACK_WEB: &str = "https://slack.com";
-/// GovSlack's web origin.
-pub const GOV_SLACK_WEB: &str = "https://slack-gov.com";
-/// The path of the bot-and-user install flow (answered by `oauth.v2.access`).
-pub const AUTHORIZE_PATH: &str = "/oauth/v2/authorize";
-/// The path of the user-token-only flow (answered by `oauth.v2.user.access`).
-pub const USER_AUTHORIZE_PATH: &str = "/oauth/v2_user/authorize";
 
 /// Which install flow an [`AuthorizeUrl`] starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +21,17 @@ pub enum Flow {
     /// `/oauth/v2_user/authorize`: user scopes only, sent in `scope`; the code is exchanged
     /// with `oauth.v2.user.access`.
     UserOnly,
+}
+
+impl Flow {
+    /// The path of the flow's authorize page: `/oauth/v2/authorize` for
+    /// [`Flow::Install`], `/oauth/v2_user/authorize` for [`Flow::UserOnly`].
+    pub fn path(self) -> &'static str {
+        match self {
+            Flow::Install => "/oauth/v2/authorize",
+            Flow::UserOnly => "/oauth/v2_user/authorize",
+        }
+    }
 }
 
 /// Why an authorize URL could not be built.
@@ -118,10 +120,15 @@ pub struct AuthorizeUrl {
 }
 
 impl AuthorizeUrl {
+    /// Slack's web origin, where `/oauth/v2/authorize` lives.
+    pub const SLACK_WEB: &'static str = "https://slack.com";
+    /// GovSlack's web origin.
+    pub const GOV_SLACK_WEB: &'static str = "https://slack-gov.com";
+
     /// The bot-and-user install flow on commercial Slack for the app `client_id`.
     pub fn new(client_id: impl Into<String>) -> AuthorizeUrl {
         AuthorizeUrl {
-            origin: SLACK_WEB.to_owned(),
+            origin: AuthorizeUrl::SLACK_WEB.to_owned(),
             flow: Flow::Install,
             client_id: client_id.into(),
             bot_scopes: Vec::new(),
@@ -144,7 +151,7 @@ impl AuthorizeUrl {
     /// Sends the browser to GovSlack (`https://slack-gov.com`). GovSlack documents
     /// `/oauth/v2/authorize`; its user-only path is assumed to be the same as Slack's.
     pub fn gov(mut self) -> AuthorizeUrl {
-        GOV_SLACK_WEB.clone_into(&mut self.origin);
+        AuthorizeUrl::GOV_SLACK_WEB.clone_into(&mut self.origin);
         self
     }
 
@@ -152,7 +159,7 @@ impl AuthorizeUrl {
     /// the flow's path is appended. The same rules as
     /// [`Api::with_base_url`](crate::Api::with_base_url): `https`, or `http` to a loopback host.
     pub fn with_base_url(mut self, origin: &str) -> Result<AuthorizeUrl, BuildError> {
-        self.origin = check_base_url(origin)?;
+        self.origin = BaseUrl::parse(origin)?.as_str().to_owned();
         Ok(self)
     }
 
@@ -233,10 +240,7 @@ impl AuthorizeUrl {
             }
         }
 
-        let path = match self.flow {
-            Flow::Install => AUTHORIZE_PATH,
-            Flow::UserOnly => USER_AUTHORIZE_PATH,
-        };
+        let path = self.flow.path();
         let mut url = String::with_capacity(256);
         url.push_str(&self.origin);
         url.push_str(path);
@@ -457,7 +461,7 @@ mod tests {
         assert!(sim.starts_with("http://127.0.0.1:4567/oauth/v2/authorize?client_id=1.2"));
         assert!(matches!(
             AuthorizeUrl::new("1.2").with_base_url("http://evil.example"),
-            Err(BuildError::InsecureBaseUrl { .. })
+            Err(BuildError::InsecureUrl { .. })
         ));
         assert!(AuthorizeUrl::new("1.2")
             .with_base_url("https://slack.com?x=1")

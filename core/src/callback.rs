@@ -9,8 +9,6 @@ use std::fmt;
 use crate::secret::AuthCode;
 use crate::state::{is_valid_state_value, State, StateError, StateSigner, VerifiedState};
 
-/// The longest callback URL or query [`Callback::parse`] reads.
-pub const MAX_CALLBACK_LEN: usize = 16 * 1024;
 /// The longest authorization code accepted (Slack's are well under 100 characters).
 const MAX_CODE_LEN: usize = 1024;
 /// How much of an unknown `error` value is kept.
@@ -106,6 +104,9 @@ pub struct Callback {
 }
 
 impl Callback {
+    /// The longest callback URL or query [`Callback::parse`] reads.
+    pub const MAX_LEN: usize = 16 * 1024;
+
     /// Reads a callback from the full redirect URL (`https://…/cb?code=…&state=…`), a
     /// path with a query (`/cb?code=…`), or the query alone, with or without its `?`.
     /// Parameters other than `code`, `state` and `error` are ignored; a fragment is dropped.
@@ -113,7 +114,7 @@ impl Callback {
     /// An `error` parameter wins over everything else; otherwise both `code` and `state` must
     /// be present, once each.
     pub fn parse(url_or_query: &str) -> Result<Callback, CallbackError> {
-        if url_or_query.len() > MAX_CALLBACK_LEN {
+        if url_or_query.len() > Callback::MAX_LEN {
             return Err(CallbackError::Malformed {
                 reason: "longer than 16 KiB",
             });
@@ -327,7 +328,7 @@ mod tests {
                 "{input}"
             );
         }
-        let huge = format!("code=a&state={}", "s".repeat(MAX_CALLBACK_LEN));
+        let huge = format!("code=a&state={}", "s".repeat(Callback::MAX_LEN));
         assert!(matches!(
             Callback::parse(&huge),
             Err(CallbackError::Malformed { .. })

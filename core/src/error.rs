@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use crate::code::ErrorCode;
+use crate::error_code::ErrorCode;
 use crate::response::Warning;
 
 /// Why a request could not be built.
@@ -29,13 +29,14 @@ pub enum BuildError {
     InvalidCredentials,
     /// A token holds characters that cannot be carried in an HTTP header.
     InvalidToken,
-    /// The base URL is plain `http` to a host that is not loopback.
-    InsecureBaseUrl {
+    /// A base URL or request URL is plain `http` to a host that is not loopback.
+    InsecureUrl {
         /// The host that was refused.
         host: String,
     },
-    /// The base URL cannot be used.
-    InvalidBaseUrl {
+    /// A base URL or request URL cannot be used (no host, an unknown scheme, user info, a
+    /// port out of range, ...); see [`BaseUrl`](crate::BaseUrl).
+    InvalidUrl {
         /// What is wrong with it.
         reason: &'static str,
     },
@@ -73,11 +74,11 @@ impl fmt::Display for BuildError {
             BuildError::InvalidToken => {
                 f.write_str("the token holds characters not allowed in an HTTP header")
             }
-            BuildError::InsecureBaseUrl { host } => write!(
+            BuildError::InsecureUrl { host } => write!(
                 f,
                 "refusing plain http to {host}: only https is allowed, except for loopback hosts"
             ),
-            BuildError::InvalidBaseUrl { reason } => write!(f, "invalid base URL: {reason}"),
+            BuildError::InvalidUrl { reason } => write!(f, "invalid URL: {reason}"),
             BuildError::InvalidMethodName => {
                 f.write_str("the method name does not make a valid URL")
             }
@@ -110,6 +111,7 @@ pub enum Error {
 
 /// Slack's `ok:false` answer.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SlackError {
     /// The error code.
     pub code: ErrorCode,
@@ -127,8 +129,9 @@ pub struct SlackError {
 
 /// A rate-limit answer.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RateLimited {
-    /// How long to wait: the `Retry-After` header, or [`DEFAULT_RETRY_AFTER`] when it is
+    /// How long to wait: the `Retry-After` header, or [`RateLimited::DEFAULT_RETRY_AFTER`] when it is
     /// missing or malformed.
     pub retry_after: Duration,
     /// Whether `retry_after` came from a valid `Retry-After` header.
@@ -139,12 +142,14 @@ pub struct RateLimited {
     pub warnings: Vec<Warning>,
 }
 
-/// The wait used when a rate limit comes without a readable `Retry-After` header:
-/// Slack's limits are per minute, so one full window is the safe choice.
-pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+impl RateLimited {
+    /// The wait used when a rate limit comes without a readable `Retry-After` header:
+    /// Slack's limits are per minute, so one full window is the safe choice.
+    pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+}
 
-/// The wait suggested before retrying a transient failure (5xx, `internal_error`, …).
-pub const TRANSIENT_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// [`Error::TRANSIENT_RETRY_AFTER`], for the modules that predate the associated constant.
+pub(crate) const TRANSIENT_RETRY_AFTER: Duration = Error::TRANSIENT_RETRY_AFTER;
 
 /// What kind of non-Slack body came back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +174,7 @@ pub enum BodyKind {
 
 /// A response that is not a Slack answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HttpError {
     /// The HTTP status.
     pub status: StatusCode,
@@ -182,14 +188,20 @@ pub struct HttpError {
 
 /// A success body that does not fit the method's documented shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ShapeError {
     /// The method's API name.
     pub method: &'static str,
+    /// The HTTP status of the response (a 2xx: 200, or another success status).
+    pub status: StatusCode,
     /// What did not fit; never holds a value from the body.
     pub detail: String,
 }
 
 impl Error {
+    /// The wait suggested before retrying a transient failure (5xx, `internal_error`, …).
+    pub const TRANSIENT_RETRY_AFTER: Duration = Duration::from_secs(1);
+
     /// The Slack error code, when Slack sent one.
     pub fn code(&self) -> Option<&ErrorCode> {
         match self {
@@ -205,7 +217,7 @@ impl Error {
             Error::Slack(e) => e.status,
             Error::RateLimited(e) => e.status,
             Error::Http(e) => e.status,
-            Error::UnexpectedShape(_) => StatusCode::OK,
+            Error::UnexpectedShape(e) => e.status,
         }
     }
 
@@ -227,8 +239,8 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited(e) => Some(e.retry_after),
-            Error::Slack(e) if e.code.is_retryable() => Some(TRANSIENT_RETRY_AFTER),
-            Error::Http(e) if e.status.is_server_error() => Some(TRANSIENT_RETRY_AFTER),
+            Error::Slack(e) if e.code.is_retryable() => Some(Error::TRANSIENT_RETRY_AFTER),
+            Error::Http(e) if e.status.is_server_error() => Some(Error::TRANSIENT_RETRY_AFTER),
             _ => None,
         }
     }

@@ -424,7 +424,8 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
-    /// slack-api.md §5.1, install with rotation, org-wide.
+    /// An org-wide install with rotation, shaped like the examples of
+    /// https://api.slack.com/methods/oauth.v2.access (fake values).
     const ORG_INSTALL: &str = r#"{"ok":true,"app_id":"A0FAKEAPP1","access_token":"xoxe.xoxb-1-FAKEBOTACCESS","token_type":"bot",
  "scope":"chat:write,commands","bot_user_id":"U0FAKEBOT","expires_in":43200,"refresh_token":"xoxe-1-FAKEBOTREFRESH",
  "team":null,"enterprise":{"id":"E0FAKEORG","name":"Example Org"},"is_enterprise_install":true,
@@ -490,7 +491,7 @@ mod tests {
 
     #[test]
     fn user_only_flow_token_top_level() {
-        // slack-api.md §5.3 example.
+        // Shaped like the example of https://api.slack.com/methods/oauth.v2.user.access.
         let i = Installation::from_access(
             parse(
                 r#"{"ok":true,"access_token":"xoxe.xoxp-1-FAKEUSERONLY","token_type":"user","expires_in":43200,

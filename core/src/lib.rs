@@ -1,9 +1,16 @@
 //! Sans-IO core of `slack-oauth`: the Slack OAuth and token methods as typed requests and
 //! typed results.
 //!
-//! This crate does no I/O, reads no clock and draws no random numbers: it turns a method
-//! value into an [`http::Request`] ([`Api::request`]) and an [`http::Response`] into a typed
-//! [`Reply`] or [`Error`] ([`parse`]). Any HTTP client can move the bytes in between.
+//! This crate does no I/O, reads no clock and draws no random numbers: time (`now`, Unix
+//! seconds) and random bytes are parameters. Any HTTP client can move the bytes; the
+//! `slack-oauth-ureq` and `slack-oauth-hyper` transports are two such clients.
+//!
+//! # Driving it
+//!
+//! **One call: build → send → parse.** [`Api::request`] turns a [`Method`] value into an
+//! [`http::Request`]; you send it; [`parse`] turns the [`http::Response`] into a typed
+//! [`Reply`] or an [`Error`] that says whether to retry ([`Error::retry_after`]) or reinstall
+//! ([`Error::needs_reinstall`]).
 //!
 //! ```
 //! use slack_oauth_core::{parse, Api, ClientCredentials, oauth_v2::Access};
@@ -21,18 +28,56 @@
 //! assert_eq!(reply.value.team.unwrap().id, "T1");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! **A rotating token: decide → refresh → apply.** Before each Slack call,
+//! [`Installation::decide`] (or [`ConfigTokens::decide`]) says, for `now`, whether the stored
+//! token is good ([`Decision::Use`]) or which refresh request to send first
+//! ([`Decision::Refresh`]); the refresh is an ordinary call (build → send → parse), and
+//! [`Installation::apply_refresh`] (or [`ConfigTokens::apply`]) puts Slack's answer back.
+//! Store the result before using the new token: the old refresh token is spent.
+//!
+//! ```
+//! use slack_oauth_core::{Api, ClientCredentials, Decision, Installation, TokenType};
+//! use slack_oauth_core::oauth_v2::AccessResponse;
+//!
+//! let installed: AccessResponse = serde_json::from_str(r#"{"access_token":"xoxe.xoxb-1-A",
+//!     "token_type":"bot","expires_in":43200,"refresh_token":"xoxe-1-R","team":{"id":"T1"}}"#)?;
+//! let mut installation = Installation::from_access(installed, 1_700_000_000)?;
+//! let later = 1_700_000_000 + 43_000;
+//! let Decision::Refresh(refresh) = installation.decide(TokenType::Bot, later)? else {
+//!     unreachable!("the token expires in 200 s: due")
+//! };
+//! let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
+//! let request = api.request(&refresh)?; // grant_type=refresh_token&refresh_token=xoxe-1-R
+//! # let _ = request;
+//! // ... send it, parse::<AccessRefresh, _>(&response)?.value is the answer:
+//! let answer: AccessResponse = serde_json::from_str(r#"{"access_token":"xoxe.xoxb-1-B",
+//!     "token_type":"bot","expires_in":43200,"refresh_token":"xoxe-1-S","team":{"id":"T1"}}"#)?;
+//! installation.apply_refresh(TokenType::Bot, &answer, later)?;
+//! assert!(matches!(installation.decide(TokenType::Bot, later)?, Decision::Use(_)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **Many workers, one store: the keeper loop.** A keeper (in each transport) runs the same
+//! decide → refresh → apply under a lease in a [`Store`], so one refresh per token is sent
+//! however many callers and processes ask at once.
+//!
+//! URLs follow one rule, [`BaseUrl`]'s; the list of built-in methods is [`BuiltinMethod`];
+//! [`transport`] holds what every transport shares (its [`transport::Error`] and
+//! [`transport::Config`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod api;
-mod code;
-mod documented;
+mod base_url;
 mod error;
+mod error_code;
 mod method;
+mod methods;
 mod response;
 mod secret;
 
-// Install and rotate (issue 5).
+// Installing and keeping tokens alive.
 mod authorize;
 mod callback;
 mod installation;
@@ -47,34 +92,24 @@ pub mod tooling_tokens;
 pub mod transport;
 pub mod web;
 
-pub use api::{is_loopback_host, Api, ClientAuth, GOV_SLACK_API, SLACK_API, USER_AGENT_VALUE};
-pub use code::ErrorCode;
-pub use error::{
-    BodyKind, BuildError, Error, HttpError, RateLimited, ShapeError, SlackError,
-    DEFAULT_RETRY_AFTER, TRANSIENT_RETRY_AFTER,
-};
+pub use api::{Api, ClientAuth};
+pub use base_url::{is_loopback_host, BaseUrl};
+pub use error::{BodyKind, BuildError, Error, HttpError, RateLimited, ShapeError, SlackError};
+pub use error_code::ErrorCode;
 pub use method::{Auth, Form, Method};
+pub use methods::{BuiltinMethod, VisitMethod};
 pub use response::{parse, retry_after, Reply, Warning};
 pub use secret::{
     AccessToken, AuthCode, ClientCredentials, ClientSecret, CodeVerifier, ConfigToken,
     ExternalToken, IdToken, RefreshToken, StateKey, TokenKind, WebhookUrl,
 };
 
-pub use authorize::{
-    AuthorizeError, AuthorizeUrl, Flow, AUTHORIZE_PATH, GOV_SLACK_WEB, SLACK_WEB,
-    USER_AUTHORIZE_PATH,
-};
-pub use callback::{Callback, CallbackError, MAX_CALLBACK_LEN};
+pub use authorize::{AuthorizeError, AuthorizeUrl, Flow};
+pub use callback::{Callback, CallbackError};
 pub use installation::{Installation, InstallationError, TokenSet, TokenType};
-pub use pkce::{
-    CodeChallenge, PkceError, MAX_VERIFIER_BYTES, MAX_VERIFIER_LEN, MIN_VERIFIER_BYTES,
-    MIN_VERIFIER_LEN,
-};
+pub use pkce::{CodeChallenge, PkceError};
 pub use rotation::{unix_seconds, ConfigDecision, ConfigTokens, Decision, DEFAULT_REFRESH_MARGIN};
-pub use state::{
-    State, StateError, StateSigner, VerifiedState, DEFAULT_STATE_MAX_AGE, DEFAULT_STATE_MAX_SKEW,
-    MAX_STATE_BYTES, MAX_STATE_LEN, MIN_STATE_BYTES, MIN_STATE_KEY_LEN,
-};
+pub use state::{State, StateError, StateSigner, VerifiedState};
 pub use store::{
     AsyncStore, KeeperError, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap,
     DEFAULT_LEASE,

@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::code::ErrorCode;
+use crate::error_code::ErrorCode;
 use crate::secret::AccessToken;
 
 /// How a method authenticates.
@@ -28,11 +28,45 @@ pub enum Auth<'a> {
 /// Implementations are plain structs: required arguments are constructor parameters,
 /// optional ones setters. [`Api::request`](crate::Api::request) turns any method into an
 /// `http::Request`, and [`parse`](crate::parse) reads the answer into `Self::Response`.
+///
+/// A method of your own needs a name, its authentication, its arguments and a response
+/// type; the error lists have defaults:
+///
+/// ```
+/// use serde::Deserialize;
+/// use slack_oauth_core::{parse, AccessToken, Api, Auth, Form, Method};
+///
+/// struct AuthTest(AccessToken);
+///
+/// #[derive(Deserialize)]
+/// struct AuthTestResponse {
+///     team_id: String,
+/// }
+///
+/// impl Method for AuthTest {
+///     const NAME: &'static str = "auth.test";
+///     type Response = AuthTestResponse;
+///     fn auth(&self) -> Auth<'_> {
+///         Auth::Bearer(&self.0)
+///     }
+///     fn write_args(&self, _form: &mut Form) {}
+/// }
+///
+/// let request = Api::new().request(&AuthTest("xoxb-1".into()))?;
+/// assert_eq!(request.uri(), "https://slack.com/api/auth.test");
+/// let answer = http::Response::new(br#"{"ok":true,"team_id":"T1"}"#.to_vec());
+/// assert_eq!(parse::<AuthTest, _>(&answer)?.value.team_id, "T1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Method {
     /// The method's API name, e.g. `"oauth.v2.access"`; the request path is `/api/<NAME>`.
     const NAME: &'static str;
-    /// Every error code Slack documents for this method.
-    const ERRORS: &'static [ErrorCode];
+    /// The error codes Slack documents for this method besides [`Method::COMMON_ERRORS`].
+    /// Default: none.
+    const ERRORS: &'static [ErrorCode] = &[];
+    /// The platform-wide codes the method's page lists too. Default:
+    /// [`ErrorCode::PLATFORM`]; empty for a page that lists only its own codes.
+    const COMMON_ERRORS: &'static [ErrorCode] = ErrorCode::PLATFORM;
     /// The typed success value.
     type Response: DeserializeOwned;
 
@@ -41,6 +75,15 @@ pub trait Method {
 
     /// Writes the method's own arguments (not the credentials) into the form body.
     fn write_args(&self, form: &mut Form);
+
+    /// Every error code Slack documents for this method: [`Method::COMMON_ERRORS`], then
+    /// [`Method::ERRORS`].
+    fn documented_errors() -> impl Iterator<Item = &'static ErrorCode>
+    where
+        Self: Sized,
+    {
+        Self::COMMON_ERRORS.iter().chain(Self::ERRORS)
+    }
 }
 
 /// An `application/x-www-form-urlencoded` body under construction.

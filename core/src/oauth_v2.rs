@@ -2,70 +2,49 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::code::ErrorCode;
-use crate::documented;
+use crate::error_code::ErrorCode;
 use crate::method::{Auth, Form, Method};
+use crate::methods::BuiltinMethod;
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, IdToken, RefreshToken, WebhookUrl};
 
-/// The grant an `oauth.v2.access` or `oauth.v2.user.access` call uses.
+/// The authorization-code grant's arguments, the same for both code methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Grant {
-    Code {
-        code: AuthCode,
-        redirect_uri: Option<String>,
-        code_verifier: Option<CodeVerifier>,
-    },
-    Refresh(RefreshToken),
+struct CodeGrant {
+    code: AuthCode,
+    redirect_uri: Option<String>,
+    code_verifier: Option<CodeVerifier>,
 }
 
-impl Grant {
+impl CodeGrant {
     fn write(&self, form: &mut Form) {
-        match self {
-            Grant::Code {
-                code,
-                redirect_uri,
-                code_verifier,
-            } => {
-                form.arg("code", code.expose())
-                    .opt("redirect_uri", redirect_uri.as_deref())
-                    .opt(
-                        "code_verifier",
-                        code_verifier.as_ref().map(CodeVerifier::expose),
-                    );
-            }
-            Grant::Refresh(token) => {
-                form.arg("grant_type", "refresh_token")
-                    .arg("refresh_token", token.expose());
-            }
-        }
-    }
-
-    fn set_redirect_uri(&mut self, uri: String) {
-        if let Grant::Code { redirect_uri, .. } = self {
-            *redirect_uri = Some(uri);
-        }
-    }
-
-    fn set_code_verifier(&mut self, verifier: CodeVerifier) {
-        if let Grant::Code { code_verifier, .. } = self {
-            *code_verifier = Some(verifier);
-        }
+        form.arg("code", self.code.expose())
+            .opt("redirect_uri", self.redirect_uri.as_deref())
+            .opt(
+                "code_verifier",
+                self.code_verifier.as_ref().map(CodeVerifier::expose),
+            );
     }
 }
 
-macro_rules! grant_method {
-    ($(#[$meta:meta])* $name:ident, $api:literal, $errors:expr) => {
-        $(#[$meta])*
+/// One method, two grants (RFC 6749 §4.1.3 and §6), as two types: only the code grant has a
+/// redirect URI and a PKCE verifier, so a refresh cannot be given one by mistake.
+macro_rules! grant_methods {
+    (
+        $(#[$code_meta:meta])* $code:ident,
+        $(#[$refresh_meta:meta])* $refresh:ident,
+        $method:expr, $errors:expr, $common:expr
+    ) => {
+        $(#[$code_meta])*
         #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct $name {
-            grant: Grant,
+        pub struct $code {
+            grant: CodeGrant,
         }
 
-        impl $name {
+        impl $code {
             /// Exchanges the `code` from the OAuth redirect for tokens.
-            pub fn code(code: impl Into<AuthCode>) -> Self {
-                $name {
-                    grant: Grant::Code {
+            pub fn code(code: impl Into<AuthCode>) -> $code {
+                $code {
+                    grant: CodeGrant {
                         code: code.into(),
                         redirect_uri: None,
                         code_verifier: None,
@@ -73,36 +52,30 @@ macro_rules! grant_method {
                 }
             }
 
-            /// Refreshes a rotating token (`grant_type=refresh_token`). Refresh tokens are single-use.
-            pub fn refresh(refresh_token: impl Into<RefreshToken>) -> Self {
-                $name {
-                    grant: Grant::Refresh(refresh_token.into()),
-                }
+            /// Refreshes a rotating token (`grant_type=refresh_token`): the same method with
+            /// the refresh grant. Refresh tokens are single-use.
+            pub fn refresh(refresh_token: impl Into<RefreshToken>) -> $refresh {
+                $refresh::new(refresh_token)
             }
 
             /// The redirect URI sent to the authorize step; Slack requires the same one here
-            /// when one was sent. Has no effect on a refresh.
-            pub fn redirect_uri(mut self, redirect_uri: impl Into<String>) -> Self {
-                self.grant.set_redirect_uri(redirect_uri.into());
+            /// when one was sent.
+            pub fn redirect_uri(mut self, redirect_uri: impl Into<String>) -> $code {
+                self.grant.redirect_uri = Some(redirect_uri.into());
                 self
             }
 
             /// The PKCE code verifier whose challenge went to the authorize step.
-            /// Has no effect on a refresh (Slack takes no PKCE arguments there).
-            pub fn code_verifier(mut self, verifier: impl Into<CodeVerifier>) -> Self {
-                self.grant.set_code_verifier(verifier.into());
+            pub fn code_verifier(mut self, verifier: impl Into<CodeVerifier>) -> $code {
+                self.grant.code_verifier = Some(verifier.into());
                 self
-            }
-
-            /// Whether this is a refresh-token grant.
-            pub fn is_refresh(&self) -> bool {
-                matches!(self.grant, Grant::Refresh(_))
             }
         }
 
-        impl Method for $name {
-            const NAME: &'static str = $api;
+        impl Method for $code {
+            const NAME: &'static str = $method.name();
             const ERRORS: &'static [ErrorCode] = $errors;
+            const COMMON_ERRORS: &'static [ErrorCode] = $common;
             type Response = AccessResponse;
 
             fn auth(&self) -> Auth<'_> {
@@ -113,12 +86,53 @@ macro_rules! grant_method {
                 self.grant.write(form);
             }
         }
+
+        $(#[$refresh_meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $refresh {
+            refresh_token: RefreshToken,
+        }
+
+        impl $refresh {
+            /// Refreshes with `refresh_token` (single-use: store the new one from the answer).
+            pub fn new(refresh_token: impl Into<RefreshToken>) -> $refresh {
+                $refresh {
+                    refresh_token: refresh_token.into(),
+                }
+            }
+        }
+
+        impl Method for $refresh {
+            const NAME: &'static str = $method.name();
+            const ERRORS: &'static [ErrorCode] = $errors;
+            const COMMON_ERRORS: &'static [ErrorCode] = $common;
+            type Response = AccessResponse;
+
+            fn auth(&self) -> Auth<'_> {
+                Auth::Client
+            }
+
+            fn write_args(&self, form: &mut Form) {
+                form.arg("grant_type", "refresh_token")
+                    .arg("refresh_token", self.refresh_token.expose());
+            }
+        }
     };
 }
 
-grant_method!(
-    /// `oauth.v2.access`: exchange an authorization code for bot and/or user tokens, or
-    /// refresh a rotating token. Authenticates with the app's client credentials.
+grant_methods!(
+    /// `oauth.v2.access` with an authorization code: exchange the code from the OAuth
+    /// redirect for bot and/or user tokens. Authenticates with the app's client credentials.
+    ///
+    /// ```
+    /// use slack_oauth_core::{Api, ClientCredentials, oauth_v2::Access};
+    /// let api = Api::new().with_credentials(ClientCredentials::new("1.2", "s"));
+    /// let install = api.request(&Access::code("c-1").redirect_uri("https://a.example/cb")).unwrap();
+    /// assert_eq!(install.body(), b"code=c-1&redirect_uri=https%3A%2F%2Fa.example%2Fcb");
+    /// ```
+    Access,
+    /// `oauth.v2.access` with a refresh token ([`Access::refresh`]): a new rotating access
+    /// token and refresh token. Takes no redirect URI and no PKCE verifier.
     ///
     /// ```
     /// use slack_oauth_core::{Api, ClientCredentials, oauth_v2::Access};
@@ -126,19 +140,58 @@ grant_method!(
     /// let refresh = api.request(&Access::refresh("xoxe-1-abc")).unwrap();
     /// assert_eq!(refresh.body(), b"grant_type=refresh_token&refresh_token=xoxe-1-abc");
     /// ```
-    Access,
-    "oauth.v2.access",
-    documented::OAUTH_V2_ACCESS
+    AccessRefresh,
+    BuiltinMethod::OauthV2Access,
+    ACCESS_ERRORS,
+    ErrorCode::PLATFORM
 );
 
-grant_method!(
-    /// `oauth.v2.user.access`: the user-token-only flow started at `/oauth/v2_user/authorize`.
-    /// Same arguments as [`Access`]; the user token may come top-level or under `authed_user`
-    /// (see [`AccessResponse::user_token`]).
+grant_methods!(
+    /// `oauth.v2.user.access` with an authorization code: the user-token-only flow started
+    /// at `/oauth/v2_user/authorize`. The user token may come top-level or under
+    /// `authed_user` (see [`AccessResponse::user_token`]).
     UserAccess,
-    "oauth.v2.user.access",
-    documented::OAUTH_V2_USER_ACCESS
+    /// `oauth.v2.user.access` with a refresh token ([`UserAccess::refresh`]).
+    UserAccessRefresh,
+    BuiltinMethod::OauthV2UserAccess,
+    USER_ACCESS_ERRORS,
+    // Slack's page for this method lists only its own codes.
+    &[]
 );
+
+/// `oauth.v2.access`'s own codes (<https://api.slack.com/methods/oauth.v2.access>).
+const ACCESS_ERRORS: &[ErrorCode] = &[
+    ErrorCode::BadClientSecret,
+    ErrorCode::BadRedirectUri,
+    ErrorCode::CannotInstallAnOrgInstalledApp,
+    ErrorCode::InvalidClientId,
+    ErrorCode::InvalidCode,
+    ErrorCode::InvalidCodeVerifier,
+    ErrorCode::InvalidGrantType,
+    ErrorCode::InvalidRefreshToken,
+    ErrorCode::NoScopes,
+    ErrorCode::OauthAuthorizationUrlMismatch,
+    ErrorCode::PkceNotAllowed,
+    ErrorCode::PreviewFeatureNotAvailable,
+    ErrorCode::UserEmailUnverified,
+];
+
+/// `oauth.v2.user.access`'s codes (<https://api.slack.com/methods/oauth.v2.user.access>).
+const USER_ACCESS_ERRORS: &[ErrorCode] = &[
+    ErrorCode::BadClientSecret,
+    ErrorCode::BadRedirectUri,
+    ErrorCode::CannotInstallAnOrgInstalledApp,
+    ErrorCode::InvalidClientId,
+    ErrorCode::InvalidCode,
+    ErrorCode::InvalidGrantType,
+    ErrorCode::InvalidRefreshToken,
+    ErrorCode::NoScopes,
+    ErrorCode::NoUserScopes,
+    ErrorCode::NotImplemented,
+    ErrorCode::OauthAuthorizationUrlMismatch,
+    ErrorCode::PreviewFeatureNotAvailable,
+    ErrorCode::UserEmailUnverified,
+];
 
 /// `oauth.v2.exchange`: trade a legacy long-lived `xoxb-`/`xoxp-` token for a rotating
 /// access token and a refresh token. Works once per token, and only for apps with token
@@ -162,8 +215,16 @@ impl Exchange {
 }
 
 impl Method for Exchange {
-    const NAME: &'static str = "oauth.v2.exchange";
-    const ERRORS: &'static [ErrorCode] = documented::OAUTH_V2_EXCHANGE;
+    const NAME: &'static str = BuiltinMethod::OauthV2Exchange.name();
+    // <https://api.slack.com/methods/oauth.v2.exchange>
+    const ERRORS: &'static [ErrorCode] = &[
+        ErrorCode::AuthorizationNotFound,
+        ErrorCode::BadClientSecret,
+        ErrorCode::InvalidClientId,
+        ErrorCode::InvalidToken,
+        ErrorCode::TokenAlreadyExchanged,
+        ErrorCode::TokenRotationNotEnabled,
+    ];
     type Response = AccessResponse;
 
     fn auth(&self) -> Auth<'_> {

@@ -11,25 +11,27 @@ use base64::Engine as _;
 
 use crate::secret::CodeVerifier;
 
-/// The shortest code verifier RFC 7636 allows, in characters.
-pub const MIN_VERIFIER_LEN: usize = 43;
-/// The longest code verifier RFC 7636 allows, in characters.
-pub const MAX_VERIFIER_LEN: usize = 128;
-/// The fewest random bytes [`CodeVerifier::from_random_bytes`] takes (256 bits, 43 characters).
-pub const MIN_VERIFIER_BYTES: usize = 32;
-/// The most random bytes [`CodeVerifier::from_random_bytes`] takes (128 characters).
-pub const MAX_VERIFIER_BYTES: usize = 96;
+impl CodeVerifier {
+    /// The shortest code verifier RFC 7636 allows, in characters.
+    pub const MIN_LEN: usize = 43;
+    /// The longest code verifier RFC 7636 allows, in characters.
+    pub const MAX_LEN: usize = 128;
+    /// The fewest random bytes [`CodeVerifier::from_random_bytes`] takes (256 bits, 43 characters).
+    pub const MIN_RANDOM_BYTES: usize = 32;
+    /// The most random bytes [`CodeVerifier::from_random_bytes`] takes (128 characters).
+    pub const MAX_RANDOM_BYTES: usize = 96;
+}
 
 /// Why a code verifier was refused. Never holds the verifier or any of its characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PkceError {
-    /// The verifier is shorter than [`MIN_VERIFIER_LEN`] characters.
+    /// The verifier is shorter than [`CodeVerifier::MIN_LEN`] characters.
     TooShort {
         /// Its length in bytes.
         len: usize,
     },
-    /// The verifier is longer than [`MAX_VERIFIER_LEN`] characters.
+    /// The verifier is longer than [`CodeVerifier::MAX_LEN`] characters.
     TooLong {
         /// Its length in bytes.
         len: usize,
@@ -40,8 +42,8 @@ pub enum PkceError {
         /// The byte offset of the first such character.
         index: usize,
     },
-    /// [`CodeVerifier::from_random_bytes`] was given fewer than [`MIN_VERIFIER_BYTES`] or
-    /// more than [`MAX_VERIFIER_BYTES`] bytes.
+    /// [`CodeVerifier::from_random_bytes`] was given fewer than [`CodeVerifier::MIN_RANDOM_BYTES`] or
+    /// more than [`CodeVerifier::MAX_RANDOM_BYTES`] bytes.
     RandomBytes {
         /// How many bytes were given.
         len: usize,
@@ -53,11 +55,13 @@ impl fmt::Display for PkceError {
         match self {
             PkceError::TooShort { len } => write!(
                 f,
-                "PKCE code verifier too short: {len} characters, at least {MIN_VERIFIER_LEN} needed"
+                "PKCE code verifier too short: {len} characters, at least {} needed",
+                CodeVerifier::MIN_LEN
             ),
             PkceError::TooLong { len } => write!(
                 f,
-                "PKCE code verifier too long: {len} characters, at most {MAX_VERIFIER_LEN} allowed"
+                "PKCE code verifier too long: {len} characters, at most {} allowed",
+                CodeVerifier::MAX_LEN
             ),
             PkceError::InvalidCharacter { index } => write!(
                 f,
@@ -65,7 +69,9 @@ impl fmt::Display for PkceError {
             ),
             PkceError::RandomBytes { len } => write!(
                 f,
-                "a PKCE code verifier needs {MIN_VERIFIER_BYTES} to {MAX_VERIFIER_BYTES} random bytes, got {len}"
+                "a PKCE code verifier needs {} to {} random bytes, got {len}",
+                CodeVerifier::MIN_RANDOM_BYTES,
+                CodeVerifier::MAX_RANDOM_BYTES
             ),
         }
     }
@@ -90,7 +96,8 @@ impl CodeVerifier {
     /// # Ok::<(), PkceError>(())
     /// ```
     pub fn from_random_bytes(bytes: &[u8]) -> Result<CodeVerifier, PkceError> {
-        if !(MIN_VERIFIER_BYTES..=MAX_VERIFIER_BYTES).contains(&bytes.len()) {
+        if !(CodeVerifier::MIN_RANDOM_BYTES..=CodeVerifier::MAX_RANDOM_BYTES).contains(&bytes.len())
+        {
             return Err(PkceError::RandomBytes { len: bytes.len() });
         }
         Ok(CodeVerifier::new(URL_SAFE_NO_PAD.encode(bytes)))
@@ -122,8 +129,8 @@ impl CodeVerifier {
         }
         // Only ASCII is left, so bytes and characters agree.
         match value.len() {
-            len if len < MIN_VERIFIER_LEN => Err(PkceError::TooShort { len }),
-            len if len > MAX_VERIFIER_LEN => Err(PkceError::TooLong { len }),
+            len if len < CodeVerifier::MIN_LEN => Err(PkceError::TooShort { len }),
+            len if len > CodeVerifier::MAX_LEN => Err(PkceError::TooLong { len }),
             _ => Ok(()),
         }
     }
@@ -230,7 +237,7 @@ mod tests {
                 .unwrap()
                 .expose()
                 .len(),
-            MAX_VERIFIER_LEN
+            CodeVerifier::MAX_LEN
         );
     }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::installation::{
     shown_token_type, split_scopes, Installation, InstallationError, TokenType,
 };
-use crate::oauth_v2::{Access, AccessResponse};
+use crate::oauth_v2::{AccessRefresh, AccessResponse};
 use crate::secret::{AccessToken, ConfigToken, RefreshToken};
 use crate::tooling_tokens::{Rotate, RotateResponse};
 
@@ -43,7 +43,7 @@ pub enum Decision<'a> {
     Use(&'a AccessToken),
     /// Refresh first: send this `oauth.v2.access` refresh request, then hand the answer to
     /// [`Installation::apply_refresh`] (and store the result before using the new token).
-    Refresh(Access),
+    Refresh(AccessRefresh),
 }
 
 /// What to do before calling Slack with an app configuration token.
@@ -125,7 +125,7 @@ impl Installation {
             return Ok(Decision::Use(&set.token));
         }
         match &set.refresh_token {
-            Some(refresh) => Ok(Decision::Refresh(Access::refresh(refresh.clone()))),
+            Some(refresh) => Ok(Decision::Refresh(AccessRefresh::new(refresh.clone()))),
             None if now >= expires_at => Err(InstallationError::Expired {
                 token_type,
                 expires_at,
@@ -427,7 +427,8 @@ mod tests {
     use quickcheck::TestResult;
 
     const NOW: u64 = 1_700_000_000;
-    const DAY: u64 = 43_200;
+    /// A rotating token's lifetime: 12 hours (`expires_in: 43200`).
+    const TOKEN_LIFETIME: u64 = 43_200;
 
     fn answer(json: &str) -> AccessResponse {
         serde_json::from_str(json).unwrap()
@@ -460,7 +461,7 @@ mod tests {
     #[test]
     fn boundary_at_expiry_minus_margin() {
         let i = rotating();
-        let expires_at = NOW + DAY;
+        let expires_at = NOW + TOKEN_LIFETIME;
         let edge = expires_at - DEFAULT_REFRESH_MARGIN;
         assert!(matches!(
             i.decide(TokenType::Bot, edge - 1).unwrap(),
@@ -504,7 +505,7 @@ mod tests {
     #[test]
     fn margin_larger_than_lifetime_is_capped_at_half() {
         let i = rotating();
-        let half = NOW + DAY / 2;
+        let half = NOW + TOKEN_LIFETIME / 2;
         // A 13-hour margin on a 12-hour token would refresh forever; half the lifetime is used.
         assert!(matches!(
             i.decide_with_margin(TokenType::Bot, half - 1, 13 * 3600)
@@ -553,7 +554,7 @@ mod tests {
     fn expired_without_refresh_token() {
         let mut i = rotating();
         i.bot.as_mut().unwrap().refresh_token = None;
-        let expires_at = NOW + DAY;
+        let expires_at = NOW + TOKEN_LIFETIME;
         // Inside the margin but still valid: use it while it lasts.
         assert!(matches!(
             i.decide(TokenType::Bot, expires_at - 1).unwrap(),
@@ -591,7 +592,7 @@ mod tests {
             user.refresh_token.as_ref().unwrap().expose(),
             "xoxe-1-USERR2"
         );
-        assert_eq!(user.expires_at, Some(later + DAY));
+        assert_eq!(user.expires_at, Some(later + TOKEN_LIFETIME));
         assert_eq!(user.issued_at, Some(later));
         assert_eq!(user.scopes, ["search:read", "users:read"]);
         assert_eq!(user.user_id.as_deref(), Some("U1"));
@@ -709,7 +710,7 @@ mod tests {
 
     #[test]
     fn exchange_migrations() {
-        // slack-api.md §5.2 example (bot).
+        // The bot example of https://api.slack.com/methods/oauth.v2.exchange (fake values).
         let bot = Installation::from_exchange(
             answer(r#"{"ok":true,"access_token":"xoxe.xoxb-1-FAKEEXCHANGED","expires_in":43200,"refresh_token":"xoxe-1-FAKEREFRESH",
              "token_type":"bot","scope":"commands,incoming-webhook","bot_user_id":"U0FAKEBOT","app_id":"A0FAKEAPP1",
@@ -719,7 +720,10 @@ mod tests {
         .unwrap();
         assert_eq!(bot.key(), "T0FAKETEAM");
         assert!(bot.user.is_none());
-        assert_eq!(bot.bot.as_ref().unwrap().expires_at, Some(NOW + DAY));
+        assert_eq!(
+            bot.bot.as_ref().unwrap().expires_at,
+            Some(NOW + TOKEN_LIFETIME)
+        );
 
         // A user token top-level, or under authed_user.
         for json in [
@@ -732,7 +736,7 @@ mod tests {
             assert!(i.bot.is_none());
             let user = i.user.as_ref().unwrap();
             assert_eq!(user.token.expose(), "xoxe.xoxp-1-U");
-            assert_eq!(user.expires_at, Some(NOW + DAY));
+            assert_eq!(user.expires_at, Some(NOW + TOKEN_LIFETIME));
             assert_eq!(i.key(), "T1:U1");
         }
 

@@ -7,7 +7,7 @@
 //!   cookie) and compares on the callback with [`State::verify`], in constant time.
 //! - [`StateSigner`]: an HMAC-SHA256 over a random nonce and the issue time with a
 //!   [`StateKey`] the app holds, so no store is needed; it expires after
-//!   [`DEFAULT_STATE_MAX_AGE`] seconds unless configured otherwise. Bind it to the browser
+//!   [`StateSigner::DEFAULT_MAX_AGE`] seconds unless configured otherwise. Bind it to the browser
 //!   session with [`StateSigner::issue_bound`] when the app has one: an unbound signed state
 //!   proves the app issued it, not that this browser asked for it.
 //!
@@ -21,20 +21,25 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::secret::StateKey;
 
-/// The fewest random bytes a state or nonce takes (128 bits).
-pub const MIN_STATE_BYTES: usize = 16;
-/// The most random bytes a state or nonce takes.
-pub const MAX_STATE_BYTES: usize = 64;
-/// The longest `state` value accepted anywhere, in characters.
-pub const MAX_STATE_LEN: usize = 1024;
-/// The shortest [`StateKey`] a [`StateSigner`] accepts, in bytes.
-pub const MIN_STATE_KEY_LEN: usize = 32;
-/// How long a signed state stays valid unless configured otherwise: 10 minutes, the
-/// lifetime of the authorization code it travels with.
-pub const DEFAULT_STATE_MAX_AGE: u64 = 600;
-/// How far in the future a signed state's issue time may lie (clock differences between
-/// the servers that issue and verify it), unless configured otherwise.
-pub const DEFAULT_STATE_MAX_SKEW: u64 = 60;
+impl State {
+    /// The fewest random bytes a state or nonce takes (128 bits).
+    pub const MIN_RANDOM_BYTES: usize = 16;
+    /// The most random bytes a state or nonce takes.
+    pub const MAX_RANDOM_BYTES: usize = 64;
+    /// The longest `state` value accepted anywhere, in characters.
+    pub const MAX_LEN: usize = 1024;
+}
+
+impl StateSigner {
+    /// The shortest [`StateKey`] a [`StateSigner`] accepts, in bytes.
+    pub const MIN_KEY_LEN: usize = 32;
+    /// How long a signed state stays valid unless configured otherwise: 10 minutes, the
+    /// lifetime of the authorization code it travels with.
+    pub const DEFAULT_MAX_AGE: u64 = 600;
+    /// How far in the future a signed state's issue time may lie (clock differences between
+    /// the servers that issue and verify it), unless configured otherwise.
+    pub const DEFAULT_MAX_SKEW: u64 = 60;
+}
 
 const VERSION: u8 = 1;
 const MAC_LEN: usize = 32;
@@ -63,15 +68,15 @@ pub enum StateError {
     },
     /// The value is not a signed state of this library (wrong encoding, length or version).
     Malformed,
-    /// Random bytes or a nonce outside [`MIN_STATE_BYTES`]`..=`[`MAX_STATE_BYTES`].
+    /// Random bytes or a nonce outside [`State::MIN_RANDOM_BYTES`]`..=`[`State::MAX_RANDOM_BYTES`].
     RandomBytes {
         /// How many bytes were given.
         len: usize,
     },
-    /// A state value that is empty, longer than [`MAX_STATE_LEN`], or holds a character that
+    /// A state value that is empty, longer than [`State::MAX_LEN`], or holds a character that
     /// is not visible ASCII (so it would not come back unchanged through a URL).
     InvalidValue,
-    /// The signing key is shorter than [`MIN_STATE_KEY_LEN`] bytes.
+    /// The signing key is shorter than [`StateSigner::MIN_KEY_LEN`] bytes.
     WeakKey {
         /// Its length in bytes.
         len: usize,
@@ -96,14 +101,17 @@ impl fmt::Display for StateError {
             StateError::Malformed => f.write_str("the OAuth state is not a signed state"),
             StateError::RandomBytes { len } => write!(
                 f,
-                "a state needs {MIN_STATE_BYTES} to {MAX_STATE_BYTES} random bytes, got {len}"
+                "a state needs {} to {} random bytes, got {len}",
+                State::MIN_RANDOM_BYTES,
+                State::MAX_RANDOM_BYTES
             ),
             StateError::InvalidValue => {
                 f.write_str("a state value must be 1 to 1024 visible ASCII characters")
             }
             StateError::WeakKey { len } => write!(
                 f,
-                "the state-signing key has {len} bytes, at least {MIN_STATE_KEY_LEN} needed"
+                "the state-signing key has {len} bytes, at least {} needed",
+                StateSigner::MIN_KEY_LEN
             ),
         }
     }
@@ -136,7 +144,7 @@ impl State {
         Ok(State(URL_SAFE_NO_PAD.encode(bytes)))
     }
 
-    /// A state value the app made itself: 1 to [`MAX_STATE_LEN`] visible ASCII characters.
+    /// A state value the app made itself: 1 to [`State::MAX_LEN`] visible ASCII characters.
     pub fn new(value: impl Into<String>) -> Result<State, StateError> {
         let value = value.into();
         if is_valid_state_value(&value) {
@@ -188,11 +196,13 @@ impl<'de> Deserialize<'de> for State {
 /// Visible ASCII only: such a value survives the round trip through a URL and the callback's
 /// decoding unchanged, and cannot smuggle a line break into a log or header.
 pub(crate) fn is_valid_state_value(value: &str) -> bool {
-    !value.is_empty() && value.len() <= MAX_STATE_LEN && value.bytes().all(|b| b.is_ascii_graphic())
+    !value.is_empty()
+        && value.len() <= State::MAX_LEN
+        && value.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn check_random_len(bytes: &[u8]) -> Result<(), StateError> {
-    if (MIN_STATE_BYTES..=MAX_STATE_BYTES).contains(&bytes.len()) {
+    if (State::MIN_RANDOM_BYTES..=State::MAX_RANDOM_BYTES).contains(&bytes.len()) {
         Ok(())
     } else {
         Err(StateError::RandomBytes { len: bytes.len() })
@@ -212,12 +222,12 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl StateKey {
-    /// A signing key from random bytes (at least [`MIN_STATE_KEY_LEN`]) drawn by the caller,
+    /// A signing key from random bytes (at least [`StateSigner::MIN_KEY_LEN`]) drawn by the caller,
     /// base64url-encoded so it can live in a config file or environment variable.
     ///
     /// Keep one key for all app servers that verify states; rotating it voids states in flight.
     pub fn from_random_bytes(bytes: &[u8]) -> Result<StateKey, StateError> {
-        if bytes.len() < MIN_STATE_KEY_LEN {
+        if bytes.len() < StateSigner::MIN_KEY_LEN {
             return Err(StateError::WeakKey { len: bytes.len() });
         }
         Ok(StateKey::new(URL_SAFE_NO_PAD.encode(bytes)))
@@ -274,18 +284,18 @@ impl VerifiedState {
 }
 
 impl StateSigner {
-    /// A signer with `key`, valid for [`DEFAULT_STATE_MAX_AGE`] seconds with
-    /// [`DEFAULT_STATE_MAX_SKEW`] seconds of clock skew. Refuses keys shorter than
-    /// [`MIN_STATE_KEY_LEN`] bytes.
+    /// A signer with `key`, valid for [`StateSigner::DEFAULT_MAX_AGE`] seconds with
+    /// [`StateSigner::DEFAULT_MAX_SKEW`] seconds of clock skew. Refuses keys shorter than
+    /// [`StateSigner::MIN_KEY_LEN`] bytes.
     pub fn new(key: StateKey) -> Result<StateSigner, StateError> {
         let len = key.expose().len();
-        if len < MIN_STATE_KEY_LEN {
+        if len < StateSigner::MIN_KEY_LEN {
             return Err(StateError::WeakKey { len });
         }
         Ok(StateSigner {
             key,
-            max_age: DEFAULT_STATE_MAX_AGE,
-            max_skew: DEFAULT_STATE_MAX_SKEW,
+            max_age: StateSigner::DEFAULT_MAX_AGE,
+            max_skew: StateSigner::DEFAULT_MAX_SKEW,
         })
     }
 
@@ -339,7 +349,7 @@ impl StateSigner {
         now: u64,
     ) -> Result<VerifiedState, StateError> {
         // Anything longer than the largest state is not ours; don't decode it.
-        if received.len() > (HEADER_LEN + MAX_STATE_BYTES + MAC_LEN).div_ceil(3) * 4 {
+        if received.len() > (HEADER_LEN + State::MAX_RANDOM_BYTES + MAC_LEN).div_ceil(3) * 4 {
             return Err(StateError::Malformed);
         }
         let blob = URL_SAFE_NO_PAD
@@ -352,7 +362,9 @@ impl StateSigner {
         let nonce_len = body_len
             .checked_sub(HEADER_LEN)
             .ok_or(StateError::Malformed)?;
-        if blob[0] != VERSION || !(MIN_STATE_BYTES..=MAX_STATE_BYTES).contains(&nonce_len) {
+        if blob[0] != VERSION
+            || !(State::MIN_RANDOM_BYTES..=State::MAX_RANDOM_BYTES).contains(&nonce_len)
+        {
             return Err(StateError::Malformed);
         }
         let (body, mac) = blob.split_at(body_len);
@@ -552,7 +564,7 @@ mod tests {
         fn signed_state_verifies_within_its_lifetime(nonce: Vec<u8>, issued: u64, age: u16) -> TestResult {
             let mut nonce = nonce;
             nonce.resize(16 + nonce.len() % 49, 0xC3);
-            let age = u64::from(age) % DEFAULT_STATE_MAX_AGE;
+            let age = u64::from(age) % StateSigner::DEFAULT_MAX_AGE;
             let Some(now) = issued.checked_add(age) else { return TestResult::discard() };
             let s = signer();
             let state = s.issue(&nonce, issued).unwrap();

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::installation::{Installation, InstallationError, TokenType};
 use crate::method::Method;
-use crate::oauth_v2::{Access, AccessResponse};
+use crate::oauth_v2::{AccessRefresh, AccessResponse};
 use crate::rotation::{ConfigDecision, ConfigTokens, Decision};
 use crate::secret::{AccessToken, ConfigToken, RefreshToken};
 use crate::tooling_tokens::{Rotate, RotateResponse};
@@ -370,7 +370,7 @@ pub trait Renewable: Clone {
 impl Renewable for Installation {
     type Which = TokenType;
     type Token = AccessToken;
-    type Refresh = Access;
+    type Refresh = AccessRefresh;
 
     fn token_name(which: TokenType) -> &'static str {
         which.as_str()
@@ -381,7 +381,7 @@ impl Renewable for Installation {
         which: TokenType,
         now: u64,
         margin: u64,
-    ) -> Result<Renewal<AccessToken, Access>, InstallationError> {
+    ) -> Result<Renewal<AccessToken, AccessRefresh>, InstallationError> {
         Ok(match self.decide_with_margin(which, now, margin)? {
             Decision::Use(token) => Renewal::Use(token.clone()),
             Decision::Refresh(request) => Renewal::Refresh(request),
@@ -701,7 +701,7 @@ mod tests {
         let Renewal::Refresh(request) = i.renewal(TokenType::Bot, due, 7200).unwrap() else {
             panic!()
         };
-        assert!(request.is_refresh());
+        let _refresh_grant: &crate::oauth_v2::AccessRefresh = &request;
         assert_eq!(
             Installation::refresh_token(&i, TokenType::User).map(RefreshToken::expose),
             Some("xoxe-1-UR1")

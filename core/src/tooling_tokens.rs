@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::code::ErrorCode;
-use crate::documented;
+use crate::error_code::ErrorCode;
 use crate::method::{Auth, Form, Method};
+use crate::methods::BuiltinMethod;
 use crate::secret::{ConfigToken, RefreshToken};
 
 /// `tooling.tokens.rotate`: exchange a configuration refresh token for a new configuration
@@ -32,8 +32,9 @@ impl Rotate {
 }
 
 impl Method for Rotate {
-    const NAME: &'static str = "tooling.tokens.rotate";
-    const ERRORS: &'static [ErrorCode] = documented::TOOLING_TOKENS_ROTATE;
+    const NAME: &'static str = BuiltinMethod::ToolingTokensRotate.name();
+    // <https://api.slack.com/methods/tooling.tokens.rotate>
+    const ERRORS: &'static [ErrorCode] = &[ErrorCode::InvalidRefreshToken, ErrorCode::UnknownError];
     type Response = RotateResponse;
 
     fn auth(&self) -> Auth<'_> {

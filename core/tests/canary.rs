@@ -436,8 +436,10 @@ fn install_and_rotation_entries(e: &mut Entries) {
     };
     e.both("KeeperError::Refresh", &keeper);
     let url = format!("http://u:{}@example.com/api", canary());
-    let refused = transport::check_url(&url.parse().unwrap()).unwrap_err();
-    e.both("transport::Error from check_url", &refused);
+    let refused = transport::Error::from(
+        slack_oauth_core::BaseUrl::check_request(&url.parse().unwrap()).unwrap_err(),
+    );
+    e.both("transport::Error from BaseUrl::check_request", &refused);
 }
 // ===== end of the install / rotation list ================================================
 

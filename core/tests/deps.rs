@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 /// Every crate allowed in `slack-oauth-core`'s normal dependency tree (all targets),
 /// as of `cargo tree -p slack-oauth-core -e normal --target all`.
 const ALLOWED: &[&str] = &[
-    // Chosen directly (issue 2 / design.md §6a).
+    // Chosen directly: the sans-IO core's own dependencies (core/Cargo.toml).
     "http",
     "serde",
     "serde_json",

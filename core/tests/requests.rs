@@ -4,12 +4,9 @@
 use base64::Engine as _;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use slack_oauth_core::apps_auth_external::{Delete, Get};
-use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
+use slack_oauth_core::oauth_v2::{Access, AccessRefresh, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
-use slack_oauth_core::{
-    Api, BuildError, ClientAuth, ClientCredentials, Method, GOV_SLACK_API, SLACK_API,
-    USER_AGENT_VALUE,
-};
+use slack_oauth_core::{Api, BaseUrl, BuildError, ClientAuth, ClientCredentials, Method};
 
 type Request = http::Request<Vec<u8>>;
 
@@ -39,9 +36,9 @@ fn assert_envelope(request: &Request, url: &str) {
     // Bare form type: a charset here makes Slack warn `superfluous_charset`.
     assert_eq!(headers[CONTENT_TYPE], "application/x-www-form-urlencoded");
     assert_eq!(headers[ACCEPT], "application/json");
-    assert_eq!(headers[USER_AGENT], USER_AGENT_VALUE);
+    assert_eq!(headers[USER_AGENT], Api::USER_AGENT);
     assert_eq!(
-        USER_AGENT_VALUE,
+        Api::USER_AGENT,
         format!("slack-oauth/{}", env!("CARGO_PKG_VERSION"))
     );
     for name in headers.keys() {
@@ -114,16 +111,10 @@ fn access_code_grant_with_pkce_verifier() {
 
 #[test]
 fn access_refresh_grant() {
-    let request = confidential()
-        .request(
-            &Access::refresh("xoxe-1-abcd")
-                // Documented to have no effect on a refresh.
-                .redirect_uri("https://example.com/cb")
-                .code_verifier("ignored"),
-        )
-        .unwrap();
-    assert!(Access::refresh("x").is_refresh());
-    assert!(!Access::code("x").is_refresh());
+    // The refresh grant is its own type, with no redirect URI or verifier to set.
+    let grant: AccessRefresh = Access::refresh("xoxe-1-abcd");
+    assert_eq!(grant, AccessRefresh::new("xoxe-1-abcd"));
+    let request = confidential().request(&grant).unwrap();
     assert_envelope(&request, "https://slack.com/api/oauth.v2.access");
     assert_basic(&request, "Basic MTExLjIyMjpzZWNyZXQ=");
     assert_eq!(
@@ -241,7 +232,8 @@ fn pkce_public_client_sends_client_id_alone() {
                 ("code_verifier", "secretpassword"),
             ])
         );
-        // The refresh of slack-api.md §1.1 / D-pkce.
+        // A PKCE public client's refresh: client_id alone identifies it
+        // (https://api.slack.com/authentication/oauth-v2#pkce).
         let request = api.request(&Access::refresh("xoxe-1-abcd")).unwrap();
         assert!(authorization(&request).is_none());
         assert_eq!(
@@ -257,7 +249,7 @@ fn pkce_public_client_sends_client_id_alone() {
 
 #[test]
 fn exchange_sends_bearer_and_credentials_in_body() {
-    // slack-api.md §5.2: the legacy token as bearer, id and secret as form arguments,
+    // https://api.slack.com/methods/oauth.v2.exchange: the legacy token as bearer, id and secret as form arguments,
     // whatever ClientAuth says.
     for client_auth in [ClientAuth::Basic, ClientAuth::Body] {
         let api = confidential().with_client_auth(client_auth);
@@ -398,8 +390,8 @@ const NAMES: [&str; 6] = [
 #[test]
 fn default_gov_and_custom_bases() {
     let creds = || ClientCredentials::new("111.222", "secret");
-    assert_eq!(SLACK_API, "https://slack.com/api");
-    assert_eq!(GOV_SLACK_API, "https://slack-gov.com/api");
+    assert_eq!(BaseUrl::SLACK, "https://slack.com/api");
+    assert_eq!(BaseUrl::GOV_SLACK, "https://slack-gov.com/api");
     let cases = [
         (Api::new(), "https://slack.com/api"),
         (Api::default(), "https://slack.com/api"),
@@ -451,7 +443,7 @@ fn plain_http_is_refused_unless_loopback() {
         let err = Api::new().with_base_url(url).unwrap_err();
         assert_eq!(
             err,
-            BuildError::InsecureBaseUrl {
+            BuildError::InsecureUrl {
                 host: host.to_owned()
             },
             "{url}"
@@ -474,7 +466,7 @@ fn plain_http_is_refused_unless_loopback() {
         assert!(
             matches!(
                 Api::new().with_base_url(url),
-                Err(BuildError::InvalidBaseUrl { .. })
+                Err(BuildError::InvalidUrl { .. })
             ),
             "{url}"
         );
@@ -487,7 +479,7 @@ fn user_agent_suffix() {
     let request = api.request(&Rotate::new("xoxe-1")).unwrap();
     assert_eq!(
         request.headers()[USER_AGENT],
-        format!("{USER_AGENT_VALUE} my-app/2.1")
+        format!("{} my-app/2.1", Api::USER_AGENT)
     );
     assert_eq!(
         Api::new().with_user_agent_suffix("bad\nvalue").unwrap_err(),

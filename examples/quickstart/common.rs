@@ -3,8 +3,11 @@
 
 use std::fmt::Write as _;
 
-use slack_oauth::{CodeVerifier, StateKey, StateSigner};
-use slack_oauth_sim::{AppConfig, Sim, TokenStatus};
+use slack_oauth::oauth_v2::Access;
+use slack_oauth::{
+    Api, AuthorizeUrl, Callback, ClientCredentials, CodeVerifier, StateKey, StateSigner,
+};
+use slack_oauth_sim::{AppConfig, Server, Sim, TokenStatus};
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -183,4 +186,94 @@ pub fn status(status: TokenStatus) -> &'static str {
         TokenStatus::Spent => "spent",
         _ => "unknown",
     }
+}
+
+/// What steps 1–5 leave for the transport-specific rest: the simulator, the app's `Api`, and
+/// the code exchange to send (with the PKCE verifier) as step 6.
+pub struct Authorized {
+    pub sim: Sim,
+    pub server: Server,
+    pub api: Api,
+    pub exchange: Access,
+}
+
+/// Steps 1–5, the same for every transport (none of them sends a request through one):
+/// simulator, app, authorize URL, approval, callback.
+pub fn authorize(p: &mut Printer<'_>, report: &mut Report) -> Result<Authorized> {
+    // 1. A Slack of our own on loopback; its clock is what every step below reads.
+    let sim = Sim::new();
+    let server = Server::start(sim.clone())?;
+    p.step(
+        "Simulator",
+        &format!("Slack simulator listening on {}", server.url()),
+    );
+
+    // 2. The app, as registered in Slack's app settings.
+    let secret = client_secret()?;
+    report.secret(&secret);
+    sim.register_app(app(&secret));
+    let api = Api::new()
+        .with_base_url(&server.base_url())?
+        .with_credentials(ClientCredentials::new(CLIENT_ID, secret.as_str()));
+    p.step(
+        "App",
+        &format!(
+            "registered client id {} (secret {}): token rotation on, PKCE on",
+            CLIENT_ID,
+            mask(&secret)
+        ),
+    );
+
+    // 3. Send the user to Slack: PKCE verifier and a signed state, both from random bytes.
+    let verifier = verifier()?;
+    report.secret(verifier.expose());
+    let signer = signer()?;
+    let state = signer.issue(&random::<16>()?, sim.now())?;
+    report.secret(state.as_str());
+    let url = AuthorizeUrl::new(CLIENT_ID)
+        .with_base_url(&server.url())?
+        .bot_scopes(BOT_SCOPES)
+        .user_scopes(USER_SCOPES)
+        .redirect_uri(REDIRECT_URI)
+        .state(&state)
+        .pkce(&verifier.challenge())
+        .build()?;
+    p.step(
+        "Authorize",
+        &format!(
+            "PKCE verifier {} (S256), state signed with HMAC-SHA256; send the user to",
+            mask(verifier.expose())
+        ),
+    );
+    p.more(&mask_query(&url, &["state"]));
+
+    // 4. The user clicks "Allow"; Slack sends the browser back with a code and the state.
+    let redirect = sim.approve(&url)?;
+    p.step(
+        "Approve",
+        "the user allowed the install; Slack redirected to",
+    );
+    p.more(&mask_query(&redirect, &["code", "state"]));
+
+    // 5. Read the callback: the state must verify before the code is handed out.
+    let (code, verified) = Callback::parse(&redirect)?.verify_signed_state(&signer, sim.now())?;
+    report.secret(code.expose());
+    p.step(
+        "Callback",
+        &format!(
+            "state verified (issued {} ago); code {}",
+            duration(sim.now() - verified.issued_at()),
+            mask(code.expose())
+        ),
+    );
+
+    let exchange = Access::code(code)
+        .redirect_uri(REDIRECT_URI)
+        .code_verifier(verifier);
+    Ok(Authorized {
+        sim,
+        server,
+        api,
+        exchange,
+    })
 }

@@ -3,15 +3,12 @@
 use std::sync::Arc;
 
 use slack_oauth::apps_auth_external::{Delete, Get};
-use slack_oauth::oauth_v2::{Access, Exchange};
+use slack_oauth::oauth_v2::Exchange;
 use slack_oauth::ureq::{Client, Keeper};
-use slack_oauth::{
-    Api, AuthorizeUrl, Callback, ClientCredentials, ConfigTokens, Installation, MemoryStore,
-    TokenType,
-};
-use slack_oauth_sim::{ExternalTokenSeed, Server, Sim, TokenStatus};
+use slack_oauth::{ConfigTokens, Installation, MemoryStore, TokenType};
+use slack_oauth_sim::{ExternalTokenSeed, TokenStatus};
 
-use crate::common::{self, mask, mask_query, Printer, Report, Result};
+use crate::common::{self, mask, Printer, Report, Result};
 
 /// Runs the whole flow against a fresh simulator, handing each output line to `out`.
 pub fn run(out: &mut dyn FnMut(&str)) -> Result<Report> {
@@ -22,78 +19,17 @@ pub fn run(out: &mut dyn FnMut(&str)) -> Result<Report> {
     p.line("Secrets are shown as a prefix and a SHA-256 fingerprint, never their value.");
     p.line("");
 
-    // 1. A Slack of our own on loopback; its clock is what every step below reads.
-    let sim = Sim::new();
-    let server = Server::start(sim.clone())?;
-    p.step(
-        "Simulator",
-        &format!("Slack simulator listening on {}", server.url()),
-    );
-
-    // 2. The app, as registered in Slack's app settings.
-    let secret = common::client_secret()?;
-    report.secret(&secret);
-    sim.register_app(common::app(&secret));
-    let api = Api::new()
-        .with_base_url(&server.base_url())?
-        .with_credentials(ClientCredentials::new(common::CLIENT_ID, secret.as_str()));
+    // 1–5: simulator, app, authorize URL, approval, callback (common.rs: no transport yet).
+    // The server lives as long as this binding: to the end of the flow.
+    let common::Authorized {
+        sim,
+        server: _server,
+        api,
+        exchange,
+    } = common::authorize(&mut p, &mut report)?;
     let client = Client::new(api);
-    p.step(
-        "App",
-        &format!(
-            "registered client id {} (secret {}): token rotation on, PKCE on",
-            common::CLIENT_ID,
-            mask(&secret)
-        ),
-    );
-
-    // 3. Send the user to Slack: PKCE verifier and a signed state, both from random bytes.
-    let verifier = common::verifier()?;
-    report.secret(verifier.expose());
-    let signer = common::signer()?;
-    let state = signer.issue(&common::random::<16>()?, sim.now())?;
-    report.secret(state.as_str());
-    let url = AuthorizeUrl::new(common::CLIENT_ID)
-        .with_base_url(&server.url())?
-        .bot_scopes(common::BOT_SCOPES)
-        .user_scopes(common::USER_SCOPES)
-        .redirect_uri(common::REDIRECT_URI)
-        .state(&state)
-        .pkce(&verifier.challenge())
-        .build()?;
-    p.step(
-        "Authorize",
-        &format!(
-            "PKCE verifier {} (S256), state signed with HMAC-SHA256; send the user to",
-            mask(verifier.expose())
-        ),
-    );
-    p.more(&mask_query(&url, &["state"]));
-
-    // 4. The user clicks "Allow"; Slack sends the browser back with a code and the state.
-    let redirect = sim.approve(&url)?;
-    p.step(
-        "Approve",
-        "the user allowed the install; Slack redirected to",
-    );
-    p.more(&mask_query(&redirect, &["code", "state"]));
-
-    // 5. Read the callback: the state must verify before the code is handed out.
-    let (code, verified) = Callback::parse(&redirect)?.verify_signed_state(&signer, sim.now())?;
-    report.secret(code.expose());
-    p.step(
-        "Callback",
-        &format!(
-            "state verified (issued {} ago); code {}",
-            common::duration(sim.now() - verified.issued_at()),
-            mask(code.expose())
-        ),
-    );
 
     // 6. Exchange the code (with the PKCE verifier) for the installation's tokens.
-    let exchange = Access::code(code)
-        .redirect_uri(common::REDIRECT_URI)
-        .code_verifier(verifier);
     let installation = Installation::from_access(client.call(&exchange)?.value, sim.now())?;
     let store = Arc::new(MemoryStore::new());
     let clock = sim.clone();

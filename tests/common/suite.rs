@@ -499,6 +499,44 @@ pub fn insecure_url_is_refused_before_io<H: Harness>() {
     assert!(matches!(err.kind, Kind::InvalidUrl), "{err:?}");
 }
 
+/// `Uri` takes any digits as a port and then reports none, which a client reads as "the
+/// default port": `:99999` once sent a refresh token to port 80. Refused before any I/O.
+pub fn out_of_range_ports_are_refused_before_io<H: Harness>() {
+    // Where the secret used to go; when this process may listen there, prove nothing arrives.
+    let defaults: Vec<TcpListener> = ["127.0.0.1:80", "127.0.0.1:443"]
+        .iter()
+        .filter_map(|addr| TcpListener::bind(addr).ok())
+        .collect();
+    for listener in &defaults {
+        listener.set_nonblocking(true).unwrap();
+    }
+    let client = H::new(Api::new(), &Settings::default());
+    for scheme in ["http", "https"] {
+        for port in ["65536", "99999", "0"] {
+            let base = format!("{scheme}://127.0.0.1:{port}/api");
+            assert!(
+                matches!(
+                    Api::new().with_base_url(&base),
+                    Err(slack_oauth::BuildError::InvalidUrl { .. })
+                ),
+                "{base}"
+            );
+            let request = http::Request::post(format!("{base}/tooling.tokens.rotate"))
+                .body(b"refresh_token=xoxe-1-CANARY".to_vec())
+                .unwrap();
+            let err = client.send(request).unwrap_err();
+            assert!(matches!(err.kind, Kind::InvalidUrl), "{base}: {err:?}");
+            assert_no_secret(&err.text);
+        }
+    }
+    for listener in &defaults {
+        assert!(
+            listener.accept().is_err(),
+            "a connection reached {listener:?}"
+        );
+    }
+}
+
 pub fn connections_are_reused<H: Harness>() {
     let server = RawServer::start(|_| raw::response(200, &[], br#"{"ok":true}"#));
     let client = H::new(Api::new(), &Settings::default());
@@ -602,7 +640,8 @@ pub fn https_unknown_issuer_is_a_tls_error<H: Harness>() {
 }
 
 pub fn host_names_are_resolved<H: Harness>() {
-    // IP literals skip the resolver in the ureq client; a name must still go through it.
+    // `localhost` is answered by the client itself (127.0.0.1, then ::1), never by the system
+    // resolver, so plain http to it cannot be pointed at another machine; it still arrives.
     let server = RawServer::start(|_| raw::response(200, &[], br#"{"ok":true}"#));
     let client = H::new(Api::new(), &Settings::default());
     let uri = server.url().replace("127.0.0.1", "localhost") + "/api/x";

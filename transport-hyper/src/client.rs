@@ -2,8 +2,12 @@
 //! back to core.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,16 +15,20 @@ use http::{Request, Response};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Body as _;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::{ClientConfig, RootCertStore};
-use slack_oauth_core::transport::{check_url, mark_sensitive, Error};
-use slack_oauth_core::{parse, Api, Method, Reply};
+use slack_oauth_core::transport::{localhost_addrs, mark_sensitive, Config, Error, TlsRoots};
+use slack_oauth_core::{parse, Api, BaseUrl, BuildError, Method, Reply};
+use tower_service::Service;
 
-use crate::config::{Config, TlsRoots};
 use crate::error::{from_body, from_client};
 
-type Pool = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Pool = hyper_util::client::legacy::Client<
+    HttpsConnector<HttpConnector<Pinned<GaiResolver>>>,
+    Full<Bytes>,
+>;
 
 /// How long an unused pooled connection is kept.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -71,16 +79,26 @@ impl Client {
 
     /// A client for `api` with `config`.
     ///
-    /// Fails when the user agent suffix is not a valid header value
-    /// ([`Error::Build`]) or custom TLS roots hold no usable certificate ([`Error::Tls`]).
+    /// Fails when the user agent suffix is not a valid header value or
+    /// [`Config::proxy_from_env`] is set (this client has no proxy support) ([`Error::Build`]),
+    /// or custom TLS roots hold no usable certificate ([`Error::Tls`]).
     pub fn with_config(api: Api, config: Config) -> Result<Client, Error> {
-        let api = match &config.user_agent_suffix {
-            Some(suffix) => api.with_user_agent_suffix(suffix)?,
-            None => api,
-        };
+        let api = config.api(api)?;
+        if config.proxy_from_env {
+            return Err(Error::Build(BuildError::InvalidArgument {
+                name: "proxy_from_env",
+                reason: "slack-oauth-hyper does not support proxies; use slack-oauth-ureq",
+            }));
+        }
         let roots = match &config.tls_roots {
             TlsRoots::WebPki => webpki_roots(),
             TlsRoots::Custom(ders) => custom_roots(ders)?,
+            _ => {
+                return Err(Error::Tls(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "this transport does not know the configured kind of TLS roots",
+                )))
+            }
         };
         let pool = pool(&config, roots);
         Ok(Client {
@@ -110,11 +128,13 @@ impl Client {
     /// Sends any request and returns the response as it came: every status (a 4xx, 5xx or
     /// redirect is a response, not an error), every header, and the body bytes.
     ///
-    /// Refuses plain `http` to a host that is not loopback before any I/O, never follows a
-    /// redirect, and stops reading a body larger than [`Config::max_body`]. One
-    /// [`Config::timeout`] covers connecting, sending and reading the whole body.
+    /// Refuses a URL [`BaseUrl::check_request`] refuses (plain `http` to a host that is not
+    /// loopback, a port out of range, ...) before any I/O, connects to `localhost` without
+    /// asking the system resolver, never follows a redirect, and stops reading a body larger
+    /// than [`Config::max_body`]. One [`Config::timeout`] covers connecting, sending and
+    /// reading the whole body.
     pub async fn send(&self, mut request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
-        check_url(request.uri())?;
+        BaseUrl::check_request(request.uri())?;
         mark_sensitive(request.headers_mut());
         let request = request.map(|body| Full::new(Bytes::from(body)));
         match tokio::time::timeout(self.config.timeout, self.exchange(request)).await {
@@ -143,7 +163,7 @@ impl Client {
 }
 
 fn pool(config: &Config, roots: RootCertStore) -> Pool {
-    let mut http = HttpConnector::new();
+    let mut http = HttpConnector::new_with_resolver(Pinned(GaiResolver::new()));
     // The https connector below wraps this one and handles the scheme check itself.
     http.enforce_http(false);
     http.set_connect_timeout(Some(config.connect_timeout));
@@ -165,6 +185,46 @@ fn pool(config: &Config, roots: RootCertStore) -> Pool {
         .pool_idle_timeout(IDLE_TIMEOUT)
         .pool_timer(TokioTimer::new())
         .build(https)
+}
+
+/// Answers `localhost` itself (127.0.0.1 and ::1, [`localhost_addrs`]) and asks `R` (the
+/// system resolver) for every other name; IP literals never reach a resolver.
+///
+/// Plain http is allowed to `localhost` as loopback, so the name must not be resolved by
+/// `/etc/hosts` to another machine.
+#[derive(Debug, Clone)]
+struct Pinned<R>(R);
+
+type Addrs = std::vec::IntoIter<SocketAddr>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<R> Service<Name> for Pinned<R>
+where
+    R: Service<Name>,
+    R::Response: Iterator<Item = SocketAddr>,
+    R::Error: Into<BoxError>,
+    R::Future: Send + 'static,
+{
+    type Response = Addrs;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Addrs, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.0.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        if let Some(ips) = localhost_addrs(name.as_str()) {
+            // Port 0: the connector puts the request's port in.
+            let addrs: Vec<SocketAddr> = ips.iter().map(|&ip| SocketAddr::new(ip, 0)).collect();
+            return Box::pin(std::future::ready(Ok(addrs.into_iter())));
+        }
+        let lookup = self.0.call(name);
+        Box::pin(async move {
+            let addrs = lookup.await.map_err(Into::into)?;
+            Ok(addrs.collect::<Vec<_>>().into_iter())
+        })
+    }
 }
 
 fn webpki_roots() -> RootCertStore {
@@ -213,7 +273,57 @@ mod tests {
             .body(b"refresh_token=CANARY".to_vec())
             .unwrap();
         let err = client.send(request).await.unwrap_err();
-        assert!(matches!(err, Error::InsecureUrl { .. }));
+        assert!(matches!(err, Error::Build(BuildError::InsecureUrl { .. })));
         assert!(!format!("{err} {err:?}").contains("CANARY"));
+    }
+
+    #[test]
+    fn proxies_are_refused_not_ignored() {
+        let config = Config::default().proxy_from_env(true);
+        assert!(matches!(
+            Client::with_config(Api::new(), config),
+            Err(Error::Build(BuildError::InvalidArgument { .. }))
+        ));
+    }
+
+    /// A resolver that believes a hostile `/etc/hosts`: every name is 192.0.2.1.
+    #[derive(Clone)]
+    struct Hostile;
+
+    impl Service<Name> for Hostile {
+        type Response = Addrs;
+        type Error = io::Error;
+        type Future = std::future::Ready<Result<Addrs, io::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), io::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Name) -> Self::Future {
+            std::future::ready(Ok(vec![SocketAddr::from(([192, 0, 2, 1], 0))].into_iter()))
+        }
+    }
+
+    #[tokio::test]
+    async fn localhost_never_reaches_the_system_resolver() {
+        let mut resolver = Pinned(Hostile);
+        for name in ["localhost", "LOCALHOST", "localhost."] {
+            let addrs: Vec<_> = resolver
+                .call(name.parse().unwrap())
+                .await
+                .unwrap()
+                .collect();
+            assert!(!addrs.is_empty(), "{name}");
+            assert!(
+                addrs.iter().all(|a| a.ip().is_loopback()),
+                "{name}: {addrs:?}"
+            );
+        }
+        let other: Vec<_> = resolver
+            .call("slack.com".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert_eq!(other, [SocketAddr::from(([192, 0, 2, 1], 0))]);
     }
 }

@@ -25,12 +25,15 @@
 //!   credentials never travel to another host.
 //! - **Every status is data**: a 4xx or 5xx is a response for core to read, never a transport
 //!   error.
-//! - **HTTPS only**, except to loopback hosts; checked before any I/O, also in [`Client::send`].
+//! - **HTTPS only**, except to loopback hosts; checked before any I/O, also in [`Client::send`]
+//!   (core's [`BaseUrl`](slack_oauth_core::BaseUrl) rule: a port out of range is refused too).
+//!   `localhost` is connected to as 127.0.0.1 / ::1 without asking the system resolver.
 //! - **TLS**: rustls with the `ring` provider chosen explicitly for this client (no
 //!   process-wide default is installed) and Mozilla's roots from `webpki-roots`, or roots of
 //!   your choice ([`TlsRoots`]). HTTP/1.1 only: one request at a time per connection is plenty
 //!   for token calls.
-//! - **Proxies**: none; environment variables are not read.
+//! - **Proxies**: none; environment variables are not read, and a [`Config`] with
+//!   `proxy_from_env` set is refused.
 //! - **Runtime**: Tokio. The futures are `Send`.
 //! - **No logging**: request bodies hold codes, secrets and refresh tokens; nothing here
 //!   prints them, and `Authorization` is marked sensitive so its `Debug` is redacted.
@@ -38,12 +41,11 @@
 #![deny(missing_docs)]
 
 mod client;
-mod config;
 mod error;
 mod keeper;
 
 pub use client::Client;
-pub use config::{Config, TlsRoots};
 pub use keeper::{Clock, Keeper};
 pub use slack_oauth_core::transport::Error;
+pub use slack_oauth_core::transport::{Config, TlsRoots};
 pub use slack_oauth_core::KeeperError;

@@ -6,14 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use http::{Request, Response};
-use slack_oauth_core::transport::{check_url, mark_sensitive, Error};
-use slack_oauth_core::{parse, Api, Method, Reply, USER_AGENT_VALUE};
+use slack_oauth_core::transport::{localhost_addrs, mark_sensitive, Config, Error, TlsRoots};
+use slack_oauth_core::{parse, Api, BaseUrl, Method, Reply};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
-use crate::config::{Config, TlsRoots};
 use crate::error::from_ureq;
 
 /// A blocking Slack client: an [`Api`] plus a connection-reusing ureq agent.
@@ -64,13 +63,11 @@ impl Client {
     /// Fails when the user agent suffix is not a valid header value
     /// ([`Error::Build`]) or custom TLS roots hold no usable certificate ([`Error::Tls`]).
     pub fn with_config(api: Api, config: Config) -> Result<Client, Error> {
-        let api = match &config.user_agent_suffix {
-            Some(suffix) => api.with_user_agent_suffix(suffix)?,
-            None => api,
-        };
+        let api = config.api(api)?;
         let roots = match &config.tls_roots {
             TlsRoots::WebPki => RootCerts::WebPki,
             TlsRoots::Custom(ders) => custom_roots(ders)?,
+            _ => return Err(unsupported_roots()),
         };
         let agent = agent(&config, roots);
         Ok(Client {
@@ -100,10 +97,12 @@ impl Client {
     /// Sends any request and returns the response as it came: every status (a 4xx, 5xx or
     /// redirect is a response, not an error), every header, and the body bytes.
     ///
-    /// Refuses plain `http` to a host that is not loopback before any I/O, never follows a
-    /// redirect, and stops reading a body larger than [`Config::max_body`].
+    /// Refuses a URL [`BaseUrl::check_request`] refuses (plain `http` to a host that is not
+    /// loopback, a port out of range, ...) before any I/O, connects to `localhost` without
+    /// asking the system resolver, never follows a redirect, and stops reading a body larger
+    /// than [`Config::max_body`].
     pub fn send(&self, mut request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
-        check_url(request.uri())?;
+        BaseUrl::check_request(request.uri())?;
         mark_sensitive(request.headers_mut());
         let limit = self.config.max_body;
         let response = self.agent.run(request).map_err(|e| from_ureq(e, limit))?;
@@ -141,44 +140,59 @@ fn agent(config: &Config, roots: RootCerts) -> Agent {
         .timeout_connect(Some(config.connect_timeout))
         .proxy(proxy)
         .tls_config(tls)
-        .user_agent(USER_AGENT_VALUE)
+        .user_agent(Api::USER_AGENT)
         .build();
-    Agent::with_parts(config, DefaultConnector::new(), LiteralFirst::default())
+    Agent::with_parts(
+        config,
+        DefaultConnector::new(),
+        Pinned(DefaultResolver::default()),
+    )
 }
 
-/// ureq resolves the host on every request, and with a total timeout set it does so on a
-/// new thread so that a slow DNS lookup cannot outlast the timeout. An IP address needs no
-/// lookup: answering it here saves that thread (a third of a loopback round trip).
-#[derive(Debug, Default)]
-struct LiteralFirst(DefaultResolver);
+/// Answers IP literals and `localhost` itself; asks `R` (the system resolver) for other names.
+///
+/// `localhost` is pinned to 127.0.0.1 and ::1 ([`localhost_addrs`]): plain http is allowed
+/// to it as loopback, so the name must not be resolved by `/etc/hosts` to another machine.
+/// An IP address needs no lookup either, and ureq would otherwise resolve it on a new thread
+/// (its total timeout makes every lookup threaded), a third of a loopback round trip.
+#[derive(Debug)]
+struct Pinned<R>(R);
 
-impl Resolver for LiteralFirst {
+impl<R: Resolver> Resolver for Pinned<R> {
     fn resolve(
         &self,
         uri: &http::Uri,
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let literal = uri.host().and_then(|host| {
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .ok()
-        });
+        let host = uri.host().unwrap_or_default();
+        let pinned: Vec<IpAddr> = match host.trim_start_matches('[').trim_end_matches(']').parse() {
+            Ok(ip) => vec![ip],
+            Err(_) => localhost_addrs(host).map(Vec::from).unwrap_or_default(),
+        };
         let port = uri.port_u16().or(match uri.scheme_str() {
             Some("https") => Some(443),
             Some("http") => Some(80),
             _ => None,
         });
-        match (literal, port) {
-            (Some(ip), Some(port)) => {
+        match (pinned.is_empty(), port) {
+            (false, Some(port)) => {
                 let mut addrs = self.empty();
-                addrs.push(SocketAddr::new(ip, port));
+                for ip in pinned {
+                    addrs.push(SocketAddr::new(ip, port));
+                }
                 Ok(addrs)
             }
             _ => self.0.resolve(uri, config, timeout),
         }
     }
+}
+
+fn unsupported_roots() -> Error {
+    Error::Tls(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "this transport does not know the configured kind of TLS roots",
+    ))
 }
 
 fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCerts, Error> {
@@ -227,7 +241,69 @@ mod tests {
             .body(b"refresh_token=CANARY".to_vec())
             .unwrap();
         let err = client.send(request).unwrap_err();
-        assert!(matches!(err, Error::InsecureUrl { .. }));
+        assert!(matches!(
+            err,
+            Error::Build(slack_oauth_core::BuildError::InsecureUrl { .. })
+        ));
         assert!(!format!("{err} {err:?}").contains("CANARY"));
+    }
+
+    /// A resolver that believes a hostile `/etc/hosts`: every name is 192.0.2.1.
+    #[derive(Debug)]
+    struct Hostile;
+
+    impl Resolver for Hostile {
+        fn resolve(
+            &self,
+            uri: &http::Uri,
+            _: &ureq::config::Config,
+            _: NextTimeout,
+        ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+            let mut addrs = self.empty();
+            addrs.push(SocketAddr::new(
+                [192, 0, 2, 1].into(),
+                uri.port_u16().unwrap_or(80),
+            ));
+            Ok(addrs)
+        }
+    }
+
+    #[test]
+    fn localhost_never_reaches_the_system_resolver() {
+        let config = Agent::config_builder().build();
+        let resolver = Pinned(Hostile);
+        let resolve = |url: &str| {
+            let timeout = NextTimeout {
+                after: std::time::Duration::from_secs(1).into(),
+                reason: ureq::Timeout::Global,
+                per_read: None,
+                per_write: None,
+            };
+            let addrs = resolver.resolve(&url.parse().unwrap(), &config, timeout);
+            addrs.unwrap().to_vec()
+        };
+        for url in [
+            "http://localhost:8080/api/x",
+            "http://LOCALHOST:8080/api/x",
+            "http://localhost.:8080/api/x",
+        ] {
+            let addrs = resolve(url);
+            assert!(!addrs.is_empty(), "{url}");
+            assert!(
+                addrs
+                    .iter()
+                    .all(|a| a.ip().is_loopback() && a.port() == 8080),
+                "{url}: {addrs:?}"
+            );
+        }
+        assert_eq!(
+            resolve("http://127.0.0.1/x"),
+            ["127.0.0.1:80".parse().unwrap()]
+        );
+        // Other names are the system resolver's (here, the hostile one).
+        assert_eq!(
+            resolve("https://slack.com/x"),
+            ["192.0.2.1:80".parse().unwrap()]
+        );
     }
 }

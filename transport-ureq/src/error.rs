@@ -3,8 +3,9 @@
 use std::io;
 
 use slack_oauth_core::transport::Error;
+use slack_oauth_core::BuildError;
 
-/// Turns a ureq error into ours. `reading_body` tells a failure after the headers arrived.
+/// Turns a ureq error into ours; `limit` is the body cap, reported when ureq stops at it.
 pub(crate) fn from_ureq(e: ureq::Error, limit: u64) -> Error {
     use ureq::Error as U;
     match e {
@@ -19,9 +20,9 @@ pub(crate) fn from_ureq(e: ureq::Error, limit: u64) -> Error {
         U::Io(io) => Error::Io(io),
         U::Tls(_) | U::Rustls(_) | U::Pem(_) | U::TlsRequired => Error::Tls(io::Error::other(e)),
         // The URI itself is never echoed: it is caller data.
-        U::BadUri(_) | U::Http(_) => Error::InvalidUrl {
+        U::BadUri(_) | U::Http(_) => Error::Build(BuildError::InvalidUrl {
             reason: "the request is not a valid HTTP request",
-        },
+        }),
         other => Error::Io(io::Error::other(other)),
     }
 }

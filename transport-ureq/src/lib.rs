@@ -21,7 +21,9 @@
 //!   credentials never travel to another host.
 //! - **Every status is data**: a 4xx or 5xx is a response for core to read, never a transport
 //!   error.
-//! - **HTTPS only**, except to loopback hosts; checked before any I/O, also in [`Client::send`].
+//! - **HTTPS only**, except to loopback hosts; checked before any I/O, also in [`Client::send`]
+//!   (core's [`BaseUrl`](slack_oauth_core::BaseUrl) rule: a port out of range is refused too).
+//!   `localhost` is connected to as 127.0.0.1 / ::1 without asking the system resolver.
 //! - **TLS**: rustls with the `ring` provider chosen explicitly (no process-wide default is
 //!   installed or used) and Mozilla's roots from `webpki-roots`, or roots of your choice
 //!   ([`TlsRoots`]). ureq is built without `gzip`, so the cap counts the bytes core reads.
@@ -32,12 +34,11 @@
 #![deny(missing_docs)]
 
 mod client;
-mod config;
 mod error;
 mod keeper;
 
 pub use client::Client;
-pub use config::{Config, TlsRoots};
 pub use keeper::{Clock, Keeper};
 pub use slack_oauth_core::transport::Error;
+pub use slack_oauth_core::transport::{Config, TlsRoots};
 pub use slack_oauth_core::KeeperError;

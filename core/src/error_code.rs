@@ -1,4 +1,4 @@
-//! Slack's error codes for the six methods, as one typed enum.
+//! Slack's error codes for the built-in methods, as one typed enum.
 //!
 //! Generated from one table (see the `codes!` invocation) so that the string, the
 //! variant and the description cannot drift apart. Unknown codes land in
@@ -130,6 +130,42 @@ codes! {
 }
 
 impl ErrorCode {
+    /// The codes Slack documents for every Web API method whose page lists the platform-wide
+    /// errors (each of the built-in methods but `oauth.v2.user.access`), in alphabetical
+    /// order. A method's own [`Method::ERRORS`](crate::Method::ERRORS) lists only the rest.
+    pub const PLATFORM: &'static [ErrorCode] = &[
+        ErrorCode::AccessDenied,
+        ErrorCode::AccessLimited,
+        ErrorCode::AccountInactive,
+        ErrorCode::DeprecatedEndpoint,
+        ErrorCode::EkmAccessDenied,
+        ErrorCode::EnterpriseIsRestricted,
+        ErrorCode::FatalError,
+        ErrorCode::InternalError,
+        ErrorCode::InvalidArgName,
+        ErrorCode::InvalidArguments,
+        ErrorCode::InvalidArrayArg,
+        ErrorCode::InvalidAuth,
+        ErrorCode::InvalidCharset,
+        ErrorCode::InvalidFormData,
+        ErrorCode::InvalidPostType,
+        ErrorCode::MethodDeprecated,
+        ErrorCode::MissingPostType,
+        ErrorCode::MissingScope,
+        ErrorCode::NoPermission,
+        ErrorCode::NotAllowedTokenType,
+        ErrorCode::NotAuthed,
+        ErrorCode::OrgLoginRequired,
+        ErrorCode::Ratelimited,
+        ErrorCode::RequestTimeout,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::TeamAccessNotGranted,
+        ErrorCode::TeamAddedToOrg,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::TwoFactorSetupRequired,
+    ];
+
     /// Whether the same request may succeed if sent again later.
     ///
     /// True for rate limits and transient failures on Slack's side. `fatal_error` is not

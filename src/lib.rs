@@ -40,6 +40,15 @@ pub mod hyper {
     pub use slack_oauth_hyper::*;
 }
 
+/// Durable, shared stores of installations (`slack-oauth-store`, features `sqlite`,
+/// `postgres`, `redis`): [`stores::SqliteStore`], [`stores::PostgresStore`],
+/// [`stores::RedisStore`], their async twins, and [`stores::AnyStore`] to open one from a URL
+/// (`sqlite:PATH`, `postgres://…`, `redis://…`).
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+pub mod stores {
+    pub use slack_oauth_store::*;
+}
+
 /// The web install flow for axum apps (`slack-oauth-axum`, feature `axum`):
 /// [`axum::SlackRoutes`] serves the install page, the OAuth redirect and the events
 /// endpoint on the async keeper; see `examples/install_server.rs`.

@@ -157,7 +157,11 @@ impl Cli {
             // A run that fails before reading its input (a usage error, say) closes the pipe
             // first; its exit code and output are what the test checks, not our write.
             if let Err(e) = stdin.write_all(text.as_bytes()) {
-                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+                assert_eq!(
+                    e.kind(),
+                    std::io::ErrorKind::BrokenPipe,
+                    "writing stdin: {e}"
+                );
             }
         }
         let output = child.wait_with_output().unwrap();

@@ -1,0 +1,426 @@
+//! Durable, shared stores for kept tokens: [`SqliteStore`] (one machine, several
+//! processes), [`PostgresStore`] and [`RedisStore`] (fleets of machines), each with an async
+//! twin for async keepers, and [`AnyStore`] / [`AsyncAnyStore`] to open one from a URL.
+//!
+//! Every backend keeps core's [`Record`]s: the value as JSON (serde), a version that is
+//! never reused for a key (a per-store counter, kept across deletes), and the refresh lease.
+//! Compare-and-swap is one conditional statement (SQL) or one script (Redis), so several
+//! processes sharing a store refresh each installation once between them.
+//!
+//! | URL | store | features |
+//! | --- | --- | --- |
+//! | `sqlite:PATH` (`sqlite://PATH`, `sqlite:///ABSOLUTE`) | [`SqliteStore`] | `sqlite` |
+//! | `postgres://…`, `postgresql://…` | [`PostgresStore`] | `postgres` |
+//! | `redis://…` | [`RedisStore`] | `redis` |
+//!
+//! The stored values hold access and refresh tokens in clear: keep the file, table or keys
+//! as secret as the tokens (the SQLite file is created `0600`).
+//!
+//! The blocking stores must not be used from inside an async runtime's worker threads;
+//! the async ones (`Async…`) never block one: SQLite calls run on Tokio's blocking pool,
+//! PostgreSQL and Redis use async clients.
+//!
+//! [`Record`]: slack_oauth_core::Record
+
+// With no backend feature only the shared types are left, unused.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(unused)
+)]
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use slack_oauth_core::{Lease, Record};
+
+mod any;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use any::{AnyStore, AsyncAnyStore};
+#[cfg(feature = "postgres")]
+pub use postgres::{AsyncPostgresStore, PostgresStore};
+#[cfg(feature = "redis")]
+pub use redis::{AsyncRedisStore, RedisStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{AsyncSqliteStore, SqliteStore};
+
+/// The table records live in unless [`Options::namespace`] says otherwise (SQLite and
+/// PostgreSQL).
+pub const DEFAULT_TABLE: &str = "slack_oauth_records";
+
+/// The key prefix records live under unless [`Options::namespace`] says otherwise (Redis).
+pub const DEFAULT_PREFIX: &str = "slack-oauth";
+
+/// How a store connects: its timeout, pool size and where in the database its records live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    timeout: Duration,
+    pool_size: u32,
+    namespace: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: Duration::from_secs(10),
+            pool_size: 8,
+            namespace: None,
+        }
+    }
+}
+
+impl Options {
+    /// The defaults: a 10-second timeout, 8 pooled connections, the default table or prefix.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// How long each step of an operation (connecting, waiting for a lock, a statement) may
+    /// take before it fails with [`Error::Timeout`] or [`Error::Unreachable`]; a whole
+    /// operation fails within twice this at worst.
+    pub fn timeout(mut self, timeout: Duration) -> Options {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many connections a PostgreSQL or blocking Redis store pools (at least 1).
+    pub fn pool_size(mut self, size: u32) -> Options {
+        self.pool_size = size.max(1);
+        self
+    }
+
+    /// Where records live: the table (SQLite: `name`; PostgreSQL: `name` or
+    /// `schema.name`, the schema created if missing) or the key prefix (Redis). Table names
+    /// are ASCII letters, digits and `_`, not starting with a digit.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Options {
+        self.namespace = Some(namespace.into());
+        self
+    }
+}
+
+/// Why a store operation failed. Never holds a token, a stored value or a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store cannot be reached: refused connection, unknown host, failed login, a file
+    /// that cannot be opened.
+    Unreachable {
+        /// `sqlite`, `postgres` or `redis`.
+        store: &'static str,
+        /// What the client said.
+        detail: String,
+    },
+    /// The store did not answer (or its lock did not free) within the timeout. A write that
+    /// waited for a lock did not happen; one whose server went silent (Redis, or an async
+    /// PostgreSQL store past twice the timeout) may have: load again before deciding.
+    Timeout {
+        /// `sqlite`, `postgres` or `redis`.
+        store: &'static str,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+    /// What is stored under a key is not a record this store wrote.
+    Corrupt {
+        /// `sqlite`, `postgres` or `redis`.
+        store: &'static str,
+        /// The key.
+        key: String,
+        /// What is wrong (never the stored text).
+        detail: String,
+    },
+    /// The store answered with an error.
+    Backend {
+        /// `sqlite`, `postgres` or `redis`.
+        store: &'static str,
+        /// What the server or library said.
+        detail: String,
+    },
+    /// A URL or option is not valid, or names a backend whose feature is off.
+    Config {
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Unreachable { store, detail } => {
+                write!(f, "the {store} store cannot be reached: {detail}")
+            }
+            Error::Timeout { store, after } => {
+                write!(f, "the {store} store did not answer within {after:?}")
+            }
+            Error::Corrupt { store, key, detail } => {
+                write!(
+                    f,
+                    "the {store} store holds an unreadable record under `{key}`: {detail}"
+                )
+            }
+            Error::Backend { store, detail } => write!(f, "the {store} store failed: {detail}"),
+            Error::Config { detail } => write!(f, "invalid store configuration: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    /// Whether the store could not be reached or did not answer in time (asking again
+    /// later may help).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unreachable { .. } | Error::Timeout { .. })
+    }
+}
+
+/// A record as the backends hold it: the value still JSON.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(dead_code)
+)]
+pub(crate) struct Raw {
+    pub version: u64,
+    pub value: String,
+    pub lease: Option<Lease>,
+}
+
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(dead_code)
+)]
+pub(crate) fn encode<T: Serialize>(store: &'static str, value: &T) -> Result<String, Error> {
+    // Serializing the core's records cannot fail; a user's own `T` might.
+    serde_json::to_string(value).map_err(|e| Error::Backend {
+        store,
+        detail: format!("the value cannot be serialized ({:?})", e.classify()),
+    })
+}
+
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(dead_code)
+)]
+pub(crate) fn decode<T: DeserializeOwned>(
+    store: &'static str,
+    key: &str,
+    raw: Raw,
+) -> Result<Record<T>, Error> {
+    // serde_json's messages quote the offending text, which may be a token: report only
+    // where and what kind of error.
+    let value = serde_json::from_str(&raw.value).map_err(|e| Error::Corrupt {
+        store,
+        key: key.to_owned(),
+        detail: format!(
+            "the value is not valid ({:?} error at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    })?;
+    Ok(Record {
+        value,
+        version: raw.version,
+        lease: raw.lease,
+    })
+}
+
+/// Implements [`AsyncStore`](slack_oauth_core::AsyncStore) for an async store over the value
+/// types it keeps, delegating to its `*_any` methods.
+///
+/// One impl per concrete type because core implements `AsyncStore<T>` for every
+/// `Store<T>`: a generic `impl<T> AsyncStore<T> for AsyncXStore<T>` would overlap with it as
+/// far as the compiler knows (another crate may implement `Store<ItsType>` for
+/// `AsyncXStore<ItsType>`).
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(unused_macros)
+)]
+macro_rules! async_store_for {
+    ($store:ident) => {
+        $crate::async_store_for!(@types $store;
+            slack_oauth_core::Installation,
+            slack_oauth_core::ConfigTokens,
+            String,
+            serde_json::Value
+        );
+    };
+    (@types $store:ident; $($t:ty),*) => {$(
+        impl slack_oauth_core::AsyncStore<$t> for $store<$t> {
+            type Error = $crate::Error;
+
+            fn load(
+                &self,
+                key: &str,
+            ) -> impl std::future::Future<
+                Output = Result<Option<slack_oauth_core::Record<$t>>, $crate::Error>,
+            > + Send {
+                self.load_any(key)
+            }
+
+            fn compare_and_swap(
+                &self,
+                key: &str,
+                expected: Option<u64>,
+                value: &$t,
+                lease: Option<&slack_oauth_core::Lease>,
+            ) -> impl std::future::Future<Output = Result<slack_oauth_core::Swap, $crate::Error>>
+                   + Send {
+                self.swap_any(key, expected, value, lease)
+            }
+
+            fn delete(
+                &self,
+                key: &str,
+            ) -> impl std::future::Future<Output = Result<bool, $crate::Error>> + Send {
+                self.delete_any(key)
+            }
+
+            fn put(
+                &self,
+                key: &str,
+                value: &$t,
+            ) -> impl std::future::Future<Output = Result<u64, $crate::Error>> + Send {
+                self.put_any(key, value)
+            }
+        }
+    )*};
+}
+pub(crate) use async_store_for;
+
+/// What a write expects to find: [`Store::compare_and_swap`]'s `expected`, or anything
+/// ([`Store::put`]).
+///
+/// [`Store::compare_and_swap`]: slack_oauth_core::Store::compare_and_swap
+/// [`Store::put`]: slack_oauth_core::Store::put
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(dead_code)
+)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    Absent,
+    Version(u64),
+    Any,
+}
+
+impl From<Option<u64>> for Expect {
+    fn from(expected: Option<u64>) -> Expect {
+        expected.map_or(Expect::Absent, Expect::Version)
+    }
+}
+
+/// The version a [`Expect::Any`] write stored: it cannot conflict.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(dead_code)
+)]
+pub(crate) fn stored(swap: slack_oauth_core::Swap) -> Result<u64, Error> {
+    match swap {
+        slack_oauth_core::Swap::Stored { version } => Ok(version),
+        slack_oauth_core::Swap::Conflict => Err(Error::Backend {
+            store: "store",
+            detail: "an unconditional write reported a conflict".into(),
+        }),
+    }
+}
+
+/// SQL identifiers we splice into statements: checked, since they cannot be parameters.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) fn identifier(name: &str) -> Result<&str, Error> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 48;
+    if valid {
+        Ok(name)
+    } else {
+        Err(Error::Config {
+            detail: format!("`{name}` is not a table name (ASCII letters, digits, `_`)"),
+        })
+    }
+}
+
+/// Lease expiry as an SQL integer: a time past `i64::MAX` seconds is as good as never.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) fn to_sql_time(t: u64) -> i64 {
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) fn lease_from_columns(
+    store: &'static str,
+    key: &str,
+    holder: Option<String>,
+    expires_at: Option<i64>,
+) -> Result<Option<Lease>, Error> {
+    match (holder, expires_at) {
+        (None, None) => Ok(None),
+        (Some(holder), Some(expires_at)) if expires_at >= 0 => Ok(Some(Lease {
+            holder,
+            expires_at: expires_at as u64,
+        })),
+        _ => Err(Error::Corrupt {
+            store,
+            key: key.to_owned(),
+            detail: "the lease columns are inconsistent".into(),
+        }),
+    }
+}
+
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) fn version_from_sql(store: &'static str, key: &str, v: i64) -> Result<u64, Error> {
+    u64::try_from(v).map_err(|_| Error::Corrupt {
+        store,
+        key: key.to_owned(),
+        detail: "the version is negative".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_values_never_echo_the_stored_text() {
+        let raw = Raw {
+            version: 1,
+            value: r#"{"token": "xoxb-SECRET"#.into(),
+            lease: None,
+        };
+        let e = decode::<u32>("sqlite", "T1", raw).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(matches!(e, Error::Corrupt { .. }));
+        assert!(!shown.contains("SECRET"), "{shown}");
+        let raw = Raw {
+            version: 1,
+            value: r#""xoxb-SECRET""#.into(),
+            lease: None,
+        };
+        let e = decode::<u32>("sqlite", "T1", raw).unwrap_err();
+        assert!(!format!("{e} {e:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn identifiers_are_checked() {
+        assert!(identifier("slack_oauth_records").is_ok());
+        assert!(identifier("_t1").is_ok());
+        for bad in ["", "1t", "t;drop", "t-1", "sch.t", "ü"] {
+            assert!(identifier(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sql_times_saturate() {
+        assert_eq!(to_sql_time(5), 5);
+        assert_eq!(to_sql_time(u64::MAX), i64::MAX);
+    }
+}

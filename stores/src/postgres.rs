@@ -1,0 +1,497 @@
+//! [`PostgresStore`]: records in a PostgreSQL table, shared by a fleet of machines.
+//!
+//! Clients: `postgres` with an `r2d2` pool for the blocking store, `tokio-postgres` with a
+//! `deadpool-postgres` pool for the async one: the same wire protocol implementation
+//! underneath, and the pools the two crates' authors point to.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use postgres::NoTls;
+use r2d2_postgres::PostgresConnectionManager;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use slack_oauth_core::{Lease, Record, Store, Swap};
+
+use crate::{
+    decode, encode, identifier, lease_from_columns, stored, to_sql_time, version_from_sql, Error,
+    Expect, Options, Raw, DEFAULT_TABLE,
+};
+
+const STORE: &str = "postgres";
+
+/// The table and the statements on it.
+struct Sql {
+    migration: String,
+    load: String,
+    update: String,
+    insert: String,
+    upsert: String,
+    delete: String,
+}
+
+impl Sql {
+    fn new(namespace: Option<&str>) -> Result<Sql, Error> {
+        let name = namespace.unwrap_or(DEFAULT_TABLE);
+        let (schema, table) = match name.split_once('.') {
+            Some((schema, table)) => (Some(identifier(schema)?), identifier(table)?),
+            None => (None, identifier(name)?),
+        };
+        let qualified = match schema {
+            Some(schema) => format!("{schema}.{table}"),
+            None => table.to_owned(),
+        };
+        let sequence = format!("{qualified}_version");
+        let mut migration = String::new();
+        if let Some(schema) = schema {
+            migration.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {schema};\n"));
+        }
+        migration.push_str(&format!(
+            "-- Versions for every key: never reused, even after a delete.\n\
+             CREATE SEQUENCE IF NOT EXISTS {sequence};\n\
+             CREATE TABLE IF NOT EXISTS {qualified} (\n\
+             \x20   key TEXT PRIMARY KEY,\n\
+             \x20   version BIGINT NOT NULL,\n\
+             \x20   value TEXT NOT NULL,\n\
+             \x20   lease_holder TEXT,\n\
+             \x20   lease_expires_at BIGINT\n\
+             );\n"
+        ));
+        Ok(Sql {
+            migration,
+            load: format!(
+                "SELECT version, value, lease_holder, lease_expires_at FROM {qualified} WHERE key = $1"
+            ),
+            // Under READ COMMITTED a concurrent update of the row makes this re-check
+            // `version = $2` against the new row: exactly one of racing swaps matches.
+            update: format!(
+                "UPDATE {qualified} SET version = nextval('{sequence}'), value = $3, \
+                 lease_holder = $4, lease_expires_at = $5 WHERE key = $1 AND version = $2 \
+                 RETURNING version"
+            ),
+            insert: format!(
+                "INSERT INTO {qualified} (key, version, value, lease_holder, lease_expires_at) \
+                 VALUES ($1, nextval('{sequence}'), $2, $3, $4) ON CONFLICT (key) DO NOTHING \
+                 RETURNING version"
+            ),
+            upsert: format!(
+                "INSERT INTO {qualified} (key, version, value) VALUES ($1, nextval('{sequence}'), $2) \
+                 ON CONFLICT (key) DO UPDATE SET version = EXCLUDED.version, \
+                 value = EXCLUDED.value, lease_holder = NULL, lease_expires_at = NULL \
+                 RETURNING version"
+            ),
+            delete: format!("DELETE FROM {qualified} WHERE key = $1"),
+        })
+    }
+
+    /// The migration in one transaction, serialized between sessions: concurrent
+    /// `CREATE … IF NOT EXISTS` of one table can otherwise fail on a catalog unique index.
+    fn guarded_migration(&self) -> String {
+        format!(
+            "BEGIN;\nSELECT pg_advisory_xact_lock({MIGRATION_LOCK});\n{}COMMIT;\n",
+            self.migration
+        )
+    }
+}
+
+/// An arbitrary constant naming this crate's migration lock.
+const MIGRATION_LOCK: i64 = 0x5ac0_a17e_5702_e000;
+
+fn config(url: &str, timeout: Duration) -> Result<tokio_postgres::Config, Error> {
+    // The parser's message may quote the URL, password and all: keep only our words.
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|_| Error::Config {
+        detail: "not a valid PostgreSQL URL (postgres://user@host:port/database)".into(),
+    })?;
+    config.connect_timeout(timeout);
+    // A peer that vanished mid-query fails the write instead of hanging (Linux).
+    config.tcp_user_timeout(timeout);
+    // A statement stuck behind another session's row lock gives up in time too (unless
+    // the URL sets its own `options`).
+    if config.get_options().is_none() {
+        config.options(format!("-c statement_timeout={}", timeout.as_millis()));
+    }
+    Ok(config)
+}
+
+fn pg_error(e: &postgres::Error, timeout: Duration) -> Error {
+    if let Some(db) = e.as_db_error() {
+        if db.code() == &tokio_postgres::error::SqlState::QUERY_CANCELED {
+            return Error::Timeout {
+                store: STORE,
+                after: timeout,
+            };
+        }
+        // Only the severity, code and message: the detail and hint may quote row values.
+        return Error::Backend {
+            store: STORE,
+            detail: format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        };
+    }
+    if e.is_closed() {
+        return Error::Unreachable {
+            store: STORE,
+            detail: "the connection was closed".into(),
+        };
+    }
+    let text = e.to_string();
+    if text.contains("timed out") || text.contains("timeout") {
+        Error::Timeout {
+            store: STORE,
+            after: timeout,
+        }
+    } else {
+        Error::Unreachable {
+            store: STORE,
+            detail: text,
+        }
+    }
+}
+
+fn row_to_raw(key: &str, row: &postgres::Row) -> Result<Raw, Error> {
+    let wrong = |_| Error::Corrupt {
+        store: STORE,
+        key: key.to_owned(),
+        detail: "a column holds the wrong type".into(),
+    };
+    let version: i64 = row.try_get(0).map_err(wrong)?;
+    let value: String = row.try_get(1).map_err(wrong)?;
+    let holder: Option<String> = row.try_get(2).map_err(wrong)?;
+    let expires_at: Option<i64> = row.try_get(3).map_err(wrong)?;
+    Ok(Raw {
+        version: version_from_sql(STORE, key, version)?,
+        value,
+        lease: lease_from_columns(STORE, key, holder, expires_at)?,
+    })
+}
+
+fn version_of(rows: &[postgres::Row]) -> Swap {
+    match rows.first().and_then(|row| row.try_get::<_, i64>(0).ok()) {
+        Some(version) => Swap::Stored {
+            version: version as u64,
+        },
+        None => Swap::Conflict,
+    }
+}
+
+/// Records in a PostgreSQL table, for a fleet of machines: a pool of blocking connections
+/// (`postgres` + `r2d2`). Every swap is one conditional `UPDATE` or `INSERT … ON CONFLICT
+/// DO NOTHING`; versions come from a sequence.
+///
+/// [`open`](Self::open) creates the table if missing (see [`migration`](Self::migration)).
+/// The connection is not encrypted: reach the server over a private network, a Unix socket
+/// or a tunnel. The table holds tokens in clear: grant access to the app's role only.
+pub struct PostgresStore<T> {
+    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    sql: Arc<Sql>,
+    timeout: Duration,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T> PostgresStore<T> {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) with default
+    /// [`Options`] and creates the table if missing.
+    pub fn open(url: &str) -> Result<PostgresStore<T>, Error> {
+        PostgresStore::open_with(url, &Options::default())
+    }
+
+    /// Connects to `url` with `options`: pool size, timeout, and table (`name` or
+    /// `schema.name`; default [`DEFAULT_TABLE`]).
+    pub fn open_with(url: &str, options: &Options) -> Result<PostgresStore<T>, Error> {
+        let timeout = options.timeout;
+        let config = postgres::Config::from(config(url, timeout)?);
+        let sql = Sql::new(options.namespace.as_deref())?;
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(timeout)
+            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+        let store = PostgresStore {
+            pool,
+            sql: Arc::new(sql),
+            timeout,
+            _value: PhantomData,
+        };
+        store
+            .connection()?
+            .batch_execute(&store.sql.guarded_migration())
+            .map_err(|e| pg_error(&e, timeout))?;
+        Ok(store)
+    }
+
+    /// The SQL [`open`](Self::open) runs (idempotent), for the default table: to review, or
+    /// to run yourself with a role that may create tables.
+    pub fn migration() -> String {
+        Sql::new(None).map(|sql| sql.migration).unwrap_or_default()
+    }
+
+    fn connection(
+        &self,
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, Error> {
+        self.pool.get().map_err(|e| Error::Unreachable {
+            store: STORE,
+            detail: e.to_string(),
+        })
+    }
+
+    fn load_raw(&self, key: &str) -> Result<Option<Raw>, Error> {
+        let rows = self
+            .connection()?
+            .query(&self.sql.load, &[&key])
+            .map_err(|e| pg_error(&e, self.timeout))?;
+        rows.first().map(|row| row_to_raw(key, row)).transpose()
+    }
+
+    fn swap_raw(
+        &self,
+        key: &str,
+        expected: Expect,
+        value: &str,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Error> {
+        let holder = lease.map(|l| l.holder.as_str());
+        let expires_at = lease.map(|l| to_sql_time(l.expires_at));
+        let mut conn = self.connection()?;
+        let rows = match expected {
+            Expect::Version(v) => conn.query(
+                &self.sql.update,
+                &[&key, &to_sql_time(v), &value, &holder, &expires_at],
+            ),
+            Expect::Absent => conn.query(&self.sql.insert, &[&key, &value, &holder, &expires_at]),
+            Expect::Any => conn.query(&self.sql.upsert, &[&key, &value]),
+        }
+        .map_err(|e| pg_error(&e, self.timeout))?;
+        Ok(version_of(&rows))
+    }
+}
+
+impl<T> fmt::Debug for PostgresStore<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Store<T> for PostgresStore<T> {
+    type Error = Error;
+
+    fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
+        self.load_raw(key)?
+            .map(|raw| decode(STORE, key, raw))
+            .transpose()
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Error> {
+        self.swap_raw(key, Expect::from(expected), &encode(STORE, value)?, lease)
+    }
+
+    fn delete(&self, key: &str) -> Result<bool, Error> {
+        self.connection()?
+            .execute(&self.sql.delete, &[&key])
+            .map(|n| n > 0)
+            .map_err(|e| pg_error(&e, self.timeout))
+    }
+
+    fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
+        stored(self.swap_raw(key, Expect::Any, &encode(STORE, value)?, None)?)
+    }
+}
+
+/// [`PostgresStore`] for async keepers: `tokio-postgres` connections in a
+/// `deadpool-postgres` pool, every operation bounded by the timeout. Clones share the pool.
+///
+/// Keeps [`Installation`](slack_oauth_core::Installation),
+/// [`ConfigTokens`](slack_oauth_core::ConfigTokens), `String` and `serde_json::Value`.
+pub struct AsyncPostgresStore<T> {
+    pool: Pool,
+    sql: Arc<Sql>,
+    timeout: Duration,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for AsyncPostgresStore<T> {
+    fn clone(&self) -> Self {
+        AsyncPostgresStore {
+            pool: self.pool.clone(),
+            sql: Arc::clone(&self.sql),
+            timeout: self.timeout,
+            _value: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for AsyncPostgresStore<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncPostgresStore")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `work` on a pooled connection within `timeout`.
+async fn with_client<R, F>(
+    pool: &Pool,
+    timeout: Duration,
+    work: impl FnOnce(deadpool_postgres::Object) -> F,
+) -> Result<R, Error>
+where
+    F: Future<Output = Result<R, tokio_postgres::Error>>,
+{
+    let run = async {
+        let client = pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => pg_error(&e, timeout),
+            e => Error::Unreachable {
+                store: STORE,
+                detail: e.to_string(),
+            },
+        })?;
+        work(client).await.map_err(|e| pg_error(&e, timeout))
+    };
+    // The server cancels a statement at `timeout` (statement_timeout), which leaves no
+    // doubt that it did not run; this outer bound only catches a network gone silent, after
+    // which the outcome is unknown.
+    tokio::time::timeout(timeout.saturating_mul(2), run)
+        .await
+        .unwrap_or(Err(Error::Timeout {
+            store: STORE,
+            after: timeout,
+        }))
+}
+
+impl<T> AsyncPostgresStore<T> {
+    /// Connects to `url` with default [`Options`] and creates the table if missing.
+    pub async fn open(url: &str) -> Result<AsyncPostgresStore<T>, Error> {
+        AsyncPostgresStore::open_with(url, &Options::default()).await
+    }
+
+    /// Connects to `url` with `options` (see [`PostgresStore::open_with`]).
+    pub async fn open_with(url: &str, options: &Options) -> Result<AsyncPostgresStore<T>, Error> {
+        let timeout = options.timeout;
+        let config = config(url, timeout)?;
+        let sql = Sql::new(options.namespace.as_deref())?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size as usize)
+            .build()
+            .map_err(|e| Error::Config {
+                detail: e.to_string(),
+            })?;
+        let store = AsyncPostgresStore {
+            pool,
+            sql: Arc::new(sql),
+            timeout,
+            _value: PhantomData,
+        };
+        let migration = store.sql.guarded_migration();
+        with_client(&store.pool, timeout, |c| async move {
+            c.batch_execute(&migration).await
+        })
+        .await?;
+        Ok(store)
+    }
+
+    fn swap_raw(
+        &self,
+        key: &str,
+        expected: Expect,
+        value: String,
+        lease: Option<&Lease>,
+    ) -> impl Future<Output = Result<Swap, Error>> + Send {
+        let (store, key) = (self.clone(), key.to_owned());
+        let holder = lease.map(|l| l.holder.clone());
+        let expires_at = lease.map(|l| to_sql_time(l.expires_at));
+        async move {
+            let sql = &store.sql;
+            with_client(&store.pool, store.timeout, |c| async move {
+                let rows = match expected {
+                    Expect::Version(v) => {
+                        let stmt = c.prepare_cached(&sql.update).await?;
+                        c.query(
+                            &stmt,
+                            &[&key, &to_sql_time(v), &value, &holder, &expires_at],
+                        )
+                        .await?
+                    }
+                    Expect::Absent => {
+                        let stmt = c.prepare_cached(&sql.insert).await?;
+                        c.query(&stmt, &[&key, &value, &holder, &expires_at])
+                            .await?
+                    }
+                    Expect::Any => {
+                        let stmt = c.prepare_cached(&sql.upsert).await?;
+                        c.query(&stmt, &[&key, &value]).await?
+                    }
+                };
+                Ok(version_of(&rows))
+            })
+            .await
+        }
+    }
+}
+
+crate::async_store_for!(AsyncPostgresStore);
+
+impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncPostgresStore<T> {
+    fn load_any(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
+        let (store, key) = (self.clone(), key.to_owned());
+        async move {
+            let (sql, k) = (&store.sql, key.as_str());
+            let rows = with_client(&store.pool, store.timeout, |c| async move {
+                let stmt = c.prepare_cached(&sql.load).await?;
+                c.query(&stmt, &[&k]).await
+            })
+            .await?;
+            rows.first()
+                .map(|row| decode(STORE, &key, row_to_raw(&key, row)?))
+                .transpose()
+        }
+    }
+
+    fn swap_any(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> impl Future<Output = Result<Swap, Error>> + Send {
+        let value = encode(STORE, value);
+        let swap = value.map(|value| self.swap_raw(key, Expect::from(expected), value, lease));
+        async move { swap?.await }
+    }
+
+    fn delete_any(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
+        let (store, key) = (self.clone(), key.to_owned());
+        async move {
+            let sql = &store.sql;
+            with_client(&store.pool, store.timeout, |c| async move {
+                let stmt = c.prepare_cached(&sql.delete).await?;
+                c.execute(&stmt, &[&key]).await
+            })
+            .await
+            .map(|n| n > 0)
+        }
+    }
+
+    fn put_any(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Error>> + Send {
+        let value = encode(STORE, value);
+        let swap = value.map(|value| self.swap_raw(key, Expect::Any, value, None));
+        async move { stored(swap?.await?) }
+    }
+}

@@ -1,0 +1,438 @@
+//! [`RedisStore`]: records as Redis hashes, for fleets that already run Redis.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ConnectionLike, RedisError, Script};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use slack_oauth_core::{Lease, Record, Store, Swap};
+
+use crate::{decode, encode, stored, Error, Expect, Options, Raw, DEFAULT_PREFIX};
+
+const STORE: &str = "redis";
+
+/// The compare-and-swap, atomic because Redis runs a script alone.
+///
+/// KEYS[1]: the record (a hash); KEYS[2]: the store's version counter, so versions never
+/// repeat, even after a delete. ARGV[1]: `absent`, `any` or the expected version; ARGV[2]:
+/// the value; ARGV[3], ARGV[4]: the lease's holder and expiry, if any. Returns the new
+/// version, or 0 for a conflict.
+const SWAP: &str = r"
+local current = redis.call('HGET', KEYS[1], 'version')
+local expected = ARGV[1]
+if expected == 'absent' then
+  if current then return 0 end
+elseif expected ~= 'any' then
+  if current ~= expected then return 0 end
+end
+local version = redis.call('INCR', KEYS[2])
+redis.call('DEL', KEYS[1])
+if ARGV[3] then
+  redis.call('HSET', KEYS[1], 'version', version, 'value', ARGV[2],
+    'lease_holder', ARGV[3], 'lease_expires_at', ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'version', version, 'value', ARGV[2])
+end
+return version
+";
+
+/// Key names and the script, shared by both stores.
+struct Keys {
+    prefix: String,
+    swap: Script,
+    timeout: Duration,
+}
+
+impl Keys {
+    fn new(options: &Options) -> Keys {
+        Keys {
+            prefix: options
+                .namespace
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
+            swap: Script::new(SWAP),
+            timeout: options.timeout,
+        }
+    }
+
+    // The braces make the prefix a Redis Cluster hash tag: every record and the counter
+    // share a slot, as the script needs.
+    fn record(&self, key: &str) -> String {
+        format!("{{{}}}:record:{key}", self.prefix)
+    }
+
+    fn counter(&self) -> String {
+        format!("{{{}}}:versions", self.prefix)
+    }
+
+    fn load_cmd(&self, key: &str) -> redis::Cmd {
+        let mut cmd = redis::cmd("HMGET");
+        cmd.arg(self.record(key))
+            .arg(&["version", "value", "lease_holder", "lease_expires_at"][..]);
+        cmd
+    }
+
+    fn swap_invocation(
+        &self,
+        key: &str,
+        expected: Expect,
+        value: &str,
+        lease: Option<&Lease>,
+    ) -> redis::ScriptInvocation<'_> {
+        let mut call = self.swap.key(self.record(key));
+        call.key(self.counter());
+        match expected {
+            Expect::Absent => call.arg("absent"),
+            Expect::Any => call.arg("any"),
+            Expect::Version(v) => call.arg(v),
+        };
+        call.arg(value);
+        if let Some(lease) = lease {
+            call.arg(&lease.holder).arg(lease.expires_at);
+        }
+        call
+    }
+
+    fn error(&self, e: &RedisError) -> Error {
+        if e.is_timeout() {
+            Error::Timeout {
+                store: STORE,
+                after: self.timeout,
+            }
+        } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+            Error::Unreachable {
+                store: STORE,
+                detail: e.to_string(),
+            }
+        } else {
+            Error::Backend {
+                store: STORE,
+                detail: e.to_string(),
+            }
+        }
+    }
+}
+
+fn raw(key: &str, fields: Vec<Option<String>>) -> Result<Option<Raw>, Error> {
+    let corrupt = |detail: &str| Error::Corrupt {
+        store: STORE,
+        key: key.to_owned(),
+        detail: detail.to_owned(),
+    };
+    let mut fields = fields.into_iter();
+    let (version, value, holder, expires_at) = (
+        fields.next().flatten(),
+        fields.next().flatten(),
+        fields.next().flatten(),
+        fields.next().flatten(),
+    );
+    let Some(version) = version else {
+        return Ok(None);
+    };
+    let version = version
+        .parse()
+        .map_err(|_| corrupt("the version is not a number"))?;
+    let value = value.ok_or_else(|| corrupt("the value is missing"))?;
+    let lease = match (holder, expires_at) {
+        (None, None) => None,
+        (Some(holder), Some(expires_at)) => Some(Lease {
+            holder,
+            expires_at: expires_at
+                .parse()
+                .map_err(|_| corrupt("the lease expiry is not a number"))?,
+        }),
+        _ => return Err(corrupt("the lease fields are inconsistent")),
+    };
+    Ok(Some(Raw {
+        version,
+        value,
+        lease,
+    }))
+}
+
+fn client(url: &str) -> Result<redis::Client, Error> {
+    // The parser's message may quote the URL, password and all.
+    redis::Client::open(url).map_err(|_| Error::Config {
+        detail: "not a valid Redis URL (redis://[user:password@]host[:port][/db])".into(),
+    })
+}
+
+fn version_of(version: u64) -> Swap {
+    match version {
+        0 => Swap::Conflict,
+        version => Swap::Stored { version },
+    }
+}
+
+/// Opens blocking connections with the store's timeout on connect, reads and writes (the
+/// `redis` crate's own r2d2 support connects without a timeout).
+struct Connector {
+    client: redis::Client,
+    timeout: Duration,
+}
+
+impl r2d2::ManageConnection for Connector {
+    type Connection = redis::Connection;
+    type Error = RedisError;
+
+    fn connect(&self) -> Result<redis::Connection, RedisError> {
+        let conn = self.client.get_connection_with_timeout(self.timeout)?;
+        conn.set_read_timeout(Some(self.timeout))?;
+        conn.set_write_timeout(Some(self.timeout))?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut redis::Connection) -> Result<(), RedisError> {
+        redis::cmd("PING").query(conn)
+    }
+
+    fn has_broken(&self, conn: &mut redis::Connection) -> bool {
+        !conn.is_open()
+    }
+}
+
+/// Records as Redis hashes: `{PREFIX}:record:KEY` (fields `version`, `value`,
+/// `lease_holder`, `lease_expires_at`) and the store's version counter `{PREFIX}:versions`.
+/// The swap is one Lua script. Blocking connections in an `r2d2` pool.
+///
+/// The hashes hold tokens in clear: protect the server (a password or ACL user, no
+/// public port, `rediss` not supported here: use a private network or a tunnel) and keep
+/// persistence files private.
+pub struct RedisStore<T> {
+    pool: r2d2::Pool<Connector>,
+    keys: Arc<Keys>,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T> RedisStore<T> {
+    /// Connects to `url` (`redis://[user:password@]host[:port][/db]`) with default
+    /// [`Options`].
+    pub fn open(url: &str) -> Result<RedisStore<T>, Error> {
+        RedisStore::open_with(url, &Options::default())
+    }
+
+    /// Connects to `url` with `options`: pool size, timeout, key prefix (default
+    /// [`DEFAULT_PREFIX`]). Fails if the server does not answer.
+    pub fn open_with(url: &str, options: &Options) -> Result<RedisStore<T>, Error> {
+        let keys = Arc::new(Keys::new(options));
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(options.timeout)
+            .build_unchecked(Connector {
+                client: client(url)?,
+                timeout: options.timeout,
+            });
+        let store = RedisStore {
+            pool,
+            keys,
+            _value: PhantomData,
+        };
+        // Fail now rather than at the first token.
+        store.connection()?;
+        Ok(store)
+    }
+
+    fn connection(&self) -> Result<r2d2::PooledConnection<Connector>, Error> {
+        self.pool.get().map_err(|e| Error::Unreachable {
+            store: STORE,
+            detail: e.to_string(),
+        })
+    }
+
+    fn swap_raw(
+        &self,
+        key: &str,
+        expected: Expect,
+        value: &str,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Error> {
+        let mut conn = self.connection()?;
+        self.keys
+            .swap_invocation(key, expected, value, lease)
+            .invoke::<u64>(&mut *conn)
+            .map(version_of)
+            .map_err(|e| self.keys.error(&e))
+    }
+}
+
+impl<T> fmt::Debug for RedisStore<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.keys.prefix)
+            .field("timeout", &self.keys.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Store<T> for RedisStore<T> {
+    type Error = Error;
+
+    fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
+        let mut conn = self.connection()?;
+        let fields: Vec<Option<String>> = self
+            .keys
+            .load_cmd(key)
+            .query(&mut *conn)
+            .map_err(|e| self.keys.error(&e))?;
+        raw(key, fields)?
+            .map(|raw| decode(STORE, key, raw))
+            .transpose()
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Error> {
+        self.swap_raw(key, Expect::from(expected), &encode(STORE, value)?, lease)
+    }
+
+    fn delete(&self, key: &str) -> Result<bool, Error> {
+        let mut conn = self.connection()?;
+        redis::cmd("DEL")
+            .arg(self.keys.record(key))
+            .query::<u64>(&mut *conn)
+            .map(|n| n > 0)
+            .map_err(|e| self.keys.error(&e))
+    }
+
+    fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
+        stored(self.swap_raw(key, Expect::Any, &encode(STORE, value)?, None)?)
+    }
+}
+
+/// [`RedisStore`] for async keepers: one multiplexed connection that reconnects by itself
+/// (`redis`' `ConnectionManager`), every operation bounded by the timeout. Clones share it.
+///
+/// Keeps [`Installation`](slack_oauth_core::Installation),
+/// [`ConfigTokens`](slack_oauth_core::ConfigTokens), `String` and `serde_json::Value`.
+pub struct AsyncRedisStore<T> {
+    conn: ConnectionManager,
+    keys: Arc<Keys>,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for AsyncRedisStore<T> {
+    fn clone(&self) -> Self {
+        AsyncRedisStore {
+            conn: self.conn.clone(),
+            keys: Arc::clone(&self.keys),
+            _value: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for AsyncRedisStore<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncRedisStore")
+            .field("prefix", &self.keys.prefix)
+            .field("timeout", &self.keys.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> AsyncRedisStore<T> {
+    /// Connects to `url` with default [`Options`].
+    pub async fn open(url: &str) -> Result<AsyncRedisStore<T>, Error> {
+        AsyncRedisStore::open_with(url, &Options::default()).await
+    }
+
+    /// Connects to `url` with `options` (see [`RedisStore::open_with`]).
+    pub async fn open_with(url: &str, options: &Options) -> Result<AsyncRedisStore<T>, Error> {
+        let keys = Arc::new(Keys::new(options));
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.timeout))
+            .set_response_timeout(Some(options.timeout))
+            .set_number_of_retries(1);
+        let client = client(url)?;
+        let conn = timed(&keys, async {
+            ConnectionManager::new_with_config(client, config).await
+        })
+        .await?;
+        Ok(AsyncRedisStore {
+            conn,
+            keys,
+            _value: PhantomData,
+        })
+    }
+}
+
+async fn timed<R>(
+    keys: &Keys,
+    work: impl Future<Output = Result<R, RedisError>>,
+) -> Result<R, Error> {
+    match tokio::time::timeout(keys.timeout, work).await {
+        Ok(result) => result.map_err(|e| keys.error(&e)),
+        Err(_) => Err(Error::Timeout {
+            store: STORE,
+            after: keys.timeout,
+        }),
+    }
+}
+
+crate::async_store_for!(AsyncRedisStore);
+
+impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncRedisStore<T> {
+    fn load_any(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
+        let (mut conn, keys, key) = (self.conn.clone(), Arc::clone(&self.keys), key.to_owned());
+        async move {
+            let fields: Vec<Option<String>> =
+                timed(&keys, keys.load_cmd(&key).query_async(&mut conn)).await?;
+            raw(&key, fields)?
+                .map(|raw| decode(STORE, &key, raw))
+                .transpose()
+        }
+    }
+
+    fn swap(
+        &self,
+        key: &str,
+        expected: Expect,
+        value: Result<String, Error>,
+        lease: Option<&Lease>,
+    ) -> impl Future<Output = Result<Swap, Error>> + Send {
+        let (mut conn, keys, key) = (self.conn.clone(), Arc::clone(&self.keys), key.to_owned());
+        let lease = lease.cloned();
+        async move {
+            let value = value?;
+            let call = keys.swap_invocation(&key, expected, &value, lease.as_ref());
+            timed(&keys, call.invoke_async::<u64>(&mut conn))
+                .await
+                .map(version_of)
+        }
+    }
+
+    fn swap_any(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> impl Future<Output = Result<Swap, Error>> + Send {
+        self.swap(key, Expect::from(expected), encode(STORE, value), lease)
+    }
+
+    fn delete_any(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
+        let (mut conn, keys, key) = (self.conn.clone(), Arc::clone(&self.keys), key.to_owned());
+        async move {
+            let mut cmd = redis::cmd("DEL");
+            cmd.arg(keys.record(&key));
+            timed(&keys, cmd.query_async::<u64>(&mut conn))
+                .await
+                .map(|n| n > 0)
+        }
+    }
+
+    fn put_any(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Error>> + Send {
+        let swap = self.swap(key, Expect::Any, encode(STORE, value), None);
+        async move { stored(swap.await?) }
+    }
+}

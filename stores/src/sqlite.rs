@@ -1,0 +1,460 @@
+//! [`SqliteStore`]: records in one SQLite file, shared by the processes of one machine.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use slack_oauth_core::{Lease, Record, Store, Swap};
+
+use crate::{
+    decode, encode, identifier, lease_from_columns, stored, to_sql_time, version_from_sql, Error,
+    Expect, Options, Raw, DEFAULT_TABLE,
+};
+
+const STORE: &str = "sqlite";
+
+/// Records in a SQLite file: the embedded default, for one machine. Several processes may
+/// open the same file: it runs in WAL mode with a busy timeout, and every swap is one
+/// conditional `UPDATE` or `INSERT` in an immediate transaction.
+///
+/// The file is created `0600` (whatever the umask) and holds tokens in clear: keep it where
+/// only the app's user can read it, and out of backups that others can read.
+///
+/// ```
+/// use slack_oauth_core::{Store, Swap};
+/// use slack_oauth_store::SqliteStore;
+///
+/// # let dir = std::env::temp_dir().join(format!("slack-oauth-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let store = SqliteStore::<String>::open(dir.join("tokens.db"))?;
+/// let Swap::Stored { version } = store.compare_and_swap("T1", None, &"v".to_owned(), None)?
+/// else { unreachable!() };
+/// assert_eq!(store.load("T1")?.unwrap().version, version);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), slack_oauth_store::Error>(())
+/// ```
+pub struct SqliteStore<T> {
+    conn: Mutex<Connection>,
+    sql: Sql,
+    path: PathBuf,
+    timeout: Duration,
+    _value: PhantomData<fn() -> T>,
+}
+
+struct Sql {
+    load: String,
+    update: String,
+    insert: String,
+    upsert: String,
+    delete: String,
+    next_version: String,
+}
+
+impl<T> SqliteStore<T> {
+    /// Opens (creating if missing, `0600`) the SQLite file at `path` with default
+    /// [`Options`].
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore<T>, Error> {
+        SqliteStore::open_with(path, &Options::default())
+    }
+
+    /// Opens the file at `path`: the busy timeout is `options`' timeout, the table its
+    /// namespace (default [`DEFAULT_TABLE`]).
+    pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<SqliteStore<T>, Error> {
+        let path = path.as_ref().to_path_buf();
+        let table = identifier(options.namespace.as_deref().unwrap_or(DEFAULT_TABLE))?;
+        create_private(&path)?;
+        let conn = Connection::open_with_flags(
+            &path,
+            // No CREATE: the file was made above with its mode; no URI: a path is a path.
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| unreachable_error(&path, &e))?;
+        let timeout = options.timeout;
+        conn.busy_timeout(timeout)
+            .map_err(|e| sql_error(e, timeout))?;
+        // Switching to WAL needs a moment alone with the file: the busy timeout covers
+        // several processes opening it at once.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(|e| sql_error(e, timeout))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Backend {
+                store: STORE,
+                detail: format!("the file cannot be put in WAL mode (it is in {mode} mode)"),
+            });
+        }
+        let mut conn = conn;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_error(e, timeout))?;
+        tx.execute_batch(&SqliteStore::<T>::migration_for(table))
+            .map_err(|e| sql_error(e, timeout))?;
+        tx.commit().map_err(|e| sql_error(e, timeout))?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            sql: Sql {
+                load: format!(
+                    "SELECT version, value, lease_holder, lease_expires_at FROM {table} WHERE key = ?1"
+                ),
+                update: format!(
+                    "UPDATE {table} SET version = ?3, value = ?4, lease_holder = ?5, \
+                     lease_expires_at = ?6 WHERE key = ?1 AND version = ?2"
+                ),
+                insert: format!(
+                    "INSERT INTO {table} (key, version, value, lease_holder, lease_expires_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING"
+                ),
+                upsert: format!(
+                    "INSERT INTO {table} (key, version, value) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (key) DO UPDATE SET version = excluded.version, \
+                     value = excluded.value, lease_holder = NULL, lease_expires_at = NULL"
+                ),
+                delete: format!("DELETE FROM {table} WHERE key = ?1"),
+                next_version: format!(
+                    "UPDATE {table}_versions SET last = last + 1 WHERE id = 0 RETURNING last"
+                ),
+            },
+            path,
+            timeout,
+            _value: PhantomData,
+        })
+    }
+
+    /// The statements [`open`](Self::open) runs to create the table (idempotent), for
+    /// reviewing or running them yourself.
+    pub fn migration() -> String {
+        SqliteStore::<T>::migration_for(DEFAULT_TABLE)
+    }
+
+    fn migration_for(table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n\
+            \x20   key TEXT PRIMARY KEY,\n\
+            \x20   version INTEGER NOT NULL,\n\
+            \x20   value TEXT NOT NULL,\n\
+            \x20   lease_holder TEXT,\n\
+            \x20   lease_expires_at INTEGER\n\
+            );\n\
+            -- The last version handed out, for any key: versions are never reused, even after a delete.\n\
+            CREATE TABLE IF NOT EXISTS {table}_versions (id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);\n\
+            INSERT OR IGNORE INTO {table}_versions (id, last) VALUES (0, 0);\n"
+        )
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    // A panic mid-call leaves the connection as SQLite left it (a failed statement rolls
+    // back): safe to use after poisoning.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn load_raw(&self, key: &str) -> Result<Option<Raw>, Error> {
+        let conn = self.lock();
+        let row = conn
+            .prepare_cached(&self.sql.load)
+            .and_then(|mut stmt| {
+                stmt.query_row([key], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, Option<String>>(2)?,
+                        row.get::<_, Option<i64>>(3)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(|e| self.error(key, e))?;
+        let Some((version, value, holder, expires_at)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Raw {
+            version: version_from_sql(STORE, key, version)?,
+            value,
+            lease: lease_from_columns(STORE, key, holder, expires_at)?,
+        }))
+    }
+
+    fn swap_raw(
+        &self,
+        key: &str,
+        expected: Expect,
+        value: &str,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Error> {
+        let mut conn = self.lock();
+        let result = (|| {
+            // Immediate: take the write lock first (waiting out the busy timeout), so the
+            // transaction never has to upgrade a read lock, which SQLite cannot wait for.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx
+                .prepare_cached(&self.sql.next_version)?
+                .query_row([], |row| row.get(0))?;
+            let holder = lease.map(|l| l.holder.as_str());
+            let expires_at = lease.map(|l| to_sql_time(l.expires_at));
+            let changed = match expected {
+                Expect::Version(expected) => {
+                    tx.prepare_cached(&self.sql.update)?.execute(params![
+                        key,
+                        to_sql_time(expected),
+                        version,
+                        value,
+                        holder,
+                        expires_at
+                    ])?
+                }
+                Expect::Absent => tx
+                    .prepare_cached(&self.sql.insert)?
+                    .execute(params![key, version, value, holder, expires_at])?,
+                Expect::Any => tx
+                    .prepare_cached(&self.sql.upsert)?
+                    .execute(params![key, version, value])?,
+            };
+            if changed == 1 {
+                tx.commit()?;
+                Ok(Swap::Stored {
+                    version: version as u64,
+                })
+            } else {
+                // Nothing written: give the version back rather than burn it.
+                tx.rollback()?;
+                Ok(Swap::Conflict)
+            }
+        })();
+        result.map_err(|e| self.error(key, e))
+    }
+
+    fn delete_raw(&self, key: &str) -> Result<bool, Error> {
+        let conn = self.lock();
+        conn.prepare_cached(&self.sql.delete)
+            .and_then(|mut stmt| stmt.execute([key]))
+            .map(|n| n > 0)
+            .map_err(|e| self.error(key, e))
+    }
+
+    fn error(&self, key: &str, e: rusqlite::Error) -> Error {
+        match e {
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..) => Error::Corrupt {
+                store: STORE,
+                key: key.to_owned(),
+                detail: "a column holds the wrong type".into(),
+            },
+            e => sql_error(e, self.timeout),
+        }
+    }
+}
+
+/// Creates the file if missing, readable and writable by its owner only whatever the umask.
+/// Several processes may race here: whoever loses finds the file made.
+fn create_private(path: &Path) -> Result<(), Error> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(file) => {
+            #[cfg(unix)]
+            {
+                // The umask can only take bits away from 0600, but may take too many.
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| io_error(path, &e))?;
+            }
+            drop(file);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_error(path, &e)),
+    }
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> Error {
+    Error::Unreachable {
+        store: STORE,
+        detail: format!("cannot create {}: {e}", path.display()),
+    }
+}
+
+fn unreachable_error(path: &Path, e: &rusqlite::Error) -> Error {
+    Error::Unreachable {
+        store: STORE,
+        detail: format!("cannot open {}: {e}", path.display()),
+    }
+}
+
+fn sql_error(e: rusqlite::Error, timeout: Duration) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Timeout {
+            store: STORE,
+            after: timeout,
+        },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::Backend {
+            store: STORE,
+            detail: format!("the file is not a usable SQLite database: {e}"),
+        },
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+            Error::Unreachable {
+                store: STORE,
+                detail: e.to_string(),
+            }
+        }
+        // rusqlite's messages carry SQLite's text and our SQL, never parameter values.
+        _ => Error::Backend {
+            store: STORE,
+            detail: e.to_string(),
+        },
+    }
+}
+
+impl<T> fmt::Debug for SqliteStore<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Store<T> for SqliteStore<T> {
+    type Error = Error;
+
+    fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
+        self.load_raw(key)?
+            .map(|raw| decode(STORE, key, raw))
+            .transpose()
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Error> {
+        self.swap_raw(key, Expect::from(expected), &encode(STORE, value)?, lease)
+    }
+
+    fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
+        stored(self.swap_raw(key, Expect::Any, &encode(STORE, value)?, None)?)
+    }
+
+    fn delete(&self, key: &str) -> Result<bool, Error> {
+        self.delete_raw(key)
+    }
+}
+
+/// A [`SqliteStore`] for async keepers: each call runs on Tokio's blocking thread pool, so
+/// waiting for the file's lock never stalls the runtime. Clones share one connection.
+///
+/// Needs a Tokio runtime (the `rt` feature suffices). Keeps
+/// [`Installation`](slack_oauth_core::Installation),
+/// [`ConfigTokens`](slack_oauth_core::ConfigTokens), `String` and `serde_json::Value`.
+pub struct AsyncSqliteStore<T> {
+    inner: Arc<SqliteStore<T>>,
+}
+
+impl<T> Clone for AsyncSqliteStore<T> {
+    fn clone(&self) -> Self {
+        AsyncSqliteStore {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> fmt::Debug for AsyncSqliteStore<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AsyncSqliteStore")
+            .field(&self.inner)
+            .finish()
+    }
+}
+
+impl<T: Send + 'static> AsyncSqliteStore<T> {
+    /// Opens the file at `path` (see [`SqliteStore::open`]) on the blocking pool.
+    pub async fn open(path: impl AsRef<Path>) -> Result<AsyncSqliteStore<T>, Error> {
+        AsyncSqliteStore::open_with(path, &Options::default()).await
+    }
+
+    /// Opens the file at `path` with `options` (see [`SqliteStore::open_with`]).
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        options: &Options,
+    ) -> Result<AsyncSqliteStore<T>, Error> {
+        let (path, options) = (path.as_ref().to_path_buf(), options.clone());
+        let store = blocking(move || SqliteStore::open_with(path, &options)).await?;
+        Ok(AsyncSqliteStore::from(store))
+    }
+
+    /// The blocking store underneath, for blocking code sharing this connection.
+    pub fn blocking(&self) -> &SqliteStore<T> {
+        &self.inner
+    }
+}
+
+impl<T> From<SqliteStore<T>> for AsyncSqliteStore<T> {
+    fn from(store: SqliteStore<T>) -> Self {
+        AsyncSqliteStore {
+            inner: Arc::new(store),
+        }
+    }
+}
+
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, Error> + Send + 'static,
+) -> Result<R, Error> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(Error::Backend {
+            store: STORE,
+            detail: format!("the blocking task failed: {e}"),
+        })
+    })
+}
+
+crate::async_store_for!(AsyncSqliteStore);
+
+impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncSqliteStore<T> {
+    fn load_any(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
+        let (inner, key) = (Arc::clone(&self.inner), key.to_owned());
+        async move { blocking(move || Store::load(&*inner, &key)).await }
+    }
+
+    fn swap_any(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> impl Future<Output = Result<Swap, Error>> + Send {
+        let (inner, key, lease) = (Arc::clone(&self.inner), key.to_owned(), lease.cloned());
+        let value = encode(STORE, value);
+        async move {
+            let value = value?;
+            blocking(move || inner.swap_raw(&key, Expect::from(expected), &value, lease.as_ref()))
+                .await
+        }
+    }
+
+    fn delete_any(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
+        let (inner, key) = (Arc::clone(&self.inner), key.to_owned());
+        async move { blocking(move || inner.delete_raw(&key)).await }
+    }
+
+    fn put_any(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Error>> + Send {
+        let (inner, key) = (Arc::clone(&self.inner), key.to_owned());
+        let value = encode(STORE, value);
+        async move {
+            let value = value?;
+            blocking(move || stored(inner.swap_raw(&key, Expect::Any, &value, None)?)).await
+        }
+    }
+}

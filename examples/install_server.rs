@@ -12,6 +12,8 @@
 //! simulator, 3000 for Slack), `SLACK_SCOPES` the bot scopes (default `chat:write`),
 //! `SLACK_STATE_KEY` the state-signing key (default: a random one per run), and
 //! `INSTALL_SERVER_EXIT_AFTER=SECONDS` stops it after that long (for scripts and tests).
+//! Installations live in memory unless `SLACK_OAUTH_STORE=sqlite:installs.db` (run with
+//! `--features axum,sqlite`) names a durable store.
 
 #[path = "install_server/app.rs"]
 mod app;

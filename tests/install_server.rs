@@ -9,7 +9,7 @@ mod app;
 use std::sync::Arc;
 use std::time::Duration;
 
-use slack_oauth::{Installation, MemoryStore, Store};
+use slack_oauth::{AsyncStore, Installation, MemoryStore};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -34,21 +34,18 @@ fn get(agent: &ureq::Agent, url: &str, cookie: Option<&str>) -> (u16, http::Head
     )
 }
 
-#[test]
-fn the_example_installs_against_the_simulator() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+/// Serves the example's routes on `store` and walks an install through.
+fn walk<S>(runtime: &tokio::runtime::Runtime, store: S)
+where
+    S: AsyncStore<Installation> + Send + Sync + 'static,
+{
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let (_sim, settings) =
         app::simulated_slack(&format!("http://{addr}/slack/oauth_redirect")).unwrap();
-    let store = Arc::new(MemoryStore::<Installation>::new());
-    let router = app::routes(settings, store.clone()).unwrap();
+    let router = app::routes(settings, store).unwrap();
     runtime.spawn(async move { slack_oauth::axum::axum::serve(listener, router).await });
 
     let agent = agent();
@@ -69,5 +66,44 @@ fn the_example_installs_against_the_simulator() {
     let (status, _, done) = get(&agent, &back, Some(&cookie));
     assert_eq!(status, 200, "{done}");
     assert!(done.contains("Installed in Sim Team"), "{done}");
-    assert!(Store::load(&*store, "T0SIM").unwrap().is_some());
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_example_installs_against_the_simulator() {
+    let store = Arc::new(MemoryStore::<Installation>::new());
+    walk(&runtime(), store.clone());
+    assert_eq!(store.len(), 1);
+}
+
+/// The same with the SQLite store the example opens for `SLACK_OAUTH_STORE=sqlite:PATH`.
+#[cfg(feature = "sqlite")]
+#[test]
+fn the_example_installs_into_sqlite() {
+    let path = std::env::temp_dir().join(format!("install-server-{}.db", std::process::id()));
+    let runtime = runtime();
+    let url = format!("sqlite:{}", path.display());
+    let open = || {
+        runtime
+            .block_on(slack_oauth::stores::AsyncAnyStore::<Installation>::open(
+                &url,
+            ))
+            .unwrap()
+    };
+    walk(&runtime, open());
+    // Another connection to the file finds the installation.
+    let stored = runtime
+        .block_on(AsyncStore::load(&open(), "T0SIM"))
+        .unwrap();
+    assert_eq!(stored.unwrap().value.team_name.as_deref(), Some("Sim Team"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }

@@ -9,18 +9,38 @@ use base64::Engine as _;
 use slack_oauth::axum::{axum, SlackRoutes};
 use slack_oauth::hyper::{Client, Keeper};
 use slack_oauth::web::{InstallFlow, SigningSecret, Verifier};
-use slack_oauth::{Api, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, StateKey};
+use slack_oauth::{
+    Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, StateKey,
+};
 use slack_oauth_sim::{AppConfig, Server, Sim};
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// Where installations are kept. A MemoryStore forgets them when the process ends; for a
-/// durable one, put a SQLite (or PostgreSQL, Redis) store here: anything that implements
-/// `AsyncStore<Installation>` works unchanged below.
+/// Where installations are kept by default: a MemoryStore forgets them when the process ends.
+/// `SLACK_OAUTH_STORE=sqlite:PATH` (with `--features axum,sqlite`; or a `postgres://` or
+/// `redis://` URL with those features) keeps them in a durable store instead: anything that
+/// implements `AsyncStore<Installation>` works unchanged in [`routes`].
 type Installations = Arc<MemoryStore<Installation>>;
 
 fn installations() -> Installations {
     Arc::new(MemoryStore::new())
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+async fn durable_routes(settings: Settings, url: &str) -> Result<axum::Router> {
+    let store = slack_oauth::stores::AsyncAnyStore::<Installation>::open(url).await?;
+    // The URL may hold a password: name only the kind of store.
+    let kind = url.split(':').next().unwrap_or("durable");
+    println!("Installations are kept in the {kind} store (it holds tokens: keep it secret).");
+    routes(settings, store)
+}
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "redis")))]
+async fn durable_routes(_: Settings, _: &str) -> Result<axum::Router> {
+    Err(
+        "SLACK_OAUTH_STORE needs a store feature: --features axum,sqlite (or postgres, redis)"
+            .into(),
+    )
 }
 
 /// The app's settings: from the environment for real Slack, made up for the simulator.
@@ -69,7 +89,10 @@ pub async fn main() -> Result<()> {
         simulator = Some(server);
         settings
     };
-    let router = routes(settings, installations())?;
+    let router = match env("SLACK_OAUTH_STORE") {
+        Some(url) => durable_routes(settings, &url).await?,
+        None => routes(settings, installations())?,
+    };
 
     println!("Open http://{addr}/slack/install to install the app.");
     println!("Slack's events go to http://{addr}/slack/events (signed with the signing secret).");
@@ -86,7 +109,10 @@ pub async fn main() -> Result<()> {
 }
 
 /// The routes for `settings`, storing in `store`.
-pub fn routes(settings: Settings, store: Installations) -> Result<axum::Router> {
+pub fn routes<S>(settings: Settings, store: S) -> Result<axum::Router>
+where
+    S: AsyncStore<Installation> + Send + Sync + 'static,
+{
     let state_key = match env("SLACK_STATE_KEY") {
         Some(key) => StateKey::new(key),
         None => StateKey::from_random_bytes(&random::<32>()?)?,

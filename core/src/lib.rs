@@ -87,6 +87,7 @@ mod state;
 mod store;
 
 pub mod apps_auth_external;
+pub mod auth;
 pub mod oauth_v2;
 pub mod tooling_tokens;
 pub mod transport;

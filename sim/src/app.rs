@@ -2,6 +2,12 @@
 
 use std::fmt;
 
+/// Slack's lifetime of a rotating access token: twelve hours.
+pub const DEFAULT_TOKEN_EXPIRES_IN: u64 = 43_200;
+/// The largest lifetime or clock step a configuration may name (100 years): anything
+/// larger is a mistake, and refusing it keeps all time arithmetic far from overflow.
+pub const MAX_SECONDS: u64 = 100 * 365 * 86_400;
+
 /// A registered Slack app: its credentials and the settings that change how Slack answers.
 ///
 /// Everything except the client id and secret has a default: no redirect URI restriction,
@@ -33,6 +39,12 @@ pub struct AppConfig {
     pub(crate) org_install: bool,
     pub(crate) user_id: String,
     pub(crate) bot_user_id: String,
+    pub(crate) app_name: String,
+    pub(crate) bot_id: String,
+    pub(crate) token_expires_in: u64,
+    pub(crate) event_request_url: Option<String>,
+    pub(crate) signing_secret: Option<String>,
+    pub(crate) auto_approve: bool,
 }
 
 impl fmt::Debug for AppConfig {
@@ -49,6 +61,14 @@ impl fmt::Debug for AppConfig {
             .field("team_id", &self.team_id)
             .field("enterprise", &self.enterprise)
             .field("org_install", &self.org_install)
+            .field("app_name", &self.app_name)
+            .field("token_expires_in", &self.token_expires_in)
+            .field("event_request_url", &self.event_request_url)
+            .field(
+                "signing_secret",
+                &self.signing_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("auto_approve", &self.auto_approve)
             .finish_non_exhaustive()
     }
 }
@@ -73,7 +93,80 @@ impl AppConfig {
             org_install: false,
             user_id: "U0SIMUSER".to_owned(),
             bot_user_id: "U0SIMBOT".to_owned(),
+            app_name: "Sim App".to_owned(),
+            bot_id: "B0SIMBOT".to_owned(),
+            token_expires_in: DEFAULT_TOKEN_EXPIRES_IN,
+            event_request_url: None,
+            signing_secret: None,
+            auto_approve: false,
         }
+    }
+
+    /// The app's name, shown on the consent page and as the bot's name in `auth.test`.
+    pub fn app_name(mut self, name: impl Into<String>) -> AppConfig {
+        self.app_name = name.into();
+        self
+    }
+
+    /// The bot id (`B…`) that `auth.test` reports for the app's bot tokens.
+    pub fn bot_id(mut self, id: impl Into<String>) -> AppConfig {
+        self.bot_id = id.into();
+        self
+    }
+
+    /// Seconds a rotating access token lives (default 43 200, Slack's twelve hours), so that
+    /// rotation can be tested in seconds. Values outside 1 ..= [`MAX_SECONDS`] are refused
+    /// by [`Sim::try_register_app`](crate::Sim::try_register_app) and the config file.
+    pub fn token_expires_in(mut self, seconds: u64) -> AppConfig {
+        self.token_expires_in = seconds;
+        self
+    }
+
+    /// The Events API request URL (`http://` on loopback): the simulator POSTs
+    /// `url_verification` when it is first set, and `app_uninstalled` / `tokens_revoked`
+    /// when the app leaves or loses tokens. Without a signing secret, events are signed with
+    /// an empty key.
+    pub fn event_request_url(mut self, url: impl Into<String>) -> AppConfig {
+        self.event_request_url = Some(url.into());
+        self
+    }
+
+    /// The signing secret events are signed with (`X-Slack-Signature`). A secret: never
+    /// printed.
+    pub fn signing_secret(mut self, secret: impl Into<String>) -> AppConfig {
+        self.signing_secret = Some(secret.into());
+        self
+    }
+
+    /// Browsers too get the auto-approving redirect instead of the consent page.
+    pub fn auto_approve(mut self, on: bool) -> AppConfig {
+        self.auto_approve = on;
+        self
+    }
+
+    /// Checks the values a misconfiguration could make absurd.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.client_id.is_empty() {
+            return Err("empty client_id".to_owned());
+        }
+        if !(1..=MAX_SECONDS).contains(&self.token_expires_in) {
+            return Err(format!(
+                "token_expires_in of {} must be between 1 and {MAX_SECONDS} seconds",
+                self.client_id
+            ));
+        }
+        if let Some(url) = &self.event_request_url {
+            let ok = url
+                .parse::<http::Uri>()
+                .is_ok_and(|u| u.scheme_str() == Some("http") && u.host().is_some_and(is_loopback));
+            if !ok {
+                return Err(format!(
+                    "event_request_url of {} must be an http:// URL on loopback (127.0.0.1, [::1], localhost): the simulator sends events nowhere else",
+                    self.client_id
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Adds an allowed redirect URI. A redirect URI sent to the authorize step must equal one
@@ -198,6 +291,15 @@ impl AppConfig {
             .as_ref()
             .is_none_or(|allowed| allowed.iter().any(|s| s == scope))
     }
+}
+
+/// `127.0.0.0/8`, `[::1]` or `localhost`.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Splits a scope list on commas and spaces, dropping empty items.

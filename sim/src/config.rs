@@ -6,11 +6,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::AppConfig;
+use crate::app::{AppConfig, MAX_SECONDS};
 use crate::authorize::SimError;
 use crate::fault::Fault;
 use crate::sim::ExternalTokenSeed;
-use crate::state::{LegacyKind, State};
+use crate::state::{Clock, LegacyKind, State};
 
 /// A JSON description of apps to register, tokens to seed and faults to inject.
 ///
@@ -34,6 +34,9 @@ pub struct SimConfig {
     /// Sets the clock (Unix seconds).
     #[serde(default)]
     now: Option<u64>,
+    /// `"wall"` or `"simulated"`.
+    #[serde(default)]
+    clock: Option<String>,
     #[serde(default)]
     apps: Vec<AppFile>,
     #[serde(default)]
@@ -70,6 +73,13 @@ struct AppFile {
     org_install: bool,
     user_id: Option<String>,
     bot_user_id: Option<String>,
+    app_name: Option<String>,
+    bot_id: Option<String>,
+    token_expires_in: Option<u64>,
+    event_request_url: Option<String>,
+    signing_secret: Option<String>,
+    #[serde(default)]
+    auto_approve: bool,
 }
 
 impl std::fmt::Debug for AppFile {
@@ -252,27 +262,38 @@ impl SimConfig {
                 !bad.client_secret.is_empty()
             )));
         }
+        for app in &self.apps {
+            app.to_app().validate().map_err(SimError::InvalidConfig)?;
+        }
+        let clock = match &self.clock {
+            Some(name) => Some(name.parse::<Clock>().map_err(SimError::InvalidConfig)?),
+            None => None,
+        };
+        if let Some(bad) = self
+            .external_tokens
+            .iter()
+            .find(|e| e.expires_in.is_some_and(|l| l > MAX_SECONDS))
+        {
+            return Err(SimError::InvalidConfig(format!(
+                "external token {}/{}: expires_in over {MAX_SECONDS} seconds",
+                bad.app_id, bad.provider_key
+            )));
+        }
+        for fault in &self.faults {
+            check_fault(&fault.method, &fault.fault)?;
+        }
 
         let mut seeded = Seeded::default();
+        if let Some(clock) = clock {
+            state.set_clock(clock);
+        }
         if let Some(now) = self.now {
-            state.now = now;
+            state.set_now(now);
         }
         for file in &self.apps {
             let app = file.to_app();
             seeded.apps.push(app.client_id.clone());
-            match state.apps.get_mut(&app.client_id) {
-                Some(existing) => existing.config = app,
-                None => {
-                    state.apps.insert(
-                        app.client_id.clone(),
-                        crate::state::App {
-                            config: app,
-                            generation: 0,
-                            org_installed: false,
-                        },
-                    );
-                }
-            }
+            crate::sim::register(state, app);
         }
         for legacy in &self.legacy_tokens {
             let kind = LegacyKind::from(legacy.kind.as_str());
@@ -354,8 +375,48 @@ impl AppFile {
         if let Some(id) = &self.bot_user_id {
             app = app.bot_user_id(id);
         }
-        app
+        if let Some(name) = &self.app_name {
+            app = app.app_name(name);
+        }
+        if let Some(id) = &self.bot_id {
+            app = app.bot_id(id);
+        }
+        if let Some(ttl) = self.token_expires_in {
+            app = app.token_expires_in(ttl);
+        }
+        if let Some(url) = &self.event_request_url {
+            app = app.event_request_url(url);
+        }
+        if let Some(secret) = &self.signing_secret {
+            app = app.signing_secret(secret);
+        }
+        app.auto_approve(self.auto_approve)
     }
+}
+
+/// The largest delay a fault may name (ten minutes): longer only hangs a test.
+const MAX_DELAY_MS: u64 = 600_000;
+/// The largest body an `oversized` fault may generate (1 GiB).
+const MAX_OVERSIZED: u64 = 1 << 30;
+
+fn check_fault(method: &str, fault: &FaultSpec) -> Result<(), SimError> {
+    let why = match fault {
+        FaultSpec::Delay { ms } if *ms > MAX_DELAY_MS => {
+            format!("delay of {ms} ms is over {MAX_DELAY_MS} ms")
+        }
+        FaultSpec::Oversized { bytes } | FaultSpec::OversizedChunked { bytes }
+            if *bytes > MAX_OVERSIZED =>
+        {
+            format!("oversized body of {bytes} bytes is over {MAX_OVERSIZED}")
+        }
+        FaultSpec::RateLimited { retry_after } if *retry_after > MAX_SECONDS => {
+            format!("retry_after of {retry_after} s is over {MAX_SECONDS} s")
+        }
+        _ => return Ok(()),
+    };
+    Err(SimError::InvalidConfig(format!(
+        "fault for {method}: {why}"
+    )))
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
 //! A Slack that runs on 127.0.0.1, for tests: `oauth.v2.access`, `oauth.v2.user.access`,
 //! `oauth.v2.exchange`, `tooling.tokens.rotate`, `apps.auth.external.get` and
-//! `apps.auth.external.delete`, down to the error codes, plus the authorize pages.
+//! `apps.auth.external.delete`, down to the error codes, plus the authorize pages; and
+//! around them what an app's life needs: `auth.test`, `auth.revoke`, `apps.uninstall`,
+//! signed Events API deliveries ([`Event`]), a wall [`Clock`], and [`Stats`].
 //!
 //! - [`Sim`] holds all behaviour as a sans-IO handler: `http::Request` in, `http::Response`
 //!   out, with a simulated clock ([`Sim::advance`]) so 12-hour expiries take milliseconds.
-//! - [`Server`] serves a `Sim` on a loopback port (hyper 1) and carries out the I/O
-//!   [`Fault`]s (delays, truncated or oversized bodies, closed connections).
+//! - [`Server`] serves a `Sim` on a loopback port (hyper 1), carries out the I/O
+//!   [`Fault`]s (delays, truncated or oversized bodies, closed connections) and sends the
+//!   queued events (without a server, [`Sim::take_events`] hands them to the test).
 //! - The `slack-oauth-sim` binary does the same for programs in any language
 //!   (`--port`, `--config FILE` with a [`SimConfig`]).
 //!
@@ -41,21 +44,27 @@
 
 mod app;
 mod authorize;
+mod catalog;
 mod config;
+mod events;
 mod fault;
 mod methods;
 mod request;
 mod server;
 mod sim;
 mod state;
+mod stats;
 
-pub use app::AppConfig;
+pub use app::{AppConfig, DEFAULT_TOKEN_EXPIRES_IN, MAX_SECONDS};
 pub use authorize::SimError;
+pub use catalog::ApiMethod;
 pub use config::{Seeded, SimConfig};
+pub use events::{Event, EventKind, EventStats, RetryReason};
 pub use fault::Fault;
 pub use request::Args;
 pub use server::{Server, ServerConfig};
 pub use sim::{
     ExternalTokenSeed, Sim, TokenStatus, DEMO_APP_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
 };
-pub use state::LegacyKind;
+pub use state::{Clock, LegacyKind};
+pub use stats::Stats;

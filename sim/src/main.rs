@@ -2,18 +2,20 @@
 
 use std::process::ExitCode;
 
-use slack_oauth_sim::{Seeded, Server, Sim, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use slack_oauth_sim::{Clock, Seeded, Server, Sim, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 const USAGE: &str = "\
 slack-oauth-sim: a Slack Web API simulator on 127.0.0.1 for tests
 
 USAGE:
-    slack-oauth-sim [--port PORT] [--config FILE]
+    slack-oauth-sim [--port PORT] [--config FILE] [--clock wall|simulated]
 
 OPTIONS:
     --port PORT      port on 127.0.0.1 (default 0: any free port; the chosen one is printed)
     --config FILE    JSON file of apps, tokens and faults to load (see the README);
                      without it, one demo app is registered (client id 111.222, secret app-secret)
+    --clock MODE     simulated (default: stands at 1700000000 until /_sim/advance) or wall
+                     (the system clock; /_sim/advance adds an offset)
     -h, --help       print this help
     -V, --version    print the version
 ";
@@ -21,12 +23,14 @@ OPTIONS:
 struct Options {
     port: u16,
     config: Option<String>,
+    clock: Option<Clock>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut options = Options {
         port: 0,
         config: None,
+        clock: None,
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -59,6 +63,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
                         .ok_or("--config needs a file")?,
                 );
             }
+            "--clock" => {
+                let value = inline
+                    .or_else(|| args.next())
+                    .ok_or("--clock needs wall or simulated")?;
+                options.clock = Some(value.parse().map_err(|e| format!("--clock: {e}"))?);
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -76,6 +86,7 @@ fn main() -> ExitCode {
     };
 
     let sim = Sim::new();
+    let mut demo = false;
     let seeded = match &options.config {
         Some(path) => match sim.apply_config_file(std::path::Path::new(path)) {
             Ok(seeded) => seeded,
@@ -86,12 +97,14 @@ fn main() -> ExitCode {
         },
         None => {
             sim.register_demo_app();
-            println!(
-                "no --config: registered demo app client_id={DEMO_CLIENT_ID} client_secret={DEMO_CLIENT_SECRET}"
-            );
+            demo = true;
             Seeded::default()
         }
     };
+    // The flag wins over the config file's "clock".
+    if let Some(clock) = options.clock {
+        sim.set_clock(clock);
+    }
 
     let server = match Server::start_on(sim, options.port) {
         Ok(server) => server,
@@ -104,8 +117,14 @@ fn main() -> ExitCode {
         }
     };
     // The values printed are the simulator's own fakes (or the config file's), for the
-    // test harness that started it.
+    // test harness that started it. Harnesses read the port from the first line: it stays
+    // first.
     println!("slack-oauth-sim listening on {}", server.url());
+    if demo {
+        println!(
+            "no --config: registered demo app client_id={DEMO_CLIENT_ID} client_secret={DEMO_CLIENT_SECRET}"
+        );
+    }
     println!("api base url: {}", server.base_url());
     println!("authorize url: {}", server.authorize_url());
     println!("seeded: {}", seeded.to_json());
@@ -141,5 +160,8 @@ mod tests {
         assert!(parse_args(args(&["--port"])).is_err());
         assert!(parse_args(args(&["--port", "x"])).is_err());
         assert!(parse_args(args(&["--nope"])).is_err());
+        let o = parse_args(args(&["--clock", "wall"])).unwrap().unwrap();
+        assert_eq!(o.clock, Some(Clock::Wall));
+        assert!(parse_args(args(&["--clock=sundial"])).is_err());
     }
 }

@@ -1,11 +1,12 @@
-//! The six methods, as Slack answers them.
+//! The methods, as Slack answers them: the six OAuth and token methods, and `auth.test`,
+//! `auth.revoke` and `apps.uninstall`.
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use slack_oauth_core::ErrorCode;
 
 use crate::request::{Basic, Parsed};
-use crate::state::{Install, Kind, State, CODE_TTL, TOKEN_TTL};
+use crate::state::{Install, Kind, State, TokenRec, CODE_TTL, TOKEN_TTL};
 
 pub(crate) type Answer = Result<Map<String, Value>, ErrorCode>;
 
@@ -86,7 +87,10 @@ impl State {
         }
         let code_value = p.args.non_empty("code").ok_or(ErrorCode::InvalidCode)?;
         let code = self.codes.get(code_value).ok_or(ErrorCode::InvalidCode)?;
-        if code.client_id != client.id || code.used || now >= code.issued_at + CODE_TTL {
+        if code.client_id != client.id
+            || code.used
+            || now >= code.issued_at.saturating_add(CODE_TTL)
+        {
             return Err(ErrorCode::InvalidCode);
         }
         if code.user_flow != user_flow {
@@ -153,6 +157,7 @@ impl State {
                 json!(if kind == Kind::User { "user" } else { "bot" }),
             );
             if let Some(chain) = chain {
+                let ttl = state.ttl(&client.id);
                 let refresh = state.issue_refresh(
                     kind,
                     &client.id,
@@ -164,7 +169,7 @@ impl State {
                     chain,
                     None,
                 );
-                out.insert("expires_in".into(), json!(TOKEN_TTL));
+                out.insert("expires_in".into(), json!(ttl));
                 out.insert("refresh_token".into(), json!(refresh));
             }
         };
@@ -217,8 +222,16 @@ impl State {
             .refresh
             .get(value)
             .ok_or(ErrorCode::InvalidRefreshToken)?;
+        if rec.used {
+            self.stats.refresh_token_reuse += 1;
+            return Err(ErrorCode::InvalidRefreshToken);
+        }
+        let rec = self
+            .refresh
+            .get(value)
+            .ok_or(ErrorCode::InvalidRefreshToken)?;
         let dead = rec.client_id != client.id
-            || rec.used
+            || rec.revoked
             || !self.authorized(&rec.client_id, rec.generation)
             || rec.expires_at.is_some_and(|e| now >= e)
             || (user_flow && rec.kind != Kind::User);
@@ -276,7 +289,7 @@ impl State {
         if kind == Kind::Bot {
             out.insert("bot_user_id".into(), json!(install.bot_user_id));
         }
-        out.insert("expires_in".into(), json!(TOKEN_TTL));
+        out.insert("expires_in".into(), json!(self.ttl(&client.id)));
         out.insert("refresh_token".into(), json!(refresh));
         install.write(&mut out);
         Ok(out)
@@ -354,7 +367,7 @@ impl State {
         );
         let mut out = Map::new();
         out.insert("access_token".into(), json!(token));
-        out.insert("expires_in".into(), json!(TOKEN_TTL));
+        out.insert("expires_in".into(), json!(self.ttl(&client.id)));
         out.insert("refresh_token".into(), json!(refresh));
         out.insert(
             "token_type".into(),
@@ -377,19 +390,29 @@ impl State {
             .ok_or(ErrorCode::InvalidArguments)?;
         let rec = self
             .config_refresh
-            .get_mut(value)
-            .filter(|r| !r.used)
+            .get(value)
             .ok_or(ErrorCode::InvalidRefreshToken)?;
-        rec.used = true;
+        if rec.used {
+            self.stats.refresh_token_reuse += 1;
+            return Err(ErrorCode::InvalidRefreshToken);
+        }
+        if rec.revoked {
+            return Err(ErrorCode::InvalidRefreshToken);
+        }
         let (team_id, user_id) = (rec.team_id.clone(), rec.user_id.clone());
+        // Everything that can go wrong is behind us: only now is the refresh token spent.
+        let (iat, exp) = (self.now, self.now.saturating_add(TOKEN_TTL));
         let (token, refresh) = self.issue_config(&team_id, &user_id, None, None);
+        if let Some(rec) = self.config_refresh.get_mut(value) {
+            rec.used = true;
+        }
         let mut out = Map::new();
         out.insert("token".into(), json!(token));
         out.insert("refresh_token".into(), json!(refresh));
         out.insert("team_id".into(), json!(team_id));
         out.insert("user_id".into(), json!(user_id));
-        out.insert("iat".into(), json!(self.now));
-        out.insert("exp".into(), json!(self.now + TOKEN_TTL));
+        out.insert("iat".into(), json!(iat));
+        out.insert("exp".into(), json!(exp));
         Ok(out)
     }
 
@@ -407,6 +430,9 @@ impl State {
             .is_some_and(|id| !self.authorized(id, rec.generation));
         if rec.revoked || uninstalled {
             return Err(ErrorCode::TokenRevoked);
+        }
+        if rec.inactive {
+            return Err(ErrorCode::AccountInactive);
         }
         if rec.expires_at.is_some_and(|e| self.now >= e) {
             return Err(ErrorCode::TokenExpired);
@@ -446,7 +472,7 @@ impl State {
             let fresh = self.mint("sim-ext-");
             let rec = self.external.get_mut(id).ok_or(ErrorCode::TokenNotFound)?;
             rec.token = fresh;
-            rec.expires_at = rec.lifetime.map(|l| now + l);
+            rec.expires_at = rec.lifetime.map(|l| now.saturating_add(l));
         }
         let token = self
             .external
@@ -507,6 +533,182 @@ impl State {
         for id in doomed {
             self.external.remove(&id);
         }
+        Ok(Map::new())
+    }
+}
+
+/// `https://<slug>.slack.com/` for a workspace (or organization) name.
+fn workspace_url(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let slug = if slug.is_empty() {
+        "sim".to_owned()
+    } else {
+        slug
+    };
+    format!("https://{slug}.slack.com/")
+}
+
+/// A bot user's name as Slack derives it from the app's name.
+fn bot_name(app_name: &str) -> String {
+    let name: String = app_name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        "bot".to_owned()
+    } else {
+        name
+    }
+}
+
+impl State {
+    /// The live access token record behind a bearer token, checked as every token method
+    /// checks it.
+    fn live_token(&self, token: &str) -> Result<&TokenRec, ErrorCode> {
+        let rec = self.tokens.get(token).ok_or(ErrorCode::InvalidAuth)?;
+        let uninstalled = rec
+            .client_id
+            .as_deref()
+            .is_some_and(|id| !self.authorized(id, rec.generation));
+        if rec.revoked || uninstalled {
+            return Err(ErrorCode::TokenRevoked);
+        }
+        if rec.inactive {
+            return Err(ErrorCode::AccountInactive);
+        }
+        if rec.expires_at.is_some_and(|e| self.now >= e) {
+            return Err(ErrorCode::TokenExpired);
+        }
+        Ok(rec)
+    }
+
+    /// `auth.test`: who the token is.
+    pub fn auth_test(&mut self, p: &Parsed) -> Answer {
+        let token = p.token().ok_or(ErrorCode::NotAuthed)?;
+        let mut out = Map::new();
+        if let Some(rec) = self.config_tokens.get(token) {
+            if self.now >= rec.expires_at {
+                return Err(ErrorCode::TokenExpired);
+            }
+            out.insert("url".into(), json!(workspace_url("Sim Team")));
+            out.insert("team".into(), json!("Sim Team"));
+            out.insert("user".into(), json!("simuser"));
+            out.insert("team_id".into(), json!(rec.team_id));
+            out.insert("user_id".into(), json!(rec.user_id));
+            out.insert("is_enterprise_install".into(), json!(false));
+            return Ok(out);
+        }
+        if self.refresh.contains_key(token) || self.config_refresh.contains_key(token) {
+            // A refresh token is not a bearer token.
+            return Err(ErrorCode::InvalidAuth);
+        }
+        let rec = self.live_token(token)?;
+        let Some(install) = rec.install.as_ref() else {
+            // A workflow token: it acts for no installation.
+            out.insert("url".into(), json!(workspace_url("Sim Team")));
+            out.insert("team".into(), json!("Sim Team"));
+            out.insert("user".into(), json!("workflow"));
+            out.insert("team_id".into(), json!("T0SIM"));
+            out.insert("user_id".into(), json!("U0SIMWORKFLOW"));
+            out.insert("is_enterprise_install".into(), json!(false));
+            return Ok(out);
+        };
+        let app = rec
+            .client_id
+            .as_deref()
+            .and_then(|id| self.apps.get(id))
+            .map(|a| &a.config);
+        let (team_id, team_name) = match (&install.team, &install.enterprise) {
+            (Some((id, name)), _) => (id.clone(), name.clone()),
+            // An org-wide install answers for the organization.
+            (None, Some((id, name))) => (id.clone(), name.clone()),
+            (None, None) => ("T0SIM".to_owned(), "Sim Team".to_owned()),
+        };
+        out.insert("url".into(), json!(workspace_url(&team_name)));
+        out.insert("team".into(), json!(team_name));
+        match rec.kind {
+            Kind::Bot => {
+                let name = bot_name(app.map_or("Sim App", |a| a.app_name.as_str()));
+                out.insert("user".into(), json!(name));
+                out.insert("team_id".into(), json!(team_id));
+                out.insert("user_id".into(), json!(install.bot_user_id));
+                out.insert(
+                    "bot_id".into(),
+                    json!(app.map_or("B0SIMBOT", |a| a.bot_id.as_str())),
+                );
+            }
+            Kind::User | Kind::Workflow => {
+                out.insert("user".into(), json!("simuser"));
+                out.insert("team_id".into(), json!(team_id));
+                out.insert("user_id".into(), json!(install.user_id));
+            }
+        }
+        if let Some((id, _)) = &install.enterprise {
+            out.insert("enterprise_id".into(), json!(id));
+        }
+        out.insert("is_enterprise_install".into(), json!(install.org_wide));
+        if let Some(expires_at) = rec.expires_at.filter(|_| rec.rotating) {
+            out.insert(
+                "expires_in".into(),
+                json!(expires_at.saturating_sub(self.now)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// `auth.revoke`: revokes the calling token (`test=true`: only checks).
+    pub fn auth_revoke(&mut self, p: &Parsed) -> Answer {
+        let token = p.token().ok_or(ErrorCode::NotAuthed)?.to_owned();
+        let test = match p.args.get("test") {
+            None | Some("") | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(_) => return Err(ErrorCode::InvalidArguments),
+        };
+        if self.config_tokens.contains_key(&token) {
+            return Err(ErrorCode::NotAllowedTokenType);
+        }
+        if let Some(rec) = self.refresh.get(&token) {
+            if rec.used || rec.revoked || !self.authorized(&rec.client_id, rec.generation) {
+                return Err(ErrorCode::InvalidAuth);
+            }
+        } else {
+            self.live_token(&token)?;
+        }
+        let mut out = Map::new();
+        if !test {
+            self.revoke(&token);
+        }
+        out.insert("revoked".into(), json!(!test));
+        Ok(out)
+    }
+
+    /// `apps.uninstall`: the app's client id and secret, and a token of the installation.
+    pub fn apps_uninstall(&mut self, p: &Parsed) -> Answer {
+        let client = client_credentials(p)?;
+        let app = self
+            .apps
+            .get(&client.id)
+            .ok_or(ErrorCode::InvalidClientId)?;
+        if client.secret.as_deref() != Some(app.config.client_secret.as_str()) {
+            return Err(ErrorCode::BadClientSecret);
+        }
+        let token = p.token().ok_or(ErrorCode::NotAuthed)?;
+        let rec = self.live_token(token)?;
+        if rec.client_id.as_deref() != Some(client.id.as_str()) {
+            return Err(ErrorCode::InvalidAuth);
+        }
+        self.uninstall(&client.id);
         Ok(Map::new())
     }
 }

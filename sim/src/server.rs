@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -21,6 +21,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::sync::oneshot;
 
+use crate::events::{Event, RetryReason};
 use crate::fault::Fault;
 use crate::sim::Sim;
 
@@ -40,6 +41,8 @@ pub struct ServerConfig {
     header_timeout: Duration,
     body_timeout: Duration,
     shutdown_grace: Duration,
+    event_timeout: Duration,
+    event_retry_delays: Vec<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +54,8 @@ impl Default for ServerConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(1),
+            event_timeout: EVENT_TIMEOUT,
+            event_retry_delays: EVENT_RETRY_DELAYS.to_vec(),
         }
     }
 }
@@ -94,11 +99,36 @@ impl ServerConfig {
         self
     }
 
+    /// How long an app's request URL has to answer an event with a 2xx (default 3 s, as
+    /// Slack); later counts as `http_timeout`.
+    pub fn event_timeout(mut self, timeout: Duration) -> Self {
+        self.event_timeout = timeout;
+        self
+    }
+
+    /// The waits before each retry of a failed event (default: at once, 1 minute, 5 minutes,
+    /// Slack's schedule). An empty list: no retries.
+    pub fn event_retry_delays(mut self, delays: impl Into<Vec<Duration>>) -> Self {
+        self.event_retry_delays = delays.into();
+        self
+    }
+
     /// The configured body limit.
     pub fn get_max_body(&self) -> usize {
         self.max_body
     }
 }
+
+/// Slack's timeout for an event delivery (<https://docs.slack.dev/apis/events-api/#retries>).
+pub const EVENT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Slack's retry schedule for a failed event: nearly at once, after one minute, after five.
+pub const EVENT_RETRY_DELAYS: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_secs(60),
+    Duration::from_secs(300),
+];
+/// The most of an app's answer to an event that is read.
+const EVENT_ANSWER_LIMIT: usize = 64 * 1024;
 
 /// The simulator served on `127.0.0.1`, on its own thread with its own tokio runtime.
 ///
@@ -181,7 +211,8 @@ impl Server {
         format!("http://{}/api", self.addr)
     }
 
-    /// `http://127.0.0.1:PORT/oauth/v2/authorize`: the auto-approving authorize page.
+    /// `http://127.0.0.1:PORT/oauth/v2/authorize`: the authorize page (auto-approving for
+    /// scripts, a consent page for browsers).
     pub fn authorize_url(&self) -> String {
         format!("http://{}/oauth/v2/authorize", self.addr)
     }
@@ -224,6 +255,8 @@ async fn accept_loop(
         .header_read_timeout(config.header_timeout)
         .max_buf_size(config.max_header_bytes.max(8192))
         .max_headers(100);
+    // Events go out on their own tasks: a slow or dead app never holds up an answer.
+    tokio::spawn(send_events(sim.clone(), config.clone()));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -297,7 +330,7 @@ async fn respond(sim: &Sim, config: &ServerConfig, req: Request<Incoming>) -> Re
 
     let request = Request::from_parts(parts, bytes.to_vec());
     // The state lock is taken and released inside this call; nothing below holds it.
-    let (response, fault) = sim.handle_with_fault(&request, sim.now());
+    let (response, fault) = sim.handle_now_with_fault(&request);
     let (mut parts, body) = response.into_parts();
     let body = match fault {
         None => SimBody::Full(Some(Bytes::from(body))),
@@ -328,6 +361,112 @@ async fn respond(sim: &Sim, config: &ServerConfig, req: Request<Incoming>) -> Re
         Some(_) => SimBody::Full(Some(Bytes::from(body))),
     };
     Response::from_parts(parts, body)
+}
+
+/// Sends every queued event, each on its own task, as they are queued.
+async fn send_events(sim: Sim, config: ServerConfig) {
+    loop {
+        sim.events_ready.notified().await;
+        while let Some(event) = sim.next_event() {
+            let sim = sim.clone();
+            let config = config.clone();
+            tokio::spawn(async move { deliver(&sim, &config, event).await });
+        }
+    }
+}
+
+/// One event: the first attempt, then Slack's retries, counted in the stats.
+async fn deliver(sim: &Sim, config: &ServerConfig, event: Event) {
+    let mut retry = None;
+    for attempt in 0..=config.event_retry_delays.len() {
+        if attempt > 0 {
+            tokio::time::sleep(config.event_retry_delays[attempt - 1]).await;
+            sim.count_event(|e| e.retries += 1);
+        }
+        let request = event.request(sim.now(), retry);
+        let reason = match tokio::time::timeout(config.event_timeout, post(request)).await {
+            Ok(Ok(answer)) if answer.status().is_success() => {
+                if event.accepts(answer.body()) {
+                    sim.count_event(|e| e.delivered += 1);
+                } else {
+                    sim.count_event(|e| e.verification_failed += 1);
+                }
+                return;
+            }
+            Ok(Ok(answer)) => {
+                // The app may ask Slack not to retry (`X-Slack-No-Retry: 1`).
+                if answer
+                    .headers()
+                    .get("x-slack-no-retry")
+                    .is_some_and(|v| v == "1")
+                {
+                    sim.count_event(|e| {
+                        e.failed_attempts += 1;
+                        e.gave_up += 1;
+                    });
+                    return;
+                }
+                RetryReason::HttpError
+            }
+            Ok(Err(reason)) => reason,
+            Err(_) => RetryReason::HttpTimeout,
+        };
+        sim.count_event(|e| e.failed_attempts += 1);
+        retry = Some((u32::try_from(attempt + 1).unwrap_or(u32::MAX), reason));
+    }
+    sim.count_event(|e| e.gave_up += 1);
+}
+
+/// POSTs one event over a fresh loopback connection; the answer's body is read up to a limit.
+async fn post(request: Request<Vec<u8>>) -> Result<Response<Bytes>, RetryReason> {
+    let (mut parts, body) = request.into_parts();
+    let host = parts
+        .uri
+        .host()
+        .ok_or(RetryReason::UnknownError)?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = parts.uri.port_u16().unwrap_or(80);
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_else(|| host.clone());
+    let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|_| RetryReason::ConnectionFailed)?;
+    let _ = stream.set_nodelay(true);
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
+            .await
+            .map_err(|_| RetryReason::ConnectionFailed)?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    // An HTTP/1.1 request line carries the path; the authority goes in `Host`.
+    parts.uri = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .parse()
+        .map_err(|_| RetryReason::UnknownError)?;
+    if let Ok(value) = HeaderValue::from_str(&authority) {
+        parts.headers.insert(http::header::HOST, value);
+    }
+    let answer = sender
+        .send_request(Request::from_parts(parts, Full::new(Bytes::from(body))))
+        .await
+        .map_err(|_| RetryReason::UnknownError)?;
+    let (parts, body) = answer.into_parts();
+    let bytes = Limited::new(body, EVENT_ANSWER_LIMIT)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        // A 2xx whose body is too long or broken still counts as received for a callback;
+        // a url_verification then fails its challenge check.
+        .unwrap_or_default();
+    Ok(Response::from_parts(parts, bytes))
 }
 
 fn too_large() -> Response<SimBody> {

@@ -3,15 +3,16 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use http::header::{ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use http::{Method as Verb, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
-use slack_oauth_core::apps_auth_external::{Delete, Get};
-use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
-use slack_oauth_core::tooling_tokens::Rotate;
-use slack_oauth_core::{ErrorCode, Method};
+use slack_oauth_core::ErrorCode;
+use tokio::sync::Notify;
 
 use crate::app::AppConfig;
+use crate::catalog::ApiMethod;
+use crate::events::{Event, EventKind};
+use crate::stats::Stats;
 
 /// The demo app's client id (registered by [`Sim::register_demo_app`]).
 pub const DEMO_CLIENT_ID: &str = "111.222";
@@ -23,17 +24,7 @@ use crate::authorize::SimError;
 use crate::config::{Seeded, SimConfig};
 use crate::fault::Fault;
 use crate::request::{self, Args};
-use crate::state::{App, LegacyKind, State};
-
-/// The six methods the simulator answers, and whether each reads JSON bodies.
-const METHODS: [(&str, bool); 6] = [
-    (Access::NAME, true),
-    (UserAccess::NAME, true),
-    (Exchange::NAME, false),
-    (Rotate::NAME, false),
-    (Get::NAME, true),
-    (Delete::NAME, true),
-];
+use crate::state::{App, Clock, LegacyKind, State};
 
 /// What to seed for `apps.auth.external.get` / `.delete`.
 ///
@@ -134,6 +125,8 @@ pub enum TokenStatus {
 #[derive(Clone)]
 pub struct Sim {
     inner: Arc<Mutex<State>>,
+    /// Woken when an event is queued, for a [`Server`](crate::Server) that sends them.
+    pub(crate) events_ready: Arc<Notify>,
 }
 
 impl Default for Sim {
@@ -167,46 +160,83 @@ impl Sim {
     pub fn with_seed(seed: u64) -> Sim {
         Sim {
             inner: Arc::new(Mutex::new(State::new(Sim::DEFAULT_START, seed))),
+            events_ready: Arc::new(Notify::new()),
         }
+    }
+
+    /// An empty simulator on this clock ([`Clock::Wall`]: the system clock, plus what
+    /// [`Sim::advance`] adds).
+    pub fn with_clock(clock: Clock) -> Sim {
+        let sim = Sim::new();
+        sim.set_clock(clock);
+        sim
     }
 
     // A panic elsewhere must not make the simulator unusable: take the state as it is.
     fn state(&self) -> MutexGuard<'_, State> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        state.tick();
+        state
     }
 
-    /// The simulated clock, Unix seconds.
+    /// Runs `f` on the state, then wakes the event sender if `f` queued an event.
+    fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut state = self.state();
+        let before = state.emitted;
+        let out = f(&mut state);
+        let emitted = state.emitted != before;
+        drop(state);
+        if emitted {
+            self.events_ready.notify_one();
+        }
+        out
+    }
+
+    /// The simulator's time, Unix seconds.
     pub fn now(&self) -> u64 {
         self.state().now
     }
 
-    /// Moves the clock forward by `secs` seconds; returns the new time.
-    pub fn advance(&self, secs: u64) -> u64 {
-        let mut state = self.state();
-        state.now = state.now.saturating_add(secs);
-        state.now
+    /// Which clock the simulator reads.
+    pub fn clock(&self) -> Clock {
+        self.state().clock
     }
 
-    /// Sets the clock (it may go backwards; nothing else changes).
+    /// Switches the clock. To [`Clock::Wall`]: time is the system clock from now on (the
+    /// offset restarts at 0); to [`Clock::Simulated`]: time stands at the current value.
+    pub fn set_clock(&self, clock: Clock) {
+        self.state().set_clock(clock);
+    }
+
+    /// Moves the clock forward by `secs` seconds (saturating); returns the new time. On the
+    /// wall clock this adds to the offset.
+    pub fn advance(&self, secs: u64) -> u64 {
+        self.state().advance(secs)
+    }
+
+    /// Sets the time (it may go backwards; nothing else changes).
     pub fn set_now(&self, now: u64) {
-        self.state().now = now;
+        self.state().set_now(now);
     }
 
     /// Answers a request at the simulator's current time. See [`Sim::handle_at`].
     pub fn handle(&self, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-        let mut state = self.state();
-        let now = state.now;
-        answer_marked(&mut state, req, now)
+        self.with_state(|state| {
+            let now = state.now;
+            answer_marked(state, req, now)
+        })
     }
 
     /// Answers a request as if the clock read `now` (the clock itself is not changed).
     ///
-    /// Serves `/api/<method>` for the six methods, the authorize pages
-    /// (`/oauth/v2/authorize`, `/oauth/v2_user/authorize`: auto-approve, 302) and the admin
+    /// Serves `/api/<method>` for the methods of [`ApiMethod`](crate::ApiMethod) (others:
+    /// HTTP 200 `unknown_method`, as slack.com), the authorize pages (`/oauth/v2/authorize`,
+    /// `/oauth/v2_user/authorize`: auto-approve with a 302, or a consent page for a browser)
+    /// and the admin
     /// endpoints under `/_sim/`. An injected I/O fault cannot be carried out without a
     /// socket: the answer then carries an `x-sim-fault` header naming it.
     pub fn handle_at(&self, req: &Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
-        answer_marked(&mut self.state(), req, now)
+        self.with_state(|state| answer_marked(state, req, now))
     }
 
     /// Like [`Sim::handle_at`], but returns an injected I/O fault ([`Fault::is_io`]) instead of
@@ -216,26 +246,67 @@ impl Sim {
         req: &Request<Vec<u8>>,
         now: u64,
     ) -> (Response<Vec<u8>>, Option<Fault>) {
-        route(&mut self.state(), req, now)
+        self.with_state(|state| route(state, req, now))
+    }
+
+    /// Like [`Sim::handle_with_fault`] at the current time (one lock, for the server's hot
+    /// path).
+    pub(crate) fn handle_now_with_fault(
+        &self,
+        req: &Request<Vec<u8>>,
+    ) -> (Response<Vec<u8>>, Option<Fault>) {
+        self.with_state(|state| {
+            let now = state.now;
+            route(state, req, now)
+        })
     }
 
     /// Registers an app (or replaces the settings of an app with the same client id; its
-    /// tokens stay valid).
+    /// tokens stay valid). Values [`Sim::try_register_app`] would refuse are clamped
+    /// (a `token_expires_in` of 0 lives 1 s) or, for an event URL that is not `http://`,
+    /// the URL is ignored.
     pub fn register_app(&self, config: AppConfig) {
-        let mut state = self.state();
-        match state.apps.get_mut(&config.client_id) {
-            Some(app) => app.config = config,
-            None => {
-                state.apps.insert(
-                    config.client_id.clone(),
-                    App {
-                        config,
-                        generation: 0,
-                        org_installed: false,
-                    },
-                );
+        self.with_state(|state| register(state, config));
+    }
+
+    /// Registers an app, refusing absurd settings (`token_expires_in` of 0 or more than
+    /// 100 years, an event URL that is not `http://`) with [`SimError::InvalidConfig`].
+    pub fn try_register_app(&self, config: AppConfig) -> Result<(), SimError> {
+        config.validate().map_err(SimError::InvalidConfig)?;
+        self.register_app(config);
+        Ok(())
+    }
+
+    /// Takes the events queued so far (oldest first) instead of letting a
+    /// [`Server`](crate::Server) send them: for sans-IO tests. Sign and build each one's
+    /// request with [`Event::request`].
+    pub fn take_events(&self) -> Vec<Event> {
+        self.state().outbox.drain(..).collect()
+    }
+
+    /// Answers per method and outcome, refresh tokens presented twice, and event deliveries.
+    pub fn stats(&self) -> Stats {
+        self.state().stats.clone()
+    }
+
+    /// Marks the user or workspace of an access token as deleted: `account_inactive` from
+    /// then on. Returns whether the token was known.
+    pub fn deactivate_token(&self, token: &str) -> bool {
+        match self.state().tokens.get_mut(token) {
+            Some(rec) => {
+                rec.inactive = true;
+                true
             }
+            None => false,
         }
+    }
+
+    pub(crate) fn next_event(&self) -> Option<Event> {
+        self.state().outbox.pop_front()
+    }
+
+    pub(crate) fn count_event(&self, f: impl FnOnce(&mut crate::events::EventStats)) {
+        f(&mut self.state().stats.events);
     }
 
     /// Seeds a legacy long-lived token (`xoxb-…` or `xoxp-…`) of the app with this client
@@ -324,7 +395,7 @@ impl Sim {
     /// Revokes an access, workflow or refresh token (`token_revoked` /
     /// `invalid_refresh_token` from then on). Returns whether the token was known.
     pub fn revoke_token(&self, token: &str) -> bool {
-        self.state().revoke(token)
+        self.with_state(|state| state.revoke(token))
     }
 
     /// Expires an access or workflow token now (`token_expired` from then on). Returns
@@ -346,7 +417,7 @@ impl Sim {
     /// `oauth.v2.exchange`: `authorization_not_found`). A new install works again.
     /// Returns whether the client id is registered.
     pub fn uninstall(&self, client_id: &str) -> bool {
-        self.state().uninstall(client_id)
+        self.with_state(|state| state.uninstall(client_id))
     }
 
     /// What the simulator thinks of a token (access, workflow, refresh or config token).
@@ -367,6 +438,7 @@ impl Sim {
         }
         if let Some(rec) = state.refresh.get(token) {
             let dead = rec.used
+                || rec.revoked
                 || !state.authorized(&rec.client_id, rec.generation)
                 || rec.expires_at.is_some_and(|e| state.now >= e);
             return if dead {
@@ -383,7 +455,7 @@ impl Sim {
             };
         }
         if let Some(rec) = state.config_refresh.get(token) {
-            return if rec.used {
+            return if rec.used || rec.revoked {
                 TokenStatus::Spent
             } else {
                 TokenStatus::Active
@@ -403,7 +475,7 @@ impl Sim {
     /// Registers apps, seeds tokens and injects faults from a [`SimConfig`] (the format of
     /// the binary's `--config` file). Returns the values seeded, generated ones included.
     pub fn apply_config(&self, config: &SimConfig) -> Result<Seeded, SimError> {
-        config.apply_to_state(&mut self.state())
+        self.with_state(|state| config.apply_to_state(state))
     }
 
     /// Reads a JSON configuration file (the `--config` format) and applies it.
@@ -419,6 +491,33 @@ impl Sim {
     /// [`DEMO_CLIENT_ID`], [`DEMO_CLIENT_SECRET`], [`DEMO_APP_ID`].
     pub fn register_demo_app(&self) {
         self.register_app(AppConfig::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).app_id(DEMO_APP_ID));
+    }
+}
+
+/// Registers or updates an app; a new or changed event URL gets a `url_verification`.
+pub(crate) fn register(state: &mut State, mut config: AppConfig) {
+    config.token_expires_in = config.token_expires_in.clamp(1, crate::app::MAX_SECONDS);
+    if config.validate().is_err() {
+        config.event_request_url = None;
+    }
+    let client_id = config.client_id.clone();
+    let new_url = config.event_request_url.clone();
+    let old_url = match state.apps.get_mut(&client_id) {
+        Some(app) => std::mem::replace(&mut app.config, config).event_request_url,
+        None => {
+            state.apps.insert(
+                client_id.clone(),
+                App {
+                    config,
+                    generation: 0,
+                    org_installed: false,
+                },
+            );
+            None
+        }
+    };
+    if new_url.is_some() && new_url != old_url {
+        state.emit(&client_id, EventKind::UrlVerification, Value::Null);
     }
 }
 
@@ -457,10 +556,14 @@ fn api(
     method: &str,
     now: u64,
 ) -> (Response<Vec<u8>>, Option<Fault>) {
-    let Some(&(name, json_allowed)) = METHODS.iter().find(|(name, _)| *name == method) else {
+    let Some(method) = ApiMethod::from_name(method) else {
+        // What slack.com answers (see the README, "Unknown methods"): HTTP 200 and the
+        // method's name echoed back.
+        state.record_outcome("unknown_method", "unknown_method");
         let body = json!({"ok": false, "error": "unknown_method", "req_method": method});
-        return (json_response(StatusCode::NOT_FOUND, &body), None);
+        return (json_response(StatusCode::OK, &body), None);
     };
+    let name = method.name();
     if !matches!(*req.method(), Verb::GET | Verb::POST | Verb::HEAD) {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         response.headers_mut().insert(
@@ -473,9 +576,15 @@ fn api(
     let fault = state.take_fault(name);
     let mut extra_warning = None;
     let mut io_fault = None;
+    if let Some(fault) = &fault {
+        let replaces = !matches!(fault, Fault::Warning(_)) && !fault.is_io();
+        if replaces {
+            state.record_call(name, None);
+            state.record_outcome(name, &format!("fault:{}", fault.kind()));
+        }
+    }
     match fault {
         Some(Fault::RateLimited { retry_after }) => {
-            state.record_call(name, None);
             let mut response = json_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 &json!({"ok": false, "error": "ratelimited"}),
@@ -485,12 +594,8 @@ fn api(
                 .insert(RETRY_AFTER, http::HeaderValue::from(retry_after));
             return (response, None);
         }
-        Some(Fault::ServerError(status)) => {
-            state.record_call(name, None);
-            return (html_error(status), None);
-        }
+        Some(Fault::ServerError(status)) => return (html_error(status), None),
         Some(Fault::Redirect { location }) => {
-            state.record_call(name, None);
             let mut response = text(StatusCode::FOUND, "");
             if let Ok(value) = http::HeaderValue::from_str(&location) {
                 response.headers_mut().insert(LOCATION, value);
@@ -498,7 +603,6 @@ fn api(
             return (response, None);
         }
         Some(Fault::Error(code)) => {
-            state.record_call(name, None);
             return (
                 json_response(StatusCode::OK, &json!({"ok": false, "error": code})),
                 None,
@@ -511,25 +615,37 @@ fn api(
 
     let saved_now = state.now;
     state.now = now;
-    let (answer, mut warnings) = match request::parse(req, json_allowed) {
+    let (answer, mut warnings) = match request::parse(req, method.reads_json()) {
         Err(refused) => {
             state.record_call(name, None);
             (Err(refused.code), refused.warnings)
         }
         Ok(parsed) => {
             state.record_call(name, Some(&parsed.args));
-            let answer = match name {
-                n if n == Access::NAME => state.oauth_access(&parsed, false),
-                n if n == UserAccess::NAME => state.oauth_access(&parsed, true),
-                n if n == Exchange::NAME => state.exchange(&parsed),
-                n if n == Rotate::NAME => state.rotate(&parsed),
-                n if n == Get::NAME => state.external_get(&parsed),
-                _ => state.external_delete(&parsed),
+            // Exhaustive on purpose: a method added to the catalog does not compile until
+            // it is dispatched here.
+            let answer = match method {
+                ApiMethod::OauthV2Access => state.oauth_access(&parsed, false),
+                ApiMethod::OauthV2UserAccess => state.oauth_access(&parsed, true),
+                ApiMethod::OauthV2Exchange => state.exchange(&parsed),
+                ApiMethod::ToolingTokensRotate => state.rotate(&parsed),
+                ApiMethod::AppsAuthExternalGet => state.external_get(&parsed),
+                ApiMethod::AppsAuthExternalDelete => state.external_delete(&parsed),
+                ApiMethod::AuthTest => state.auth_test(&parsed),
+                ApiMethod::AuthRevoke => state.auth_revoke(&parsed),
+                ApiMethod::AppsUninstall => state.apps_uninstall(&parsed),
             };
             (answer, parsed.warnings)
         }
     };
     state.now = saved_now;
+    match &answer {
+        Ok(_) => state.record_outcome(name, "ok"),
+        Err(code) => state.record_outcome(name, code.as_str()),
+    }
+    if let Some(io) = &io_fault {
+        state.record_outcome(name, &format!("fault:{}", io.kind()));
+    }
     warnings.extend(extra_warning);
     (envelope(answer, &warnings), io_fault)
 }
@@ -575,16 +691,60 @@ fn warning_message(warning: &str) -> String {
     }
 }
 
+/// The authorize pages. Scripts get the auto-approving redirect; a browser (a request whose
+/// `Accept` names `text/html`) gets a consent page with Allow and Cancel, unless the app
+/// says `auto_approve` or the URL carries `sim_decision=allow|deny`. The page's form POSTs
+/// back here with `decision=allow|deny` and the original query in `query`.
 fn authorize_page(state: &mut State, req: &Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
-    if !matches!(*req.method(), Verb::GET | Verb::HEAD) {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-    }
-    let deny = req.uri().query().is_some_and(|q| {
-        form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == "sim_decision" && v == "deny")
-    });
+    let path = req.uri().path();
+    let (query, decision) = match *req.method() {
+        Verb::GET | Verb::HEAD => {
+            let query = req.uri().query().unwrap_or("").to_owned();
+            let decision = form_urlencoded::parse(query.as_bytes())
+                .find(|(n, _)| n == "sim_decision")
+                .map(|(_, v)| v.into_owned());
+            (query, decision)
+        }
+        Verb::POST => {
+            let mut query = None;
+            let mut decision = None;
+            for (name, value) in form_urlencoded::parse(req.body()) {
+                match &*name {
+                    "query" => query = Some(value.into_owned()),
+                    "decision" => decision = Some(value.into_owned()),
+                    _ => {}
+                }
+            }
+            match (query, decision) {
+                (Some(q), Some(d)) => (q, Some(d)),
+                _ => {
+                    return text(
+                        StatusCode::BAD_REQUEST,
+                        "the consent form needs query and decision\n",
+                    )
+                }
+            }
+        }
+        _ => return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
+    };
+    let url = format!("{path}?{query}");
     let saved_now = state.now;
     state.now = now;
-    let result = state.authorize(&req.uri().to_string(), !deny);
+    let result = match decision.as_deref() {
+        Some("deny") | Some("cancel") => state.authorize(&url, false),
+        Some(_) => state.authorize(&url, true),
+        None if wants_html(req) && !auto_approves(state, &query) => {
+            // Validate first (a deny mints nothing), then show the page.
+            match state.authorize(&url, false) {
+                Ok(_) => {
+                    state.now = saved_now;
+                    return consent_page(state, path, &query);
+                }
+                Err(err) => Err(err),
+            }
+        }
+        None => state.authorize(&url, true),
+    };
     state.now = saved_now;
     match result {
         Ok(location) => {
@@ -606,15 +766,103 @@ fn authorize_page(state: &mut State, req: &Request<Vec<u8>>, now: u64) -> Respon
                 code = err.code(),
                 msg = html_escape(&err.to_string()),
             );
-            let mut response = Response::new(body.into_bytes());
-            *response.status_mut() = StatusCode::BAD_REQUEST;
-            response.headers_mut().insert(
-                CONTENT_TYPE,
-                http::HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            response
+            html(StatusCode::BAD_REQUEST, body)
         }
     }
+}
+
+/// Whether the client asked for HTML, as browsers do (`Accept: text/html,…`).
+fn wants_html(req: &Request<Vec<u8>>) -> bool {
+    req.headers()
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|item| {
+                item.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
+            })
+        })
+}
+
+fn auto_approves(state: &State, query: &str) -> bool {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(n, _)| n == "client_id")
+        .and_then(|(_, id)| state.apps.get(&*id).map(|a| a.config.auto_approve))
+        .unwrap_or(false)
+}
+
+/// The consent page: the app's name, the workspace, the scopes asked, Allow and Cancel.
+/// Plain HTML forms, no script.
+fn consent_page(state: &State, path: &str, query: &str) -> Response<Vec<u8>> {
+    let get = |name: &str| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let client_id = get("client_id");
+    let (app_name, team_name) = state
+        .apps
+        .get(&client_id)
+        .map(|a| (a.config.app_name.clone(), a.config.team_name.clone()))
+        .unwrap_or_default();
+    let list = |scopes: &str| -> String {
+        crate::app::split_scopes(scopes)
+            .iter()
+            .map(|s| format!("<li><code>{}</code></li>", html_escape(s)))
+            .collect()
+    };
+    let user_flow = path
+        .trim_end_matches('/')
+        .ends_with("/oauth/v2_user/authorize");
+    let (bot, user) = if user_flow {
+        (
+            String::new(),
+            format!("{} {}", get("scope"), get("user_scope")),
+        )
+    } else {
+        (get("scope"), get("user_scope"))
+    };
+    let mut sections = String::new();
+    if !bot.trim().is_empty() {
+        sections.push_str(&format!(
+            "<h2>As a bot, it will be able to</h2><ul id=\"bot-scopes\">{}</ul>",
+            list(&bot)
+        ));
+    }
+    if !user.trim().is_empty() {
+        sections.push_str(&format!(
+            "<h2>On your behalf, it will be able to</h2><ul id=\"user-scopes\">{}</ul>",
+            list(&user)
+        ));
+    }
+    let form = |decision: &str, label: &str| {
+        format!(
+            "<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"query\" value=\"{query}\"><input type=\"hidden\" name=\"decision\" value=\"{decision}\"><button type=\"submit\" id=\"{decision}\">{label}</button></form>",
+            action = html_escape(path),
+            query = html_escape(query),
+        )
+    };
+    let body = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{app} is requesting permission</title></head>\n<body><h1><span id=\"app-name\">{app}</span> is requesting permission to access the <span id=\"team-name\">{team}</span> Slack workspace</h1>\n{sections}\n{allow}\n{cancel}\n</body></html>\n",
+        app = html_escape(&app_name),
+        team = html_escape(&team_name),
+        allow = form("allow", "Allow"),
+        cancel = form("deny", "Cancel"),
+    );
+    html(StatusCode::OK, body)
+}
+
+fn html(status: StatusCode, body: String) -> Response<Vec<u8>> {
+    let mut response = Response::new(body.into_bytes());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
 }
 
 fn admin(state: &mut State, req: &Request<Vec<u8>>, action: &str) -> Response<Vec<u8>> {
@@ -640,11 +888,27 @@ fn admin(state: &mut State, req: &Request<Vec<u8>>, action: &str) -> Response<Ve
         "now" => json_response(StatusCode::OK, &json!({"ok": true, "now": state.now})),
         "advance" if post => match arg("seconds").and_then(|s| s.parse::<u64>().ok()) {
             Some(secs) => {
-                state.now = state.now.saturating_add(secs);
-                json_response(StatusCode::OK, &json!({"ok": true, "now": state.now}))
+                let now = state.advance(secs);
+                json_response(StatusCode::OK, &json!({"ok": true, "now": now}))
             }
             None => bad("seconds must be a non-negative integer"),
         },
+        "clock" if post => match arg("mode").map(str::parse::<Clock>) {
+            Some(Ok(clock)) => {
+                state.set_clock(clock);
+                json_response(
+                    StatusCode::OK,
+                    &json!({"ok": true, "clock": clock.as_str(), "now": state.now}),
+                )
+            }
+            Some(Err(why)) => bad(&why),
+            None => bad("mode is required (wall or simulated)"),
+        },
+        "clock" => json_response(
+            StatusCode::OK,
+            &json!({"ok": true, "clock": state.clock.as_str(), "now": state.now}),
+        ),
+        "stats" => json_response(StatusCode::OK, &state.stats.to_json()),
         "calls" => match arg("method") {
             Some(method) => json_response(
                 StatusCode::OK,
@@ -666,11 +930,18 @@ fn admin(state: &mut State, req: &Request<Vec<u8>>, action: &str) -> Response<Ve
             }
             None => bad("token is required"),
         },
+        "deactivate" if post => match arg("token").and_then(|t| state.tokens.get_mut(t)) {
+            Some(rec) => {
+                rec.inactive = true;
+                json_response(StatusCode::OK, &json!({"ok": true}))
+            }
+            None => bad("token names no access token"),
+        },
         "uninstall" if post => match arg("client_id") {
             Some(id) if state.uninstall(id) => json_response(StatusCode::OK, &json!({"ok": true})),
             _ => bad("client_id names no registered app"),
         },
-        "advance" | "config" | "revoke" | "uninstall" => {
+        "advance" | "config" | "revoke" | "uninstall" | "deactivate" => {
             text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n")
         }
         _ => text(StatusCode::NOT_FOUND, "not found\n"),

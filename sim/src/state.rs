@@ -4,13 +4,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde_json::{json, Value};
 
-use crate::app::AppConfig;
+use crate::app::{AppConfig, MAX_SECONDS};
+use crate::events::{Event, EventKind};
 use crate::fault::Fault;
 use crate::request::Args;
 use crate::sim::ExternalTokenSeed;
+use crate::stats::Stats;
 
-/// Rotating access tokens and configuration tokens live this long.
-pub(crate) const TOKEN_TTL: u64 = 43_200;
+/// Configuration tokens live this long (and rotating access tokens, unless the app says
+/// otherwise).
+pub(crate) const TOKEN_TTL: u64 = crate::app::DEFAULT_TOKEN_EXPIRES_IN;
+/// Events kept for delivery at most; older ones are dropped (and counted).
+pub(crate) const OUTBOX: usize = 10_000;
 /// Authorization codes live this long.
 pub(crate) const CODE_TTL: u64 = 600;
 /// Refresh tokens of PKCE apps live this long.
@@ -146,7 +151,6 @@ pub(crate) struct TokenRec {
     pub client_id: Option<String>,
     pub generation: u64,
     pub rotating: bool,
-    pub serial: u64,
     pub expires_at: Option<u64>,
     pub revoked: bool,
     pub exchanged: bool,
@@ -154,7 +158,8 @@ pub(crate) struct TokenRec {
     pub install: Option<Install>,
     /// A workflow token limited to one app's external tokens.
     pub workflow_app: Option<String>,
-    pub chain: Option<u64>,
+    /// The token's user or workspace was deleted (`account_inactive`).
+    pub inactive: bool,
 }
 
 pub(crate) struct RefreshRec {
@@ -162,6 +167,8 @@ pub(crate) struct RefreshRec {
     pub client_id: String,
     pub generation: u64,
     pub used: bool,
+    /// Revoked (`auth.revoke`, `revoke_token`): dead, but never presented twice.
+    pub revoked: bool,
     pub scope: String,
     pub install: Install,
     pub public_client: bool,
@@ -172,10 +179,13 @@ pub(crate) struct RefreshRec {
 
 pub(crate) struct ConfigTokenRec {
     pub expires_at: u64,
+    pub team_id: String,
+    pub user_id: String,
 }
 
 pub(crate) struct ConfigRefreshRec {
     pub used: bool,
+    pub revoked: bool,
     pub team_id: String,
     pub user_id: String,
 }
@@ -190,9 +200,60 @@ pub(crate) struct ExternalRec {
     pub exchange_fails: bool,
 }
 
+/// Where the simulator's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Clock {
+    /// A clock that stands still until advanced (the default; starts at
+    /// [`Sim::DEFAULT_START`](crate::Sim::DEFAULT_START)).
+    #[default]
+    Simulated,
+    /// The system clock plus an offset that `advance` adds to: clients reading the system
+    /// clock (SDK token rotators, a keeper with its default clock) agree with it.
+    Wall,
+}
+
+impl Clock {
+    /// `"simulated"` or `"wall"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clock::Simulated => "simulated",
+            Clock::Wall => "wall",
+        }
+    }
+}
+
+impl std::str::FromStr for Clock {
+    type Err = String;
+
+    /// `sim`, `simulated`, `fixed` or `wall`.
+    fn from_str(s: &str) -> Result<Clock, String> {
+        match s {
+            "sim" | "simulated" | "fixed" => Ok(Clock::Simulated),
+            "wall" | "real" => Ok(Clock::Wall),
+            other => Err(format!("unknown clock {other:?} (use wall or simulated)")),
+        }
+    }
+}
+
+fn wall_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// The simulator's whole memory.
 pub(crate) struct State {
     pub now: u64,
+    pub clock: Clock,
+    /// Wall clock only: seconds added to the system clock.
+    pub offset: i128,
+    pub stats: Stats,
+    /// The access tokens of each refresh chain that may still be live, oldest first.
+    pub chains: HashMap<u64, Vec<String>>,
+    pub outbox: VecDeque<Event>,
+    /// Bumped whenever an event is queued, so the caller knows to wake the sender.
+    pub emitted: u64,
     seed: u64,
     counter: u64,
     pub apps: HashMap<String, App>,
@@ -226,6 +287,158 @@ impl State {
             faults: HashMap::new(),
             calls: HashMap::new(),
             history: HashMap::new(),
+            clock: Clock::Simulated,
+            offset: 0,
+            stats: Stats::default(),
+            chains: HashMap::new(),
+            outbox: VecDeque::new(),
+            emitted: 0,
+        }
+    }
+
+    /// Brings `now` up to the wall clock (wall mode only).
+    pub fn tick(&mut self) {
+        if self.clock == Clock::Wall {
+            let now = wall_seconds() as i128 + self.offset;
+            self.now = now.clamp(0, u64::MAX as i128) as u64;
+        }
+    }
+
+    /// Moves time forward by `secs` (saturating).
+    pub fn advance(&mut self, secs: u64) -> u64 {
+        match self.clock {
+            Clock::Simulated => self.now = self.now.saturating_add(secs),
+            Clock::Wall => {
+                self.offset = self.offset.saturating_add(secs as i128);
+                self.tick();
+            }
+        }
+        self.now
+    }
+
+    /// Sets the time (it may go backwards).
+    pub fn set_now(&mut self, now: u64) {
+        match self.clock {
+            Clock::Simulated => self.now = now,
+            Clock::Wall => {
+                self.offset = now as i128 - wall_seconds() as i128;
+                self.tick();
+            }
+        }
+    }
+
+    /// Switches the clock, keeping the current time for a switch to the simulated clock.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+        if clock == Clock::Wall {
+            self.offset = 0;
+        }
+        self.tick();
+    }
+
+    /// Seconds a rotating access token of this app lives.
+    pub fn ttl(&self, client_id: &str) -> u64 {
+        self.apps
+            .get(client_id)
+            .map_or(TOKEN_TTL, |a| a.config.token_expires_in)
+            .clamp(1, MAX_SECONDS)
+    }
+
+    /// Counts one answer of `method` with `outcome`.
+    pub fn record_outcome(&mut self, method: &str, outcome: &str) {
+        let per_method = match self.stats.methods.get_mut(method) {
+            Some(m) => m,
+            None => self.stats.methods.entry(method.to_owned()).or_default(),
+        };
+        match per_method.get_mut(outcome) {
+            Some(n) => *n += 1,
+            None => {
+                per_method.insert(outcome.to_owned(), 1);
+            }
+        }
+    }
+
+    /// Queues an event for the app's request URL, if it has one.
+    pub fn emit(&mut self, client_id: &str, kind: EventKind, event: Value) {
+        let Some(app) = self.apps.get(client_id) else {
+            return;
+        };
+        let Some(url) = app.config.event_request_url.clone() else {
+            return;
+        };
+        let secret = app.config.signing_secret.clone().unwrap_or_default();
+        let token = verification_token(client_id);
+        let team_id = match (
+            &app.config.enterprise,
+            app.org_installed || app.config.org_install,
+        ) {
+            (Some((enterprise, _)), true) => enterprise.clone(),
+            _ => app.config.team_id.clone(),
+        };
+        let app_id = app.config.app_id.clone();
+        let (body, challenge) = if kind == EventKind::UrlVerification {
+            let (_, hex) = self.digest_hex("challenge", 40);
+            (
+                json!({"token": token, "challenge": hex, "type": "url_verification"}),
+                Some(hex),
+            )
+        } else {
+            let (_, id) = self.digest_hex("event", 10);
+            (
+                json!({
+                    "token": token,
+                    "team_id": team_id,
+                    "api_app_id": app_id,
+                    "event": event,
+                    "type": "event_callback",
+                    "event_id": format!("Ev0SIM{}", id.to_ascii_uppercase()),
+                    "event_time": self.now,
+                }),
+                None,
+            )
+        };
+        if self.outbox.len() >= OUTBOX {
+            self.outbox.pop_front();
+            self.stats.events.dropped += 1;
+        }
+        self.outbox.push_back(Event {
+            kind,
+            client_id: client_id.to_owned(),
+            url,
+            secret,
+            body: body.to_string().into_bytes(),
+            challenge,
+        });
+        self.stats.events.queued += 1;
+        self.emitted += 1;
+    }
+
+    /// Queues `tokens_revoked` for these user ids (oauth: user tokens; bot: bot users).
+    fn emit_tokens_revoked(&mut self, client_id: &str, oauth: Vec<String>, bot: Vec<String>) {
+        if oauth.is_empty() && bot.is_empty() {
+            return;
+        }
+        let mut tokens = serde_json::Map::new();
+        if !oauth.is_empty() {
+            tokens.insert("oauth".into(), json!(oauth));
+        }
+        if !bot.is_empty() {
+            tokens.insert("bot".into(), json!(bot));
+        }
+        self.emit(
+            client_id,
+            EventKind::TokensRevoked,
+            json!({"type": "tokens_revoked", "tokens": tokens}),
+        );
+    }
+
+    /// The user id a token acts as: `(is_bot, id)`.
+    fn token_user(rec: &TokenRec) -> Option<(bool, String)> {
+        let install = rec.install.as_ref()?;
+        match rec.kind {
+            Kind::Bot => Some((true, install.bot_user_id.clone())),
+            Kind::User => Some((false, install.user_id.clone())),
+            Kind::Workflow => None,
         }
     }
 
@@ -286,7 +499,7 @@ impl State {
             (_, false) => "xoxb-",
         };
         let token = self.mint(prefix);
-        let serial = self.counter;
+        let ttl = self.ttl(client_id);
         self.tokens.insert(
             token.clone(),
             TokenRec {
@@ -294,40 +507,43 @@ impl State {
                 client_id: Some(client_id.to_owned()),
                 generation,
                 rotating,
-                serial,
-                expires_at: rotating.then_some(self.now + TOKEN_TTL),
+                expires_at: rotating.then_some(self.now.saturating_add(ttl)),
                 revoked: false,
                 exchanged: false,
                 scope: scope.to_owned(),
                 install: Some(install.clone()),
                 workflow_app: None,
-                chain,
+                inactive: false,
             },
         );
         if let Some(chain) = chain {
+            self.chains.entry(chain).or_default().push(token.clone());
             self.limit_live_tokens(chain);
         }
         token
     }
 
     /// Revokes the oldest live tokens of a refresh chain beyond the two-token limit.
+    ///
+    /// Looks only at the chain's own tokens (kept in issue order), and forgets the dead
+    /// ones, so that a refresh costs the same on the millionth call as on the first.
     fn limit_live_tokens(&mut self, chain: u64) {
         let now = self.now;
-        let mut live: Vec<(u64, String)> = self
-            .tokens
-            .iter()
-            .filter(|(_, t)| {
-                t.chain == Some(chain) && !t.revoked && t.expires_at.is_none_or(|e| now < e)
-            })
-            .map(|(k, t)| (t.serial, k.clone()))
-            .collect();
-        if live.len() <= LIVE_TOKENS_PER_CHAIN {
+        let Some(members) = self.chains.get_mut(&chain) else {
+            return;
+        };
+        let tokens = &mut self.tokens;
+        members.retain(|t| {
+            tokens
+                .get(t)
+                .is_some_and(|r| !r.revoked && r.expires_at.is_none_or(|e| now < e))
+        });
+        if members.len() <= LIVE_TOKENS_PER_CHAIN {
             return;
         }
-        live.sort_unstable();
-        let excess = live.len() - LIVE_TOKENS_PER_CHAIN;
-        for (_, token) in live.into_iter().take(excess) {
-            if let Some(rec) = self.tokens.get_mut(&token) {
+        let excess = members.len() - LIVE_TOKENS_PER_CHAIN;
+        for token in members.drain(..excess) {
+            if let Some(rec) = tokens.get_mut(&token) {
                 rec.revoked = true;
             }
         }
@@ -355,10 +571,11 @@ impl State {
                 client_id: client_id.to_owned(),
                 generation,
                 used: false,
+                revoked: false,
                 scope: scope.to_owned(),
                 install: install.clone(),
                 public_client,
-                expires_at: pkce_app.then_some(self.now + PKCE_REFRESH_TTL),
+                expires_at: pkce_app.then_some(self.now.saturating_add(PKCE_REFRESH_TTL)),
                 chain,
                 legacy_parent,
             },
@@ -379,13 +596,16 @@ impl State {
         self.config_tokens.insert(
             token.clone(),
             ConfigTokenRec {
-                expires_at: self.now + TOKEN_TTL,
+                expires_at: self.now.saturating_add(TOKEN_TTL),
+                team_id: team_id.to_owned(),
+                user_id: user_id.to_owned(),
             },
         );
         self.config_refresh.insert(
             refresh.clone(),
             ConfigRefreshRec {
                 used: false,
+                revoked: false,
                 team_id: team_id.to_owned(),
                 user_id: user_id.to_owned(),
             },
@@ -431,7 +651,8 @@ impl State {
             LegacyKind::User => "xoxp-",
         };
         let token = token.unwrap_or_else(|| self.mint(prefix));
-        let serial = self.next_serial();
+        // Drawn anyway: token strings stay what they were for a given seed.
+        self.next_serial();
         let scope = match kind {
             LegacyKind::Bot => "chat:write,commands",
             LegacyKind::User => "search:read",
@@ -443,14 +664,13 @@ impl State {
                 client_id: Some(client_id.to_owned()),
                 generation,
                 rotating: false,
-                serial,
                 expires_at: None,
                 revoked: false,
                 exchanged: false,
                 scope: scope.to_owned(),
                 install: Some(install),
                 workflow_app: None,
-                chain: None,
+                inactive: false,
             },
         );
         token
@@ -479,7 +699,7 @@ impl State {
                 token,
                 has_refresh_token: seed.has_refresh_token,
                 lifetime: seed.expires_in,
-                expires_at: seed.expires_in.map(|l| now + l),
+                expires_at: seed.expires_in.map(|l| now.saturating_add(l)),
                 exchange_fails: seed.exchange_fails,
             },
         );
@@ -488,7 +708,8 @@ impl State {
 
     pub fn seed_workflow(&mut self, app_id: Option<String>, token: Option<String>) -> String {
         let token = token.unwrap_or_else(|| self.mint("xwfp-"));
-        let serial = self.next_serial();
+        // Drawn anyway: token strings stay what they were for a given seed.
+        self.next_serial();
         self.tokens.insert(
             token.clone(),
             TokenRec {
@@ -496,46 +717,85 @@ impl State {
                 client_id: None,
                 generation: 0,
                 rotating: false,
-                serial,
                 expires_at: None,
                 revoked: false,
                 exchanged: false,
                 scope: String::new(),
                 install: None,
                 workflow_app: app_id,
-                chain: None,
+                inactive: false,
             },
         );
         token
     }
 
-    /// Revokes an access, workflow or refresh token; whether it was known.
+    /// Revokes an access, workflow or refresh token; whether it was known. Revoking a live
+    /// access token queues `tokens_revoked`.
     pub fn revoke(&mut self, token: &str) -> bool {
         if let Some(rec) = self.tokens.get_mut(token) {
+            let was_live = !rec.revoked;
             rec.revoked = true;
+            let who = State::token_user(rec);
+            let client_id = rec.client_id.clone();
+            if let (true, Some((bot, id)), Some(client_id)) = (was_live, who, client_id) {
+                let (oauth, bots) = if bot {
+                    (vec![], vec![id])
+                } else {
+                    (vec![id], vec![])
+                };
+                self.emit_tokens_revoked(&client_id, oauth, bots);
+            }
             return true;
         }
         if let Some(rec) = self.refresh.get_mut(token) {
-            rec.used = true;
+            rec.revoked = true;
             return true;
         }
         if let Some(rec) = self.config_refresh.get_mut(token) {
-            rec.used = true;
+            rec.revoked = true;
             return true;
         }
         false
     }
 
-    /// Uninstalls an app: existing tokens lose their authorization.
+    /// Uninstalls an app: existing tokens lose their authorization. Queues
+    /// `tokens_revoked` (for the tokens that were live) and `app_uninstalled`.
     pub fn uninstall(&mut self, client_id: &str) -> bool {
-        match self.apps.get_mut(client_id) {
-            Some(app) => {
-                app.generation += 1;
-                app.org_installed = false;
-                true
+        let Some(generation) = self.apps.get(client_id).map(|a| a.generation) else {
+            return false;
+        };
+        let now = self.now;
+        let (mut oauth, mut bot) = (BTreeSet::new(), BTreeSet::new());
+        for rec in self.tokens.values() {
+            let live = rec.client_id.as_deref() == Some(client_id)
+                && rec.generation == generation
+                && !rec.revoked
+                && rec.expires_at.is_none_or(|e| now < e);
+            match State::token_user(rec) {
+                Some((true, id)) if live => {
+                    bot.insert(id);
+                }
+                Some((false, id)) if live => {
+                    oauth.insert(id);
+                }
+                _ => {}
             }
-            None => false,
         }
+        if let Some(app) = self.apps.get_mut(client_id) {
+            app.generation = app.generation.saturating_add(1);
+            app.org_installed = false;
+        }
+        self.emit_tokens_revoked(
+            client_id,
+            oauth.into_iter().collect(),
+            bot.into_iter().collect(),
+        );
+        self.emit(
+            client_id,
+            EventKind::AppUninstalled,
+            json!({"type": "app_uninstalled"}),
+        );
+        true
     }
 
     /// Whether the app that issued a token still holds the authorization it was issued under.
@@ -544,4 +804,14 @@ impl State {
             .get(client_id)
             .is_some_and(|app| app.generation == generation)
     }
+}
+
+/// The deprecated verification token Slack still puts in every payload: fixed per app.
+fn verification_token(client_id: &str) -> String {
+    let digest = hmac_sha256::Hash::hash(client_id.as_bytes());
+    let mut out = String::from("simverif");
+    for byte in &digest[..8] {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
 }

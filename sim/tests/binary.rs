@@ -81,3 +81,34 @@ fn bad_flags_and_bad_files_exit_with_status_2() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("--config FILE"));
 }
+
+#[test]
+fn first_line_names_the_port_without_config_too() {
+    let child = Command::new(BIN)
+        .args(["--port", "0", "--clock", "wall"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Running(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .strip_prefix("slack-oauth-sim listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_owned();
+    let rest: Vec<String> = lines.by_ref().take(4).map(|l| l.unwrap()).collect();
+    assert!(rest.iter().any(|l| l.contains("demo app")), "{rest:?}");
+
+    // The wall clock: now is the system's.
+    let answer = http(
+        &url,
+        "GET /_sim/clock HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(answer.contains(r#""clock":"wall""#), "{answer}");
+    let answer = http(
+        &url,
+        "POST /api/auth.test HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert!(answer.contains(r#""error":"not_authed""#), "{answer}");
+}

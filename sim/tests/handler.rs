@@ -1356,10 +1356,14 @@ fn external_delete_errors() {
 #[test]
 fn unknown_methods_and_paths() {
     let sim = Sim::new();
+    // slack.com answers an unknown method with HTTP 200 and the name echoed (README).
     let resp = sim.handle(&form("chat.postMessage", "a=1"));
-    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.status(), 200);
     assert_eq!(error(&body(&resp)), "unknown_method");
-    assert_eq!(sim.handle(&form("../etc", "")).status(), 404);
+    assert_eq!(body(&resp)["req_method"], "chat.postMessage");
+    let resp = sim.handle(&form("../etc", ""));
+    assert_eq!(error(&body(&resp)), "unknown_method");
+    assert_eq!(sim.stats().count("unknown_method", "unknown_method"), 2);
     let resp = sim.handle(&Request::get("/elsewhere").body(Vec::new()).unwrap());
     assert_eq!(resp.status(), 404);
     let resp = sim.handle(

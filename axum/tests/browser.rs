@@ -1,8 +1,9 @@
 //! The install flow as a person sees it: headless Chromium, driven over WebDriver
 //! (chromedriver), clicks "Add to Slack" on the install page served by `SlackRoutes`, goes
-//! through the simulator's authorize step and lands on the success or failure page.
-//! Screenshots land in `target/browser/` (`install-page.png`, `install-success.png`,
-//! `install-cancelled.png`, `install-refused.png`).
+//! clicks Allow or Cancel on the simulator's consent page and lands on the success or failure
+//! page.
+//! Screenshots land in `target/browser/` (`install-page.png`, `consent.png`,
+//! `install-success.png`, `install-cancelled.png`, `install-refused.png`).
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
 //! `.ci/browser` installs them). Without them the test says so and passes, unless
@@ -117,6 +118,17 @@ fn screenshots() -> PathBuf {
     dir
 }
 
+/// A screenshot once `#id` is on the page.
+async fn screenshot_when(client: &Client, id: &str, name: &str) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no #{id} for {name}: {e}"));
+    screenshot(client, name).await;
+}
+
 async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
@@ -125,30 +137,40 @@ async fn screenshot(client: &Client, name: &str) {
     eprintln!("screenshot: {}", path.display());
 }
 
-/// Slack's consent page: today the simulator approves at once by redirecting, so there is
-/// nothing to click for Allow. Once it shows Allow / Cancel forms, click the button here.
+/// Slack's consent page (the simulator's, for browsers): clicks Allow or Cancel.
 async fn consent(client: &Client, allow: bool) {
-    let label = if allow { "Allow" } else { "Cancel" };
-    let xpath = format!("//button[normalize-space()='{label}'] | //input[@value='{label}']");
-    if let Ok(button) = client.find(Locator::XPath(&xpath)).await {
-        button.click().await.expect("the consent button clicks");
-    }
-}
-
-async fn text(client: &Client, id: &str) -> String {
-    let found = client
+    let id = if allow { "allow" } else { "deny" };
+    let button = client
         .wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Id(id))
-        .await;
-    match found {
-        Ok(element) => element.text().await.unwrap(),
-        Err(e) => panic!(
-            "no #{id} on {}: {e}\n{}",
-            client.current_url().await.unwrap(),
-            client.source().await.unwrap_or_default()
-        ),
+        .await
+        .unwrap_or_else(|e| panic!("no consent page with #{id}: {e}"));
+    button.click().await.expect("the consent button clicks");
+}
+
+/// The text of `#id` once the page that has it is loaded (an element of a page still being
+/// replaced goes stale: look again).
+async fn text(client: &Client, id: &str) -> String {
+    for _ in 0..3 {
+        let found = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id(id))
+            .await;
+        match found {
+            Ok(element) => match element.text().await {
+                Ok(text) => return text,
+                Err(_) => continue,
+            },
+            Err(e) => panic!(
+                "no #{id} on {}: {e}\n{}",
+                client.current_url().await.unwrap(),
+                client.source().await.unwrap_or_default()
+            ),
+        }
     }
+    panic!("#{id} kept going stale");
 }
 
 #[test]
@@ -191,13 +213,14 @@ fn install_in_a_real_browser() {
         // Cancel: the failure page, nothing stored.
         let person = session(&driver, &chromium).await;
         person.goto(&app.url("/slack/install")).await.unwrap();
-        let button = person.find(Locator::Id("add-to-slack")).await.unwrap();
-        let authorize = button.attr("href").await.unwrap().unwrap();
-        // Until the simulator has a consent page, Cancel is its deny switch on the same URL.
         person
-            .goto(&format!("{authorize}&sim_decision=deny"))
+            .find(Locator::Id("add-to-slack"))
+            .await
+            .unwrap()
+            .click()
             .await
             .unwrap();
+        screenshot_when(&person, "deny", "consent.png").await;
         consent(&person, false).await;
         assert_eq!(text(&person, "error-code").await, "access_denied");
         screenshot(&person, "install-cancelled.png").await;

@@ -66,6 +66,8 @@ fn allow_installs_and_shows_the_workspace() {
     // The keeper hands out the stored bot token.
     assert_eq!(app.bot_token(TEAM_ID).unwrap(), bot.token.expose());
     assert_eq!(app.sim.sim().calls("oauth.v2.access"), 1);
+    // auth.test with the new bot token, for the bot's id.
+    assert_eq!(app.sim.sim().calls("auth.test"), 1);
 }
 
 #[test]

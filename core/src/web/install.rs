@@ -8,9 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use http::{header, HeaderMap, HeaderValue, Method as Verb, Response, StatusCode};
 
+use crate::auth::{Test, TestResponse};
 use crate::oauth_v2::{Access, AccessResponse};
 use crate::transport;
-use crate::web::auth_test::{AuthTest, AuthTestResponse};
 use crate::web::page::{document, escape};
 use crate::{
     is_loopback_host, AuthorizeError, AuthorizeUrl, Callback, CallbackError, CodeVerifier, Flow,
@@ -568,10 +568,10 @@ pub struct BotCheck {
 
 impl BotCheck {
     /// The `auth.test` call to make, if the installation has a bot token.
-    pub fn auth_test(&self) -> Option<AuthTest> {
+    pub fn auth_test(&self) -> Option<Test> {
         self.installation
             .token(TokenType::Bot)
-            .map(|bot| AuthTest::new(bot.token.clone()))
+            .map(|bot| Test::new(bot.token.clone()))
     }
 
     /// Completes the install with the answer to [`BotCheck::auth_test`] (`None` when there
@@ -579,7 +579,7 @@ impl BotCheck {
     /// the tokens are good, so the installation is kept without a bot id.
     pub fn finish(
         self,
-        answer: Option<Result<Reply<AuthTestResponse>, transport::Error>>,
+        answer: Option<Result<Reply<TestResponse>, transport::Error>>,
     ) -> Installed {
         let test = answer.and_then(Result::ok).map(|reply| reply.value);
         let test = test.unwrap_or_default();

@@ -90,13 +90,13 @@ fn refused(code: &str) -> Result<Reply<AccessResponse>, transport::Error> {
     parse::<Access, _>(&response).map_err(transport::Error::Slack)
 }
 
-fn auth_test_answer() -> Result<Reply<AuthTestResponse>, transport::Error> {
+fn auth_test_answer() -> Result<Reply<TestResponse>, transport::Error> {
     let response = http::Response::new(
         br#"{"ok":true,"url":"https://acme.slack.com/","team":"Acme & Co","team_id":"T1",
              "user_id":"UBOT","bot_id":"B1"}"#
             .to_vec(),
     );
-    parse::<AuthTest, _>(&response).map_err(transport::Error::Slack)
+    parse::<Test, _>(&response).map_err(transport::Error::Slack)
 }
 
 fn assert_clears_cookie(response: &Response<Vec<u8>>) {

@@ -13,13 +13,11 @@
 //! A web framework adapter only moves these values: the `slack-oauth-axum` crate does it for
 //! axum, and `examples/install_hyper.rs` for bare hyper.
 
-mod auth_test;
 mod events;
 mod install;
 mod page;
 mod signature;
 
-pub use auth_test::{AuthTest, AuthTestResponse};
 pub use events::{Event, EventError, EventTeam, Revocation, Revoked, MAX_EVENT_BODY};
 pub use install::{
     BotCheck, CodeExchange, FlowError, InstallFailure, InstallFlow, InstallPage, Installed,

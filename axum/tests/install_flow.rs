@@ -251,3 +251,27 @@ fn tokens_revoked_drops_the_bot_token_and_url_verification_answers() {
     let junk = app.post_event("<html>", SIGNING_SECRET, now());
     assert_eq!(junk.status, 400);
 }
+
+#[test]
+fn the_simulators_uninstall_event_reaches_the_app() {
+    let app = App::start_with(|flow| flow.with_pkce(true), true);
+    let mut browser = Browser::new();
+    let back = start_install(&app, &mut browser);
+    assert_eq!(browser.get(&back).status, 200);
+    assert!(app.bot_token(TEAM_ID).is_ok());
+
+    // Slack's side: the app is uninstalled, and its signed app_uninstalled event is POSTed.
+    assert!(app.sim.sim().uninstall(common::CLIENT_ID));
+    let started = std::time::Instant::now();
+    while app.stored().is_some() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the uninstall event never arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(matches!(
+        app.bot_token(TEAM_ID),
+        Err(KeeperError::NotFound { .. })
+    ));
+}

@@ -40,6 +40,13 @@ pub struct App {
 impl App {
     /// Starts both servers; `configure` may change the flow (PKCE, page mode, ...).
     pub fn start(configure: impl FnOnce(InstallFlow) -> InstallFlow) -> App {
+        App::start_with(configure, false)
+    }
+
+    /// Like [`App::start`]; with `sim_events`, the simulator sends its signed events to the
+    /// app's `/slack/events`, and the app and its keeper read the simulator's clock (the
+    /// events are signed at simulated time).
+    pub fn start_with(configure: impl FnOnce(InstallFlow) -> InstallFlow, sim_events: bool) -> App {
         let sim = Sim::new();
         let server = Server::start(sim.clone()).expect("the simulator starts");
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -52,8 +59,14 @@ impl App {
             .expect("a port");
         let addr = listener.local_addr().expect("an address");
         let redirect_uri = format!("http://{addr}/slack/oauth_redirect");
+        let mut config = AppConfig::new(CLIENT_ID, CLIENT_SECRET);
+        if sim_events {
+            config = config
+                .event_request_url(format!("http://{addr}/slack/events"))
+                .signing_secret(SIGNING_SECRET);
+        }
         sim.register_app(
-            AppConfig::new(CLIENT_ID, CLIENT_SECRET)
+            config
                 .app_id(APP_ID)
                 .team(TEAM_ID, TEAM_NAME)
                 .redirect_uri(&redirect_uri)
@@ -67,7 +80,11 @@ impl App {
             .expect("a loopback base URL")
             .with_credentials(ClientCredentials::new(CLIENT_ID, CLIENT_SECRET));
         let store: Store = Arc::new(MemoryStore::new());
-        let keeper = Keeper::new(Client::new(api), store.clone());
+        let mut keeper = Keeper::new(Client::new(api), store.clone());
+        let clock = sim.clone();
+        if sim_events {
+            keeper = keeper.with_clock(move || clock.now());
+        }
         let flow = InstallFlow::new(
             AuthorizeUrl::new(CLIENT_ID)
                 .with_base_url(&server.url())
@@ -100,6 +117,12 @@ impl App {
                 }
             }
         });
+        let clock = sim.clone();
+        let routes = if sim_events {
+            routes.with_clock(move || clock.now())
+        } else {
+            routes
+        };
         let router: axum::Router = routes.router();
         runtime.spawn(async move { axum::serve(listener, router).await });
         App {

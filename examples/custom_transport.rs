@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Core builds the request (`Api::request`) and reads the answer (`parse`); the transport only
-//! moves bytes and enforces its limits. This one speaks plain HTTP, so it refuses anything but
+//! moves bytes and enforces its limits. Core's keeper machine gives it the whole refresh
+//! protocol too (leases, write-back, merges, failures): `bot_token` below is all it takes. This one speaks plain HTTP, so it refuses anything but
 //! a loopback host; a real one would add TLS for `https` (and a connection pool, and timeouts
 //! on every phase).
 
@@ -15,9 +16,11 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use slack_oauth::oauth_v2::Access;
+use slack_oauth::keeper::{self, KeptToken, Machine, Outcome, Settings, Slot, Step};
+use slack_oauth::oauth_v2::{Access, AccessRefresh, AccessResponse};
 use slack_oauth::tooling_tokens::Rotate;
-use slack_oauth::{is_loopback_host, parse, Api, ClientCredentials};
+use slack_oauth::{is_loopback_host, parse, transport, Api, ClientCredentials, Installation};
+use slack_oauth::{AccessToken, KeeperError, MemoryStore, Reply, Store};
 use slack_oauth_sim::{AppConfig, Server, Sim};
 
 /// Answers larger than this are refused: Slack's are a few KiB.
@@ -106,6 +109,45 @@ fn send(request: &http::Request<Vec<u8>>) -> io::Result<http::Response<Vec<u8>>>
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
+/// One refresh call over [`send`], in the error vocabulary core's keeper expects.
+fn call(api: &Api, refresh: &AccessRefresh) -> Result<Reply<AccessResponse>, transport::Error> {
+    let request = api.request(refresh)?;
+    let response = send(&request).map_err(transport::Error::Io)?;
+    Ok(parse::<Access, _>(&response)?)
+}
+
+/// The bot token stored under `key`, refreshed first when due: core's keeper machine, driven
+/// by this transport. One caller at a time here; a server would queue callers per key on
+/// `keeper::Queue`, as the ureq and hyper keepers do.
+fn bot_token(
+    api: &Api,
+    store: &MemoryStore<Installation>,
+    slot: &mut Slot<Installation>,
+    settings: &Settings,
+    key: &str,
+    now: impl Fn() -> u64,
+) -> Result<AccessToken, KeeperError> {
+    if let Some(token) = keeper::check(store.load(key), settings, key, KeptToken::Bot, now())? {
+        return Ok(token);
+    }
+    let mut machine = Machine::new(slot, settings, key, KeptToken::Bot, false);
+    loop {
+        let outcome = match machine.step() {
+            Step::Load => Outcome::loaded(store.load(key)),
+            Step::Swap { from, value, lease } => {
+                Outcome::swapped(store.compare_and_swap(key, Some(from), value, lease))
+            }
+            Step::Call(refresh) => Outcome::Called(call(api, refresh)),
+            Step::Wait(pause) => {
+                std::thread::sleep(pause);
+                Outcome::Waited
+            }
+            Step::Done(result) => return result,
+        };
+        machine.handle(outcome, now());
+    }
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     // A Slack on 127.0.0.1 with one app that uses token rotation.
     let sim = Sim::new();
@@ -137,11 +179,26 @@ fn main() -> Result<(), Box<dyn Error>> {
         install.expires_in,
     );
 
-    // Refresh it with the single-use refresh token, then try reusing that token.
-    let refresh = install.refresh_token.ok_or("no refresh token")?;
-    let request = api.request(&Access::refresh(refresh.clone()))?;
-    let refreshed = parse::<Access, _>(&send(&request)?)?.value;
-    println!("refreshed: new token {:?}", refreshed.access_token);
+    // Keep it: stored, and refreshed by core's keeper protocol over this transport.
+    let refresh = install.refresh_token.clone().ok_or("no refresh token")?;
+    let installation = Installation::from_access(install, sim.now())?;
+    let store = MemoryStore::new();
+    let key = installation.key();
+    store.put(&key, &installation)?;
+    let (mut slot, settings) = (Slot::new(), Settings::new("custom transport example"));
+    let clock = || sim.now();
+    let first = bot_token(&api, &store, &mut slot, &settings, &key, clock)?;
+    sim.advance(11 * 3600); // within two hours of expiry: due
+    let second = bot_token(&api, &store, &mut slot, &settings, &key, clock)?;
+    let third = bot_token(&api, &store, &mut slot, &settings, &key, clock)?;
+    println!(
+        "kept: refreshed once ({} calls), new token stored: {}, then used as stored: {}",
+        sim.calls("oauth.v2.access") - 1,
+        first.expose() != second.expose(),
+        second.expose() == third.expose(),
+    );
+
+    // The refresh spent the install's refresh token: reusing it fails.
     let request = api.request(&Access::refresh(refresh))?;
     match parse::<Access, _>(&send(&request)?) {
         Ok(_) => println!("unexpected: a spent refresh token worked"),

@@ -20,7 +20,7 @@ macro_rules! keeper_suite {
             spent_refresh_token_needs_reinstall,
             bot_and_user_rotate_independently,
             config_tokens_rotate_once,
-            live_lease_waits_and_lapsed_lease_is_taken_over,
+            live_lease_waits_and_watched_lease_is_taken_over,
             reinstall_during_refresh_wins,
             unrelated_change_during_refresh_is_merged,
             transient_failure_releases_the_lease,

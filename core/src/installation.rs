@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::oauth_v2::{AccessResponse, AuthedUser, IncomingWebhook};
+use crate::decision::{refresh_due, Decision, REFRESH_MARGIN};
+use crate::oauth_v2::{AccessRefresh, AccessResponse, AuthedUser, IncomingWebhook};
 use crate::secret::{AccessToken, RefreshToken, TokenKind};
 
 /// Which of an installation's tokens: the bot's or the installing user's. Matches Slack's
@@ -133,6 +134,21 @@ pub(crate) fn shown_token_type(token_type: Option<&str>) -> Option<String> {
             .take(32)
             .collect()
     })
+}
+
+/// Whether the top-level `access_token` of an `oauth.v2.access` answer is a user token: when
+/// `token_type` is `"user"` (the user-only flow), or, without `token_type`, when the token's
+/// prefix is a user token's (`xoxp-`, `xoxe.xoxp-`). Any other `token_type` means a bot token.
+///
+/// The one rule [`Installation::from_access`] and
+/// [`AccessResponse::bot_token`](crate::oauth_v2::AccessResponse::bot_token) share.
+pub(crate) fn top_level_is_user(token_type: Option<&str>, token: Option<&AccessToken>) -> bool {
+    match token_type {
+        Some(t) => t == "user",
+        None => {
+            token.is_some_and(|t| matches!(t.kind(), TokenKind::User | TokenKind::RotatingUser))
+        }
+    }
 }
 
 /// One token of an installation with what is needed to keep it alive.
@@ -273,6 +289,13 @@ pub struct Installation {
 }
 
 impl Installation {
+    /// How long before expiry [`Installation::decide`] refreshes: 2 hours, as in Slack's
+    /// Python, Node and Java SDKs (a 12-hour token is refreshed after about 10 hours).
+    ///
+    /// The margin actually used is at most half the token's lifetime, so a margin larger than
+    /// the lifetime cannot make every fresh token look due for a refresh.
+    pub const DEFAULT_REFRESH_MARGIN: u64 = REFRESH_MARGIN;
+
     /// Builds an installation from the answer to `oauth.v2.access` or `oauth.v2.user.access`
     /// received at `now` (Unix seconds); each expiry becomes `now + expires_in`.
     ///
@@ -299,12 +322,7 @@ impl Installation {
             ..
         } = response;
 
-        let top_is_user = match token_type.as_deref() {
-            Some(t) => t == "user",
-            None => access_token
-                .as_ref()
-                .is_some_and(|t| matches!(t.kind(), TokenKind::User | TokenKind::RotatingUser)),
-        };
+        let top_is_user = top_level_is_user(token_type.as_deref(), access_token.as_ref());
         let AuthedUser {
             id: authed_id,
             scope: authed_scope,
@@ -412,196 +430,239 @@ impl Installation {
         }
         key
     }
+
+    /// Decides, at `now` (Unix seconds), whether the bot or user token can be used as is or
+    /// must be refreshed first, refreshing [`Installation::DEFAULT_REFRESH_MARGIN`] before expiry.
+    ///
+    /// Non-expiring tokens are always [`Decision::Use`]. A token within the margin but
+    /// without a refresh token is used until it expires; after that it is an
+    /// [`InstallationError::Expired`] error.
+    ///
+    /// ```
+    /// use slack_oauth_core::{Api, ClientCredentials, Decision, Installation, TokenType};
+    /// # let answer = serde_json::from_str(r#"{"access_token":"xoxe.xoxb-1-A","token_type":"bot",
+    /// #   "expires_in":43200,"refresh_token":"xoxe-1-R","team":{"id":"T1"}}"#)?;
+    /// let now = 1_700_000_000;
+    /// let mut installation = Installation::from_access(answer, now)?;
+    ///
+    /// assert!(matches!(installation.decide(TokenType::Bot, now + 60)?, Decision::Use(_)));
+    /// // Ten hours later, within two hours of expiry:
+    /// let later = now + 10 * 3600;
+    /// let Decision::Refresh(refresh) = installation.decide(TokenType::Bot, later)? else { panic!() };
+    /// let api = Api::new().with_credentials(ClientCredentials::new("1.2", "secret"));
+    /// let request = api.request(&refresh)?;
+    /// assert_eq!(request.body(), b"grant_type=refresh_token&refresh_token=xoxe-1-R");
+    ///
+    /// // ... send it, parse the answer, apply it:
+    /// let answer = serde_json::from_str(r#"{"access_token":"xoxe.xoxb-1-B","token_type":"bot",
+    ///     "expires_in":43200,"refresh_token":"xoxe-1-S","team":{"id":"T1"}}"#)?;
+    /// installation.apply_refresh(TokenType::Bot, &answer, later)?;
+    /// assert_eq!(installation.bot.as_ref().unwrap().expires_at, Some(later + 43200));
+    /// assert!(matches!(installation.decide(TokenType::Bot, later)?, Decision::Use(t) if t.expose() == "xoxe.xoxb-1-B"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decide(
+        &self,
+        token_type: TokenType,
+        now: u64,
+    ) -> Result<Decision<&AccessToken, AccessRefresh>, InstallationError> {
+        self.decide_with_margin(token_type, now, Installation::DEFAULT_REFRESH_MARGIN)
+    }
+
+    /// [`Installation::decide`] with a refresh margin of `margin` seconds before expiry
+    /// (capped at half the token's lifetime).
+    pub fn decide_with_margin(
+        &self,
+        token_type: TokenType,
+        now: u64,
+        margin: u64,
+    ) -> Result<Decision<&AccessToken, AccessRefresh>, InstallationError> {
+        let set = self
+            .token(token_type)
+            .ok_or(InstallationError::MissingToken(token_type))?;
+        let Some(expires_at) = set.expires_at else {
+            return Ok(Decision::Use(&set.token));
+        };
+        if !refresh_due(expires_at, set.issued_at, now, margin) {
+            return Ok(Decision::Use(&set.token));
+        }
+        match &set.refresh_token {
+            Some(refresh) => Ok(Decision::Refresh(AccessRefresh::new(refresh.clone()))),
+            None if now >= expires_at => Err(InstallationError::Expired {
+                token_type,
+                expires_at,
+            }),
+            None => Ok(Decision::Use(&set.token)),
+        }
+    }
+
+    /// Installs the answer to a refresh of the `token_type` token, received at `now`: the new
+    /// token, refresh token, expiry (`now + expires_in`) and, when present, scopes and bot user id.
+    ///
+    /// Refused, leaving the installation unchanged, when `token_type` in the answer is not the
+    /// one refreshed, the answer lacks `access_token`, `refresh_token` or `expires_in`, the
+    /// installation has no such token, or the answer names another app, team or enterprise.
+    /// Bot and user tokens rotate independently: the other token is never touched.
+    pub fn apply_refresh(
+        &mut self,
+        token_type: TokenType,
+        response: &AccessResponse,
+        now: u64,
+    ) -> Result<(), InstallationError> {
+        let found = response.token_type.as_deref();
+        if found != Some(token_type.as_str()) {
+            return Err(InstallationError::WrongTokenType {
+                expected: token_type,
+                found: shown_token_type(found),
+            });
+        }
+        let token = response
+            .access_token
+            .as_ref()
+            .ok_or(InstallationError::MissingField {
+                field: "access_token",
+            })?;
+        let refresh_token =
+            response
+                .refresh_token
+                .as_ref()
+                .ok_or(InstallationError::MissingField {
+                    field: "refresh_token",
+                })?;
+        let expires_in = response.expires_in.ok_or(InstallationError::MissingField {
+            field: "expires_in",
+        })?;
+        self.check_same_owner(response)?;
+        let Some(set) = self.token_mut(token_type) else {
+            return Err(InstallationError::MissingToken(token_type));
+        };
+        set.token = token.clone();
+        set.refresh_token = Some(refresh_token.clone());
+        set.expires_at = Some(now.saturating_add(expires_in));
+        set.issued_at = Some(now);
+        let scopes = split_scopes(response.scope.as_deref());
+        if !scopes.is_empty() {
+            set.scopes = scopes;
+        }
+        if token_type == TokenType::Bot {
+            if let Some(bot_user_id) = &response.bot_user_id {
+                set.user_id = Some(bot_user_id.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds an installation from the answer to `oauth.v2.exchange` (migrating a long-lived
+    /// token to rotation) received at `now`. The token may be top-level or, for a user token,
+    /// under `authed_user`; it must come with `refresh_token` and `expires_in`.
+    ///
+    /// ```
+    /// use slack_oauth_core::{Installation, TokenType};
+    /// let answer = serde_json::from_str(r#"{"access_token":"xoxe.xoxb-1-NEW","expires_in":43200,
+    ///     "refresh_token":"xoxe-1-R","token_type":"bot","scope":"commands","bot_user_id":"UB",
+    ///     "app_id":"A1","team":{"name":"Team","id":"T1"},"enterprise":null}"#)?;
+    /// let installation = Installation::from_exchange(answer, 1_700_000_000)?;
+    /// assert!(installation.token(TokenType::Bot).unwrap().refresh_token.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_exchange(
+        response: AccessResponse,
+        now: u64,
+    ) -> Result<Installation, InstallationError> {
+        let token_type = exchanged_type(&response)?;
+        let mut installation = Installation::from_access(response, now)?;
+        // The exchange converts one token; anything else in the answer is not what was asked.
+        let set =
+            installation
+                .token_mut(token_type)
+                .take()
+                .ok_or(InstallationError::MissingField {
+                    field: "access_token",
+                })?;
+        check_rotating(&set)?;
+        installation.bot = None;
+        installation.user = None;
+        *installation.token_mut(token_type) = Some(set);
+        Ok(installation)
+    }
+
+    /// Puts the token from an `oauth.v2.exchange` answer (received at `now`) into this
+    /// installation, replacing its long-lived bot or user token (per `token_type`), and says
+    /// which one. Use it to migrate an installation that holds both a bot and a user token,
+    /// one exchange at a time. Refused, leaving the installation unchanged, when the answer
+    /// is for another app, team or enterprise or lacks rotation.
+    pub fn apply_exchange(
+        &mut self,
+        response: &AccessResponse,
+        now: u64,
+    ) -> Result<TokenType, InstallationError> {
+        let fresh = Installation::from_exchange(response.clone(), now)?;
+        self.check_same_owner(response)?;
+        let token_type = exchanged_type(response)?;
+        let mut set = fresh
+            .token(token_type)
+            .cloned()
+            .ok_or(InstallationError::NoToken)?;
+        // The exchange answer may omit what the installation already knows.
+        if let Some(old) = self.token(token_type) {
+            if set.user_id.is_none() {
+                set.user_id.clone_from(&old.user_id);
+            }
+            if set.scopes.is_empty() {
+                set.scopes.clone_from(&old.scopes);
+            }
+        }
+        *self.token_mut(token_type) = Some(set);
+        Ok(token_type)
+    }
+
+    fn check_same_owner(&self, response: &AccessResponse) -> Result<(), InstallationError> {
+        fn differs(mine: Option<&str>, theirs: Option<&str>) -> bool {
+            matches!((mine, theirs), (Some(a), Some(b)) if a != b)
+        }
+        if differs(self.app_id.as_deref(), response.app_id.as_deref()) {
+            return Err(InstallationError::Mismatch { field: "app_id" });
+        }
+        if differs(
+            self.team_id.as_deref(),
+            response.team.as_ref().map(|t| t.id.as_str()),
+        ) {
+            return Err(InstallationError::Mismatch { field: "team" });
+        }
+        if differs(
+            self.enterprise_id.as_deref(),
+            response.enterprise.as_ref().map(|e| e.id.as_str()),
+        ) {
+            return Err(InstallationError::Mismatch {
+                field: "enterprise",
+            });
+        }
+        Ok(())
+    }
+}
+
+fn exchanged_type(response: &AccessResponse) -> Result<TokenType, InstallationError> {
+    let found = response.token_type.as_deref();
+    found
+        .and_then(TokenType::parse)
+        .ok_or_else(|| InstallationError::UnknownTokenType {
+            found: shown_token_type(found),
+        })
+}
+
+fn check_rotating(set: &TokenSet) -> Result<(), InstallationError> {
+    if set.refresh_token.is_none() {
+        return Err(InstallationError::MissingField {
+            field: "refresh_token",
+        });
+    }
+    if set.expires_at.is_none() {
+        return Err(InstallationError::MissingField {
+            field: "expires_in",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NOW: u64 = 1_700_000_000;
-
-    fn parse(json: &str) -> AccessResponse {
-        serde_json::from_str(json).unwrap()
-    }
-
-    /// An org-wide install with rotation, shaped like the examples of
-    /// https://api.slack.com/methods/oauth.v2.access (fake values).
-    const ORG_INSTALL: &str = r#"{"ok":true,"app_id":"A0FAKEAPP1","access_token":"xoxe.xoxb-1-FAKEBOTACCESS","token_type":"bot",
- "scope":"chat:write,commands","bot_user_id":"U0FAKEBOT","expires_in":43200,"refresh_token":"xoxe-1-FAKEBOTREFRESH",
- "team":null,"enterprise":{"id":"E0FAKEORG","name":"Example Org"},"is_enterprise_install":true,
- "authed_user":{"id":"W0FAKEUSER","scope":"search:read","access_token":"xoxe.xoxp-1-FAKEUSERACCESS",
-  "token_type":"user","expires_in":43200,"refresh_token":"xoxe-1-FAKEUSERREFRESH"}}"#;
-
-    #[test]
-    fn org_wide_install_with_both_tokens() {
-        let i = Installation::from_access(parse(ORG_INSTALL), NOW).unwrap();
-        assert_eq!(i.app_id.as_deref(), Some("A0FAKEAPP1"));
-        assert_eq!(i.team_id, None);
-        assert_eq!(i.enterprise_id.as_deref(), Some("E0FAKEORG"));
-        assert_eq!(i.enterprise_name.as_deref(), Some("Example Org"));
-        assert!(i.is_enterprise_install);
-        assert_eq!(i.user_id.as_deref(), Some("W0FAKEUSER"));
-        assert_eq!(i.key(), "E0FAKEORG");
-        let bot = i.bot.as_ref().unwrap();
-        assert_eq!(bot.token.expose(), "xoxe.xoxb-1-FAKEBOTACCESS");
-        assert_eq!(bot.expires_at, Some(NOW + 43200));
-        assert_eq!(bot.issued_at, Some(NOW));
-        assert_eq!(
-            bot.refresh_token.as_ref().unwrap().expose(),
-            "xoxe-1-FAKEBOTREFRESH"
-        );
-        assert_eq!(bot.scopes, ["chat:write", "commands"]);
-        assert_eq!(bot.user_id.as_deref(), Some("U0FAKEBOT"));
-        let user = i.user.as_ref().unwrap();
-        assert_eq!(user.token.expose(), "xoxe.xoxp-1-FAKEUSERACCESS");
-        assert_eq!(
-            user.refresh_token.as_ref().unwrap().expose(),
-            "xoxe-1-FAKEUSERREFRESH"
-        );
-        assert_eq!(user.scopes, ["search:read"]);
-        assert_eq!(user.user_id.as_deref(), Some("W0FAKEUSER"));
-        assert_eq!(i.installed_at, NOW);
-    }
-
-    #[test]
-    fn workspace_install_without_rotation_with_webhook() {
-        let i = Installation::from_access(
-            parse(
-                r##"{"ok":true,"app_id":"A1","access_token":"xoxb-LEGACY","token_type":"bot","scope":"incoming-webhook",
-                "bot_user_id":"UB","team":{"id":"T1","name":"Team"},"enterprise":{"id":"E1","name":"Org"},
-                "authed_user":{"id":"U1"},
-                "incoming_webhook":{"url":"https://hooks.slack.com/services/T/B/SECRET","channel":"#general",
-                  "channel_id":"C1","configuration_url":"https://team.slack.com/services/B"}}"##,
-            ),
-            NOW,
-        )
-        .unwrap();
-        // A workspace inside an org is keyed by its team.
-        assert_eq!(i.key(), "T1");
-        assert_eq!(i.team_name.as_deref(), Some("Team"));
-        let bot = i.bot.as_ref().unwrap();
-        assert_eq!(bot.expires_at, None);
-        assert!(!bot.expires());
-        assert!(!bot.is_expired(u64::MAX));
-        assert!(i.user.is_none());
-        let hook = i.incoming_webhook.as_ref().unwrap();
-        assert_eq!(hook.channel_id.as_deref(), Some("C1"));
-        assert!(!format!("{i:?}").contains("SECRET"));
-    }
-
-    #[test]
-    fn user_only_flow_token_top_level() {
-        // Shaped like the example of https://api.slack.com/methods/oauth.v2.user.access.
-        let i = Installation::from_access(
-            parse(
-                r#"{"ok":true,"access_token":"xoxe.xoxp-1-FAKEUSERONLY","token_type":"user","expires_in":43200,
-                "refresh_token":"xoxe-1-FAKEREFRESH","authed_user":{"id":"U0FAKEUSER","scope":"channels:history,users:read"},
-                "team":{"id":"T0FAKETEAM"}}"#,
-            ),
-            NOW,
-        )
-        .unwrap();
-        assert!(i.bot.is_none());
-        let user = i.user.as_ref().unwrap();
-        assert_eq!(user.token.expose(), "xoxe.xoxp-1-FAKEUSERONLY");
-        assert_eq!(user.scopes, ["channels:history", "users:read"]);
-        assert_eq!(user.user_id.as_deref(), Some("U0FAKEUSER"));
-        assert_eq!(
-            user.refresh_token.as_ref().unwrap().expose(),
-            "xoxe-1-FAKEREFRESH"
-        );
-        assert_eq!(i.key(), "T0FAKETEAM:U0FAKEUSER");
-    }
-
-    #[test]
-    fn user_only_flow_token_nested_or_untyped() {
-        let nested = Installation::from_access(
-            parse(
-                r#"{"ok":true,"team":{"id":"T1"},"authed_user":{"id":"U1","scope":"a,b",
-                "access_token":"xoxp-NESTED","token_type":"user"}}"#,
-            ),
-            NOW,
-        )
-        .unwrap();
-        assert!(nested.bot.is_none());
-        assert_eq!(nested.user.unwrap().token.expose(), "xoxp-NESTED");
-
-        // No token_type: the prefix decides.
-        let untyped = Installation::from_access(
-            parse(r#"{"access_token":"xoxp-TOP","team":{"id":"T1"},"authed_user":{"id":"U1"}}"#),
-            NOW,
-        )
-        .unwrap();
-        assert!(untyped.bot.is_none());
-        assert_eq!(untyped.user.unwrap().token.expose(), "xoxp-TOP");
-        let untyped_bot = Installation::from_access(
-            parse(r#"{"access_token":"xoxb-TOP","team":{"id":"T1"}}"#),
-            NOW,
-        )
-        .unwrap();
-        assert!(untyped_bot.user.is_none());
-        assert_eq!(untyped_bot.user_id, None);
-        assert_eq!(untyped_bot.bot.unwrap().token.expose(), "xoxb-TOP");
-    }
-
-    #[test]
-    fn incomplete_answers() {
-        assert_eq!(
-            Installation::from_access(
-                parse(r#"{"team":{"id":"T1"},"authed_user":{"id":"U1"}}"#),
-                NOW
-            ),
-            Err(InstallationError::NoToken)
-        );
-        assert_eq!(
-            Installation::from_access(parse(r#"{"access_token":"xoxb-1","team":null}"#), NOW),
-            Err(InstallationError::NoTeam)
-        );
-        // Expiry at the end of time saturates instead of overflowing.
-        let i = Installation::from_access(
-            parse(
-                r#"{"access_token":"xoxb-1","expires_in":18446744073709551615,"team":{"id":"T"}}"#,
-            ),
-            NOW,
-        )
-        .unwrap();
-        assert_eq!(i.bot.unwrap().expires_at, Some(u64::MAX));
-    }
-
-    #[test]
-    fn serde_round_trip_keeps_everything() {
-        let i = Installation::from_access(parse(ORG_INSTALL), NOW).unwrap();
-        let json = serde_json::to_string(&i).unwrap();
-        // Deliberately written: this is what the app stores.
-        assert!(json.contains("xoxe-1-FAKEBOTREFRESH"));
-        assert!(json.contains(r#""is_enterprise_install":true"#));
-        let back: Installation = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, i);
-        assert_eq!(back.key(), i.key());
-    }
-
-    #[test]
-    fn debug_hides_every_secret() {
-        let i = Installation::from_access(parse(ORG_INSTALL), NOW).unwrap();
-        let dbg = format!("{i:?} {i:#?}");
-        for secret in [
-            "FAKEBOTACCESS",
-            "FAKEBOTREFRESH",
-            "FAKEUSERACCESS",
-            "FAKEUSERREFRESH",
-        ] {
-            assert!(!dbg.contains(secret), "{secret} in {dbg}");
-        }
-        assert!(dbg.contains("E0FAKEORG"));
-    }
-
-    #[test]
-    fn token_types() {
-        assert_eq!(TokenType::parse("bot"), Some(TokenType::Bot));
-        assert_eq!(TokenType::parse("user"), Some(TokenType::User));
-        assert_eq!(TokenType::parse("app"), None);
-        assert_eq!(serde_json::to_string(&TokenType::User).unwrap(), "\"user\"");
-        assert_eq!(TokenType::Bot.to_string(), "bot");
-        assert_eq!(shown_token_type(Some("xoxb-<b>\n")), Some("xoxbb".into()));
-    }
-}
+mod tests;

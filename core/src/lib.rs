@@ -58,9 +58,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! **Many workers, one store: the keeper loop.** A keeper (in each transport) runs the same
-//! decide → refresh → apply under a lease in a [`Store`], so one refresh per token is sent
-//! however many callers and processes ask at once.
+//! **Many workers, one store: the keeper loop.** With several workers or processes, a refresh
+//! must happen once and its answer must never be lost. [`keeper::Machine`] holds that whole
+//! protocol (leases, compare-and-swap write-back against a [`Store`], merges, failures) as a
+//! state machine: loop on [`keeper::Machine::step`], perform the [`keeper::Step`] (load, swap,
+//! call, wait), hand the [`keeper::Outcome`] back with [`keeper::Machine::handle`] and `now`,
+//! until [`keeper::Step::Done`]. The [`keeper`] module shows the loop in full;
+//! `slack_oauth_ureq::Keeper` and `slack_oauth_hyper::Keeper` are that loop.
 //!
 //! URLs follow one rule, [`BaseUrl`]'s; the list of built-in methods is [`BuiltinMethod`];
 //! [`transport`] holds what every transport shares (its [`transport::Error`] and
@@ -77,14 +81,17 @@ mod methods;
 mod response;
 mod secret;
 
-// Installing and keeping tokens alive.
 mod authorize;
 mod callback;
+mod config_tokens;
+mod decision;
 mod installation;
+mod memory_store;
 mod pkce;
-mod rotation;
 mod state;
 mod store;
+
+pub mod keeper;
 
 pub mod apps_auth_external;
 pub mod auth;
@@ -107,13 +114,13 @@ pub use secret::{
 
 pub use authorize::{AuthorizeError, AuthorizeUrl, Flow};
 pub use callback::{Callback, CallbackError};
+pub use config_tokens::{ConfigTokens, ConfigTokensError};
+pub use decision::{unix_seconds, Decision};
 pub use installation::{Installation, InstallationError, TokenSet, TokenType};
+pub use keeper::{KeeperError, KeptToken, Renewable};
+pub use memory_store::MemoryStore;
 pub use pkce::{CodeChallenge, PkceError};
-pub use rotation::{unix_seconds, ConfigDecision, ConfigTokens, Decision, DEFAULT_REFRESH_MARGIN};
 pub use state::{State, StateError, StateSigner, VerifiedState};
-pub use store::{
-    AsyncStore, KeeperError, Lease, MemoryStore, Record, Renewable, Renewal, Store, Swap,
-    DEFAULT_LEASE,
-};
+pub use store::{AsyncStore, Lease, Record, Store, Swap};
 
 pub use http;

@@ -284,20 +284,32 @@ pub struct AccessResponse {
 }
 
 impl AccessResponse {
-    /// The bot token: the top-level token unless `token_type` says it is a user's.
+    /// The bot token: the top-level token unless it is a user's (`token_type` `"user"`, or
+    /// no `token_type` and a user token's prefix), the same rule as
+    /// [`Installation::from_access`](crate::Installation::from_access).
     pub fn bot_token(&self) -> Option<&AccessToken> {
-        match self.token_type.as_deref() {
-            Some("user") => None,
-            _ => self.access_token.as_ref(),
+        if self.top_level_is_user() {
+            None
+        } else {
+            self.access_token.as_ref()
         }
     }
 
-    /// The user token: top-level when `token_type` is `"user"`, else under `authed_user`.
+    /// The user token: the top-level one when it is a user's (see
+    /// [`AccessResponse::bot_token`]), else the one under `authed_user`.
     pub fn user_token(&self) -> Option<&AccessToken> {
-        match self.token_type.as_deref() {
-            Some("user") => self.access_token.as_ref(),
-            _ => self.authed_user.as_ref()?.access_token.as_ref(),
+        if self.top_level_is_user() {
+            self.access_token.as_ref()
+        } else {
+            self.authed_user.as_ref()?.access_token.as_ref()
         }
+    }
+
+    fn top_level_is_user(&self) -> bool {
+        crate::installation::top_level_is_user(
+            self.token_type.as_deref(),
+            self.access_token.as_ref(),
+        )
     }
 
     /// The team id, or the enterprise id for an org-wide install.

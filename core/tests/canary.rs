@@ -431,7 +431,7 @@ fn install_and_rotation_entries(e: &mut Entries) {
     e.both("transport::Error", &err);
     let keeper = KeeperError::Refresh {
         key: "T1".into(),
-        token: "bot",
+        token: slack_oauth_core::KeptToken::Bot,
         error: Arc::new(err),
     };
     e.both("KeeperError::Refresh", &keeper);

@@ -7,9 +7,8 @@ use slack_oauth_core::oauth_v2::{Access, AccessResponse, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
     parse, Api, AuthorizeUrl, Callback, CallbackError, ClientCredentials, CodeChallenge,
-    CodeVerifier, ConfigDecision, ConfigTokens, Decision, ErrorCode, Installation,
-    InstallationError, Method, State, StateError, StateKey, StateSigner, TokenType,
-    DEFAULT_REFRESH_MARGIN,
+    CodeVerifier, ConfigTokens, Decision, ErrorCode, Installation, InstallationError, Method,
+    State, StateError, StateKey, StateSigner, TokenType,
 };
 
 const NOW: u64 = 1_700_000_000;
@@ -146,7 +145,7 @@ fn install_with_pkce_and_signed_state_then_rotate_both_tokens() {
     }
 
     // 7. Inside the refresh margin: the bot token is refreshed first.
-    let t2 = expires_at - DEFAULT_REFRESH_MARGIN;
+    let t2 = expires_at - Installation::DEFAULT_REFRESH_MARGIN;
     let confidential = Api::new().with_credentials(ClientCredentials::new("1.2", "CLIENTSECRET"));
     let Decision::Refresh(refresh) = installation.decide(TokenType::Bot, t2).unwrap() else {
         panic!("the bot token is due")
@@ -325,7 +324,7 @@ fn legacy_token_migration_and_configuration_tokens() {
 
     // tooling.tokens.rotate: first rotation of a pair copied from the settings page.
     let mut config = ConfigTokens::new("xoxe.xoxp-1-CFG-A", "xoxe-1-CFGREFRESH-A");
-    let ConfigDecision::Refresh(rotate) = config.decide(NOW) else {
+    let Decision::Refresh(rotate) = config.decide(NOW) else {
         panic!("an unknown expiry means rotate")
     };
     let request = Api::new().request(&rotate).unwrap();
@@ -341,12 +340,9 @@ fn legacy_token_migration_and_configuration_tokens() {
     let config: ConfigTokens = serde_json::from_str(&stored).unwrap();
     assert!(matches!(
         config.decide(NOW + 3_600),
-        ConfigDecision::Use(t) if t.expose() == "xoxe.xoxp-1-CFG-B"
+        Decision::Use(t) if t.expose() == "xoxe.xoxp-1-CFG-B"
     ));
-    assert!(matches!(
-        config.decide(NOW + 36_000),
-        ConfigDecision::Refresh(_)
-    ));
+    assert!(matches!(config.decide(NOW + 36_000), Decision::Refresh(_)));
 
     // A failed rotation is a typed Slack error, not a panic.
     let err = parse::<Rotate, _>(

@@ -16,9 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 
 use slack_oauth_core::oauth_v2::Access;
-use slack_oauth_core::{
-    parse, Api, AuthorizeUrl, ClientCredentials, Installation, Store, DEFAULT_REFRESH_MARGIN,
-};
+use slack_oauth_core::{parse, Api, AuthorizeUrl, ClientCredentials, Installation, Store};
 use slack_oauth_sim::{AppConfig, Server, Sim, TokenStatus};
 use slack_oauth_store::{AnyStore, AsyncAnyStore, Options};
 
@@ -27,7 +25,7 @@ use common::rt;
 const CLIENT_ID: &str = "111.222";
 const CLIENT_SECRET: &str = "store-keeper-app-secret";
 const LIFETIME: u64 = 43_200;
-const DUE: u64 = LIFETIME - DEFAULT_REFRESH_MARGIN;
+const DUE: u64 = LIFETIME - Installation::DEFAULT_REFRESH_MARGIN;
 
 /// A durable store with a namespace of its own, reachable by URL.
 struct Backend {

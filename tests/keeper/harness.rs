@@ -28,6 +28,7 @@ pub trait Harness: Clone + Send + Sync + Sized + 'static {
     /// A keeper over `store` whose clock is the simulator's.
     fn new(api: Api, store: DynStore, sim: &Sim) -> Self;
     fn with_wait(self, wait: Duration) -> Self;
+    fn with_lease(self, seconds: u64) -> Self;
     fn token(&self, key: &str, token_type: TokenType) -> Result<String, Failure>;
     /// `callers` threads or tasks, released together, each asking one of `keepers` in turn.
     fn many(
@@ -92,6 +93,10 @@ mod ureq_harness {
 
         fn with_wait(self, wait: Duration) -> Self {
             Ureq(self.0.with_wait(wait))
+        }
+
+        fn with_lease(self, seconds: u64) -> Self {
+            Ureq(self.0.with_lease(seconds))
         }
 
         fn token(&self, key: &str, token_type: TokenType) -> Result<String, Failure> {
@@ -181,6 +186,10 @@ mod hyper_harness {
 
         fn with_wait(self, wait: Duration) -> Self {
             Hyper(self.0.with_wait(wait))
+        }
+
+        fn with_lease(self, seconds: u64) -> Self {
+            Hyper(self.0.with_lease(seconds))
         }
 
         fn token(&self, key: &str, token_type: TokenType) -> Result<String, Failure> {

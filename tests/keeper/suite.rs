@@ -8,7 +8,7 @@ use std::time::Duration;
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::{
     parse, Api, AuthorizeUrl, ClientCredentials, ConfigTokens, Installation, Lease, MemoryStore,
-    Record, Store, Swap, TokenType, DEFAULT_REFRESH_MARGIN,
+    Record, Store, Swap, TokenType,
 };
 use slack_oauth_sim::{AppConfig, Fault, Server, Sim, TokenStatus};
 
@@ -19,7 +19,7 @@ pub const CLIENT_SECRET: &str = "keeper-app-secret";
 /// Rotating tokens live 12 hours.
 pub const LIFETIME: u64 = 43_200;
 /// From here on a token is due for a refresh (the default margin before expiry).
-pub const DUE: u64 = LIFETIME - DEFAULT_REFRESH_MARGIN;
+pub const DUE: u64 = LIFETIME - Installation::DEFAULT_REFRESH_MARGIN;
 
 /// A simulator serving on loopback with one rotating app installed (bot and user tokens),
 /// and the installation kept in a memory store.
@@ -289,7 +289,7 @@ pub fn config_tokens_rotate_once<H: Harness>() {
     assert_eq!(world.sim.token_status(&second), TokenStatus::Active);
 }
 
-pub fn live_lease_waits_and_lapsed_lease_is_taken_over<H: Harness>() {
+pub fn live_lease_waits_and_watched_lease_is_taken_over<H: Harness>() {
     let world = World::new();
     world.make_due();
     // A process took the lease, then died.
@@ -317,7 +317,19 @@ pub fn live_lease_waits_and_lapsed_lease_is_taken_over<H: Harness>() {
     assert!(busy.retryable && !busy.needs_reinstall);
     assert_eq!(world.refreshes(), 0, "no refresh while the lease is live");
 
-    world.sim.advance(60);
+    // The lease's `expires_at` against this machine's clock does not count (clocks differ
+    // between machines): only having watched it unchanged for a whole lease does.
+    world.sim.advance(3600);
+    let busy = keeper.token(&world.key, TokenType::Bot).unwrap_err();
+    assert_eq!(busy.kind, "busy");
+    assert_eq!(
+        world.refreshes(),
+        0,
+        "a clock past the lease is not a lapse"
+    );
+
+    // A keeper whose lease is one second takes over after one second of its own waiting.
+    let keeper = world.keeper::<H>().with_lease(1);
     let token = keeper.token(&world.key, TokenType::Bot).unwrap();
     assert_eq!(world.refreshes(), 1);
     let stored = world.stored();

@@ -1,524 +1,199 @@
-//! [`Keeper`]: hands out tokens that are always fresh, refreshing each installation once
-//! however many tasks, or processes sharing a store, ask at the same time.
-//!
-//! Refresh tokens are single-use: two refreshes of one installation at once leave one of
-//! the two new token pairs dead (`invalid_refresh_token` later). So, per installation key:
-//! - in this process, tasks that find the token due queue on a per-key async lock; the first
-//!   one refreshes, the others then read the stored result (or share the failure);
-//! - across processes, the refresher first takes a [`Lease`] on the stored record with a
-//!   compare-and-swap write; whoever loses waits for the lease to clear and reads the result;
-//! - the new tokens are written back with a compare-and-swap against the leased version.
-//!
-//! The refresh itself runs in a spawned task: a caller that is cancelled (a timeout, a
-//! dropped request handler) cannot abandon a refresh whose refresh token is already spent.
-//! Callers whose token is fresh never wait: they load, decide and go.
+//! [`Keeper`]: async fresh tokens over core's [`Machine`]: key queue, refresh task, driving loop.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
+use slack_oauth_core::keeper::{Cache, Clock, Machine, Outcome, Queue, Settings, Slot, Step};
 use slack_oauth_core::{
-    unix_seconds, AccessToken, AsyncStore, ConfigToken, ConfigTokens, Installation,
-    InstallationError, Lease, Method, Record, Renewable, Renewal, Swap, TokenType, DEFAULT_LEASE,
-    DEFAULT_REFRESH_MARGIN,
+    unix_seconds, AccessToken, AsyncStore, ConfigToken, ConfigTokens, Installation, KeeperError,
+    KeptToken, Method, Renewable, TokenType,
 };
+use tokio::sync::Mutex;
 
 use crate::client::Client;
-use slack_oauth_core::KeeperError;
 
-/// Where a keeper reads the time: Unix seconds. The default reads the system clock; tests
-/// pass a simulator's clock.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
-
-/// Keeps tokens stored in `S` alive: loads, decides, refreshes once per installation when
-/// due, stores the result, and hands out the current token. The async twin of
-/// `slack_oauth_ureq::Keeper`; must be used inside a Tokio runtime.
-///
-/// `R` is what is kept: [`Installation`] (bot and user tokens) or [`ConfigTokens`] (app
-/// configuration tokens, rotated with `tooling.tokens.rotate`). `S` is any
-/// [`AsyncStore`], which includes every blocking [`Store`](slack_oauth_core::Store) such as
-/// [`MemoryStore`](slack_oauth_core::MemoryStore). Clones share the store and the per-key
-/// locks; give every task a clone. Keepers in other processes coordinate through the
-/// store's leases.
-///
-/// ```
-/// use std::sync::Arc;
-/// use slack_oauth_core::{Api, ClientCredentials, Installation, MemoryStore};
-/// use slack_oauth_hyper::{Client, Keeper};
-///
-/// # async fn run() {
-/// let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
-/// let store = Arc::new(MemoryStore::<Installation>::new());
-/// let keeper = Keeper::new(Client::new(api), store);
-///
-/// // After the OAuth callback: keeper.install(&installation).await?;
-/// // Before every Slack call, from any task:
-/// match keeper.bot_token("T0123").await {
-///     Ok(token) => { /* use token.expose() as the bearer token */ }
-///     Err(e) if e.needs_reinstall() => { /* ask the workspace to install the app again */ }
-///     Err(e) => { /* not installed, store failure, or retry later: e.is_retryable() */ }
-/// }
-/// # }
-/// ```
+/// Keeps tokens stored in `S`, any [`AsyncStore`] (so any blocking store), alive inside a
+/// Tokio runtime. Clones share the store and the per-key locks. Example in the crate docs.
 pub struct Keeper<R: Renewable, S> {
-    shared: Arc<Shared<R, S>>,
-    settings: Settings,
-}
-
-struct Shared<R: Renewable, S> {
-    client: Client,
-    store: S,
-    /// Written into leases so a stuck lease can be traced to a process.
-    holder: String,
-    flights: Mutex<HashMap<String, Arc<Flight<R::Which>>>>,
-    _kept: PhantomData<fn() -> R>,
-}
-
-#[derive(Clone)]
-struct Settings {
     clock: Clock,
-    margin: u64,
-    lease: u64,
-    wait: Duration,
-}
-
-/// The failure of the last refresh under a key's lock, and the token it was for.
-type LastFailure<W> = Option<(W, KeeperError)>;
-
-/// The per-key lock refreshers queue on, and what the last refresh under it came to.
-struct Flight<W> {
-    /// How many refreshes finished under this lock; read before queueing to tell whether
-    /// one finished while we waited.
-    finished: AtomicU64,
-    /// The lock itself (owned guards move into the refresh task).
-    last: Arc<tokio::sync::Mutex<LastFailure<W>>>,
+    opts: Settings,
+    inner: Arc<Inner<R, S>>,
 }
 
 impl<R: Renewable, S> Clone for Keeper<R, S> {
     fn clone(&self) -> Self {
-        Keeper {
-            shared: Arc::clone(&self.shared),
-            settings: self.settings.clone(),
-        }
+        let (inner, clock) = (Arc::clone(&self.inner), Arc::clone(&self.clock));
+        let opts = self.opts.clone();
+        Keeper { inner, clock, opts }
     }
 }
 
 impl<R: Renewable, S> fmt::Debug for Keeper<R, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keeper")
-            .field("client", &self.shared.client)
-            .field("holder", &self.shared.holder)
-            .field("margin", &self.settings.margin)
-            .field("lease", &self.settings.lease)
-            .field("wait", &self.settings.wait)
-            .finish_non_exhaustive()
+        f.debug_tuple("Keeper").field(&self.opts).finish()
     }
 }
 
-/// Tells keepers of one process apart in lease holders.
-static KEEPERS: AtomicU64 = AtomicU64::new(0);
+/// The client, the store, the per-key lines and the fresh tokens, shared by clones.
+struct Inner<R: Renewable, S>(Client, S, Arc<Queue<Mutex<Slot<R>>>>, Cache<R>);
 
 impl<R, S> Keeper<R, S>
 where
-    R: Renewable + Send + Sync + 'static,
-    R::Token: Send + 'static,
-    R::Refresh: Send + Sync,
-    <R::Refresh as Method>::Response: Send + Sync,
+    R: Renewable<Token: Send + Sync, Refresh: Send + Sync + Method<Response: Send + Sync>>,
+    R: Send + Sync + 'static,
     S: AsyncStore<R> + Send + Sync + 'static,
 {
-    /// A keeper refreshing through `client` and storing in `store`, with the system clock,
-    /// [`DEFAULT_REFRESH_MARGIN`] and [`DEFAULT_LEASE`].
+    /// A keeper over `client` and `store`, with the system clock and [`Settings::new`].
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
-        let holder = format!(
-            "pid {} async keeper {}",
-            std::process::id(),
-            KEEPERS.fetch_add(1, Ordering::Relaxed)
-        );
+        let holder = format!("pid {} async keeper", std::process::id());
+        let inner = Arc::new(Inner(client, store, Arc::new(Queue::new()), Cache::new()));
         Keeper {
-            shared: Arc::new(Shared {
-                client,
-                store,
-                holder,
-                flights: Mutex::new(HashMap::new()),
-                _kept: PhantomData,
-            }),
-            settings: Settings {
-                clock: Arc::new(|| unix_seconds(SystemTime::now())),
-                margin: DEFAULT_REFRESH_MARGIN,
-                lease: DEFAULT_LEASE,
-                wait: Duration::from_secs(DEFAULT_LEASE),
-            },
+            inner,
+            opts: Settings::numbered(&holder),
+            clock: Arc::new(|| unix_seconds(SystemTime::now())),
         }
     }
 
     /// Reads the time from `clock` (Unix seconds) instead of the system clock.
     pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
-        self.settings.clock = Arc::new(clock);
+        self.clock = Arc::new(clock);
         self
     }
 
-    /// Refreshes `seconds` before expiry (capped at half the token's lifetime).
-    pub fn with_margin(mut self, seconds: u64) -> Self {
-        self.settings.margin = seconds;
-        self
+    /// Sets [`Settings::margin`], seconds before expiry (at most half the token's lifetime).
+    pub fn with_margin(self, seconds: u64) -> Self {
+        self.tuned(|settings| settings.margin = seconds)
     }
 
-    /// Holds the refresh lease for `seconds` of the keeper's clock; keep it well above the
-    /// client's timeout, or another process may take over a refresh still in flight.
-    pub fn with_lease(mut self, seconds: u64) -> Self {
-        self.settings.lease = seconds;
-        self
+    /// Sets [`Settings::lease`]: well above the client's timeout, the same for all keepers.
+    pub fn with_lease(self, seconds: u64) -> Self {
+        self.tuned(|settings| settings.lease = seconds)
     }
 
-    /// Waits at most this long (real time) for another process's lease before giving up
-    /// with [`KeeperError::Busy`].
-    pub fn with_wait(mut self, wait: Duration) -> Self {
-        self.settings.wait = wait;
+    /// Sets [`Settings::wait`], the wait for others' leases before [`KeeperError::Busy`].
+    pub fn with_wait(self, wait: Duration) -> Self {
+        self.tuned(|settings| settings.wait = wait)
+    }
+
+    fn tuned(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+        change(&mut self.opts);
         self
     }
 
     /// The store.
     pub fn store(&self) -> &S {
-        &self.shared.store
+        &self.inner.1
     }
 
     /// The client refreshes go through.
     pub fn client(&self) -> &Client {
-        &self.shared.client
+        &self.inner.0
     }
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
     pub async fn save(&self, key: &str, value: &R) -> Result<(), KeeperError> {
-        AsyncStore::put(&self.shared.store, key, value)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        self.invalidate(key);
+        let stored = AsyncStore::put(self.store(), key, value).await;
+        stored.map(drop).map_err(KeeperError::store)
     }
 
     /// What is stored under `key`, as it is (no refresh).
     pub async fn load(&self, key: &str) -> Result<R, KeeperError> {
-        Ok(self.record(key).await?.value)
+        let missing = KeeperError::NotFound { key: key.into() };
+        let loaded = AsyncStore::load(self.store(), key).await;
+        Ok(loaded.map_err(KeeperError::store)?.ok_or(missing)?.value)
     }
 
-    /// Removes what is stored under `key` (e.g. on `app_uninstalled`); says whether there
-    /// was anything.
+    /// Removes what is stored under `key` (`app_uninstalled`); says whether there was any.
     pub async fn delete(&self, key: &str) -> Result<bool, KeeperError> {
-        AsyncStore::delete(&self.shared.store, key)
-            .await
-            .map_err(store_error)
+        self.invalidate(key);
+        let deleted = AsyncStore::delete(self.store(), key).await;
+        deleted.map_err(KeeperError::store)
     }
 
-    /// The `which` token stored under `key`, refreshed first if it is due.
-    ///
-    /// Concurrent callers for one key share one refresh; callers for other keys never wait
-    /// on it. Dropping the future does not stop a refresh already started.
-    pub async fn get(&self, key: &str, which: R::Which) -> Result<R::Token, KeeperError> {
-        let record = self.record(key).await?;
-        if let Renewal::Use(token) = self.renewal(key, &record.value, which)? {
-            return Ok(token);
-        }
-        let joined = Joined {
-            keeper: self,
-            key,
-            flight: self.join(key),
+    /// Forgets the tokens of `key` cached in this process (see [`Cache`]).
+    pub fn invalidate(&self, key: &str) {
+        self.inner.3.invalidate(key);
+    }
+
+    /// The `token` under `key`, refreshed first if due; dropping the future does not stop it.
+    pub async fn get(&self, key: &str, token: KeptToken) -> Result<R::Token, KeeperError> {
+        let (cached, now) = (&self.inner.3, (self.clock)());
+        let loaded = match cached.get(key, token, now) {
+            Some(fresh) => return Ok(fresh),
+            None => AsyncStore::load(self.store(), key).await,
         };
-        let flight = &joined.flight;
-        let seen = flight.finished.load(Ordering::Acquire);
-        let last = Arc::clone(&flight.last).lock_owned().await;
-        if flight.finished.load(Ordering::Acquire) != seen {
-            // Someone refreshed this key while we queued. If it failed for our token, the
-            // same call would fail again (a spent refresh token, a rate limit): share it.
-            if let Some((failed, error)) = last.as_ref() {
-                if *failed == which {
-                    return Err(error.clone());
-                }
-            }
+        if let Some(fresh) = cached.check(loaded, &self.opts, key, token, now)? {
+            return Ok(fresh);
         }
-        // The task owns the lock guard, so later callers queue until the refresh is stored
-        // even if this caller goes away.
-        let keeper = self.clone();
-        let task_flight = Arc::clone(flight);
-        let task_key = key.to_owned();
-        let task = tokio::spawn(async move {
-            let mut last = last;
-            let result = keeper.refresh(&task_key, which).await;
-            *last = result.as_ref().err().map(|e| (which, e.clone()));
-            task_flight.finished.fetch_add(1, Ordering::Release);
+        let place = self.inner.2.enter(key);
+        let (ticket, keeper) = (place.finished(), self.clone());
+        // The task owns the place and the lock: callers queue behind it even if we go away.
+        let run = tokio::spawn(async move {
+            let mut slot = place.lock().lock().await;
+            let behind = place.finished() != ticket;
+            let machine = Machine::new(&mut *slot, &keeper.opts, place.key(), token, behind);
+            let result = keeper.drive(machine).await;
+            place.finish();
             result
         });
-        match task.await {
+        match run.await {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => Err(KeeperError::Cancelled {
-                key: key.to_owned(),
-            }),
+            Err(_) => Err(KeeperError::Cancelled { key: key.into() }),
         }
     }
 
-    fn now(&self) -> u64 {
-        (self.settings.clock)()
-    }
-
-    async fn record(&self, key: &str) -> Result<Record<R>, KeeperError> {
-        AsyncStore::load(&self.shared.store, key)
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| KeeperError::NotFound {
-                key: key.to_owned(),
-            })
-    }
-
-    fn renewal(
-        &self,
-        key: &str,
-        value: &R,
-        which: R::Which,
-    ) -> Result<Renewal<R::Token, R::Refresh>, KeeperError> {
-        value
-            .renewal(which, self.now(), self.settings.margin)
-            .map_err(|error| installation_error(key, error))
-    }
-
-    fn flights(&self) -> MutexGuard<'_, HashMap<String, Arc<Flight<R::Which>>>> {
-        // Held only for a map lookup, never across an await. The map is changed by single
-        // inserts and removes: usable after a panic elsewhere.
-        self.shared
-            .flights
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn join(&self, key: &str) -> Arc<Flight<R::Which>> {
-        let mut flights = self.flights();
-        let flight = flights.entry(key.to_owned()).or_insert_with(|| {
-            Arc::new(Flight {
-                finished: AtomicU64::new(0),
-                last: Arc::new(tokio::sync::Mutex::new(None)),
-            })
-        });
-        Arc::clone(flight)
-    }
-
-    /// Loads, and refreshes under a lease if still due; waits out other processes' leases.
-    async fn refresh(&self, key: &str, which: R::Which) -> Result<R::Token, KeeperError> {
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(2);
+    /// Performs what the machine asks, awaiting each, until it is done.
+    async fn drive(&self, mut machine: Machine<R, &mut Slot<R>>) -> Result<R::Token, KeeperError> {
+        let (store, key) = (self.store(), machine.key().to_owned());
         loop {
-            let record = self.record(key).await?;
-            let request = match self.renewal(key, &record.value, which)? {
-                Renewal::Use(token) => return Ok(token),
-                Renewal::Refresh(request) => request,
-            };
-            let now = self.now();
-            let leased = match record.lease.as_ref().filter(|l| l.is_live(now)) {
-                Some(_) => None,
-                None => {
-                    let lease = Lease {
-                        holder: self.shared.holder.clone(),
-                        expires_at: now.saturating_add(self.settings.lease),
-                    };
-                    match self
-                        .swap(key, record.version, &record.value, Some(&lease))
-                        .await?
-                    {
-                        Swap::Stored { version } => Some(version),
-                        Swap::Conflict => None,
-                    }
+            let outcome = match machine.step() {
+                Step::Done(result) => return result,
+                Step::Wait(pause) => {
+                    tokio::time::sleep(pause).await;
+                    Outcome::Waited
+                }
+                Step::Call(request) => Outcome::Called(self.client().call(request).await),
+                Step::Load => Outcome::loaded(AsyncStore::load(store, &key).await),
+                Step::Swap { from, value, lease } => {
+                    let swapped =
+                        AsyncStore::compare_and_swap(store, &key, Some(from), value, lease);
+                    Outcome::swapped(swapped.await)
                 }
             };
-            let Some(leased) = leased else {
-                // Another process is refreshing, or wrote just now: look again shortly.
-                if started.elapsed() >= self.settings.wait {
-                    return Err(KeeperError::Busy {
-                        key: key.to_owned(),
-                    });
-                }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_millis(50));
-                continue;
-            };
-            let answer = match self.shared.client.call(&request).await {
-                Ok(reply) => reply.value,
-                Err(error) => {
-                    self.release(key, leased, &record.value).await;
-                    return Err(KeeperError::Refresh {
-                        key: key.to_owned(),
-                        token: R::token_name(which),
-                        error: Arc::new(error),
-                    });
-                }
-            };
-            if let Some(token) = self
-                .write_back(key, which, record.value, leased, &answer)
-                .await?
-            {
-                return Ok(token);
-            }
-        }
-    }
-
-    /// Stores the refreshed tokens over the leased version. `None`: someone else's refresh
-    /// won meanwhile; look again.
-    async fn write_back(
-        &self,
-        key: &str,
-        which: R::Which,
-        held: R,
-        leased: u64,
-        answer: &<R::Refresh as Method>::Response,
-    ) -> Result<Option<R::Token>, KeeperError> {
-        let spent = held.refresh_token(which).cloned();
-        let (mut base, mut expected) = (held, leased);
-        loop {
-            let mut next = base.clone();
-            let token = match next.apply_renewal(which, answer, self.now()) {
-                Ok(token) => token,
-                Err(error) => {
-                    self.release(key, expected, &base).await;
-                    return Err(installation_error(key, error));
-                }
-            };
-            match self.swap(key, expected, &next, None).await? {
-                Swap::Stored { .. } => return Ok(Some(token)),
-                Swap::Conflict => {
-                    // Our lease was overtaken: it lapsed, or the record was replaced.
-                    let current = self.record(key).await?;
-                    if current.value.refresh_token(which) != spent.as_ref() {
-                        // Refreshed or reinstalled by someone else: the store's tokens win.
-                        return Ok(None);
-                    }
-                    // Only other fields changed (the other token, say): ours still goes in.
-                    (base, expected) = (current.value, current.version);
-                }
-            }
-        }
-    }
-
-    /// Drops our lease after a failed refresh so others need not wait for it to lapse.
-    async fn release(&self, key: &str, leased: u64, value: &R) {
-        // Best effort: if this write fails the lease lapses on its own, and the caller's
-        // error is the one worth reporting.
-        let _ =
-            AsyncStore::compare_and_swap(&self.shared.store, key, Some(leased), value, None).await;
-    }
-
-    async fn swap(
-        &self,
-        key: &str,
-        expected: u64,
-        value: &R,
-        lease: Option<&Lease>,
-    ) -> Result<Swap, KeeperError> {
-        AsyncStore::compare_and_swap(&self.shared.store, key, Some(expected), value, lease)
-            .await
-            .map_err(store_error)
-    }
-}
-
-/// A caller's hold on a key's lock entry; dropping it (also when the caller is cancelled)
-/// removes the entry once nobody else holds or awaits it, so the map does not grow with every
-/// key ever refreshed.
-struct Joined<'a, R: Renewable, S> {
-    keeper: &'a Keeper<R, S>,
-    key: &'a str,
-    flight: Arc<Flight<R::Which>>,
-}
-
-impl<R: Renewable, S> Drop for Joined<'_, R, S> {
-    fn drop(&mut self) {
-        let mut flights = self
-            .keeper
-            .shared
-            .flights
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        // Clones are only made under the map lock, so the count cannot rise meanwhile; a
-        // refresh task still running holds its own clone and keeps the entry.
-        if Arc::strong_count(&self.flight) == 2 {
-            flights.remove(self.key);
+            machine.handle(outcome, (self.clock)());
         }
     }
 }
 
-impl<S> Keeper<Installation, S>
-where
-    S: AsyncStore<Installation> + Send + Sync + 'static,
-{
-    /// Stores a new installation under [`Installation::key`] (replacing a previous install)
-    /// and returns the key.
+impl<S: AsyncStore<Installation> + Send + Sync + 'static> Keeper<Installation, S> {
+    /// Stores a new installation under [`Installation::key`] (a reinstall replaces); the key.
     pub async fn install(&self, installation: &Installation) -> Result<String, KeeperError> {
         let key = installation.key();
-        self.save(&key, installation).await?;
-        Ok(key)
+        self.save(&key, installation).await.map(|()| key)
     }
 
     /// The bot or user token of the installation under `key`, refreshed first if due.
-    pub async fn token(
-        &self,
-        key: &str,
-        token_type: TokenType,
-    ) -> Result<AccessToken, KeeperError> {
-        self.get(key, token_type).await
+    pub async fn token(&self, key: &str, kind: TokenType) -> Result<AccessToken, KeeperError> {
+        self.get(key, kind.into()).await
     }
 
     /// The bot token of the installation under `key`, refreshed first if due.
     pub async fn bot_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
-        self.get(key, TokenType::Bot).await
+        self.get(key, KeptToken::Bot).await
     }
 
     /// The user token of the installation under `key`, refreshed first if due.
     pub async fn user_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
-        self.get(key, TokenType::User).await
+        self.get(key, KeptToken::User).await
     }
 }
 
-impl<S> Keeper<ConfigTokens, S>
-where
-    S: AsyncStore<ConfigTokens> + Send + Sync + 'static,
-{
-    /// The app configuration token stored under `key`, rotated first
-    /// (`tooling.tokens.rotate`) if due.
+impl<S: AsyncStore<ConfigTokens> + Send + Sync + 'static> Keeper<ConfigTokens, S> {
+    /// The app configuration token under `key`, rotated first (`tooling.tokens.rotate`) if due.
     pub async fn config_token(&self, key: &str) -> Result<ConfigToken, KeeperError> {
-        self.get(key, ()).await
-    }
-}
-
-fn store_error(e: impl std::error::Error + Send + Sync + 'static) -> KeeperError {
-    KeeperError::Store(Arc::new(e))
-}
-
-fn installation_error(key: &str, error: InstallationError) -> KeeperError {
-    KeeperError::Installation {
-        key: key.to_owned(),
-        error,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use slack_oauth_core::{parse, tooling_tokens::Rotate};
-
-    #[test]
-    fn errors_say_what_to_do_without_secrets() {
-        let spent =
-            http::Response::new(br#"{"ok":false,"error":"invalid_refresh_token"}"#.to_vec());
-        let error = KeeperError::Refresh {
-            key: "T1".into(),
-            token: "user",
-            error: Arc::new(slack_oauth_core::transport::Error::Slack(
-                parse::<Rotate, _>(&spent).unwrap_err(),
-            )),
-        };
-        assert!(error.needs_reinstall());
-        assert!(!error.is_retryable());
-        let shown = error.to_string();
-        assert!(shown.contains("user token of `T1`"), "{shown}");
-        assert!(shown.contains("installed again"), "{shown}");
-        let cancelled = KeeperError::Cancelled { key: "T1".into() };
-        assert!(!cancelled.is_retryable() && !cancelled.needs_reinstall());
+        self.get(key, KeptToken::Configuration).await
     }
 }

@@ -14,6 +14,26 @@
 //! }
 //! ```
 //!
+//! [`Keeper`] keeps stored tokens alive, refreshing each installation once however many
+//! threads (or processes sharing a store) ask:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use slack_oauth_core::{Api, ClientCredentials, Installation, MemoryStore};
+//! use slack_oauth_ureq::{Client, Keeper};
+//!
+//! let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
+//! let keeper = Keeper::new(Client::new(api), Arc::new(MemoryStore::<Installation>::new()));
+//!
+//! // After the OAuth callback: keeper.install(&installation)?;
+//! // Before every Slack call, from any thread:
+//! match keeper.bot_token("T0123") {
+//!     Ok(token) => { /* use token.expose() as the bearer token */ }
+//!     Err(e) if e.needs_reinstall() => { /* ask the workspace to install the app again */ }
+//!     Err(e) => { /* not installed, store failure, or retry later: e.is_retryable() */ }
+//! }
+//! ```
+//!
 //! What this crate decides, and nothing more:
 //! - **Transport limits**: a total timeout and a connect timeout, a response body cap
 //!   ([`Config`]); one ureq `Agent` per [`Client`] reuses connections.
@@ -38,7 +58,8 @@ mod error;
 mod keeper;
 
 pub use client::Client;
-pub use keeper::{Clock, Keeper};
+pub use keeper::Keeper;
+pub use slack_oauth_core::keeper::Clock;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::transport::{Config, TlsRoots};
 pub use slack_oauth_core::KeeperError;

@@ -1,0 +1,157 @@
+//! [`Cache`]: tokens known fresh, kept in the process so that a call for a token that is not
+//! due needs no store round trip.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::decision::Decision;
+use crate::keeper::{KeeperError, KeptToken, Renewable, Settings};
+use crate::store::Record;
+
+/// Fresh tokens by key, each valid until its refresh margin begins (on the caller's clock).
+///
+/// A token stays cached after another process replaced the stored value (a reinstall
+/// elsewhere) until its margin begins; call [`Cache::invalidate`] when the app learns of such
+/// a change (`app_uninstalled`, `tokens_revoked`, a reinstall). Holds tokens: `Debug` shows
+/// only how many.
+pub struct Cache<R: Renewable> {
+    entries: Mutex<Entries<R>>,
+}
+
+/// Each key's tokens, with the time (Unix seconds) until which each may be handed out.
+type Entries<R> = HashMap<(String, KeptToken), (<R as Renewable>::Token, u64)>;
+
+impl<R: Renewable> Cache<R> {
+    /// An empty cache.
+    pub fn new() -> Cache<R> {
+        Cache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cached `token` of `key`, while `now` is before its refresh margin.
+    pub fn get(&self, key: &str, token: KeptToken, now: u64) -> Option<R::Token> {
+        let entries = self.entries();
+        let (cached, until) = entries.get(&(key.to_owned(), token))?;
+        (now < *until).then(|| cached.clone())
+    }
+
+    /// The lock-free first look of a keeper call, as [`check`](crate::keeper::check), that
+    /// also remembers a fresh token.
+    pub fn check<E>(
+        &self,
+        loaded: Result<Option<Record<R>>, E>,
+        settings: &Settings,
+        key: &str,
+        token: KeptToken,
+        now: u64,
+    ) -> Result<Option<R::Token>, KeeperError>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let Some(record) = loaded.map_err(KeeperError::store)? else {
+            self.invalidate(key);
+            return Err(KeeperError::NotFound { key: key.into() });
+        };
+        if !R::TOKENS.contains(&token) {
+            return Err(KeeperError::WrongToken {
+                key: key.into(),
+                token,
+            });
+        }
+        let fresh = match record.value.decide(key, token, now, settings.margin)? {
+            Decision::Use(fresh) => fresh,
+            Decision::Refresh(_) => return Ok(None),
+        };
+        let until = record.value.fresh_until(token, settings.margin);
+        if now < until {
+            let entry = (fresh.clone(), until);
+            self.entries().insert((key.to_owned(), token), entry);
+        }
+        Ok(Some(fresh))
+    }
+
+    /// Forgets the tokens of `key`: the next call reads the store.
+    pub fn invalidate(&self, key: &str) {
+        self.entries().retain(|(cached, _), _| cached != key);
+    }
+
+    fn entries(&self) -> MutexGuard<'_, Entries<R>> {
+        // Changed only by single inserts and removes: usable after a panic elsewhere.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<R: Renewable> Default for Cache<R> {
+    fn default() -> Self {
+        Cache::new()
+    }
+}
+
+impl<R: Renewable> fmt::Debug for Cache<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache")
+            .field("tokens", &self.entries().len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Installation, MemoryStore, Store};
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn stored() -> MemoryStore<Installation> {
+        let answer = serde_json::from_str(
+            r#"{"access_token":"xoxe.xoxb-1-A","token_type":"bot","expires_in":43200,
+            "refresh_token":"xoxe-1-R","team":{"id":"T1"}}"#,
+        )
+        .unwrap();
+        let store = MemoryStore::new();
+        store
+            .put("T1", &Installation::from_access(answer, NOW).unwrap())
+            .unwrap();
+        store
+    }
+
+    #[test]
+    fn fresh_tokens_are_kept_until_their_margin_begins() {
+        let (store, cache, settings) = (stored(), Cache::new(), Settings::new("w"));
+        assert!(cache.get("T1", KeptToken::Bot, NOW).is_none());
+        let fresh = cache.check(store.load("T1"), &settings, "T1", KeptToken::Bot, NOW);
+        assert_eq!(fresh.unwrap().unwrap().expose(), "xoxe.xoxb-1-A");
+        // The store no longer matters while the token is not due...
+        store.delete("T1").unwrap();
+        let margin_begins = NOW + 43_200 - Installation::DEFAULT_REFRESH_MARGIN;
+        let hit = cache.get("T1", KeptToken::Bot, margin_begins - 1);
+        assert_eq!(hit.unwrap().expose(), "xoxe.xoxb-1-A");
+        // ...and is read again once it is, or once told.
+        assert!(cache.get("T1", KeptToken::Bot, margin_begins).is_none());
+        assert!(cache.get("T1", KeptToken::User, NOW).is_none());
+        cache.invalidate("T1");
+        assert!(cache.get("T1", KeptToken::Bot, NOW).is_none());
+        assert!(format!("{cache:?}").contains("tokens: 0"));
+    }
+
+    #[test]
+    fn due_or_missing_tokens_are_not_kept() {
+        let (store, cache, settings) = (stored(), Cache::new(), Settings::new("w"));
+        let due = NOW + 43_200 - 60;
+        let checked = cache.check(store.load("T1"), &settings, "T1", KeptToken::Bot, due);
+        assert!(checked.unwrap().is_none(), "due: the machine must run");
+        assert!(cache.get("T1", KeptToken::Bot, NOW).is_none());
+        let missing = cache.check(store.load("T2"), &settings, "T2", KeptToken::Bot, NOW);
+        assert!(matches!(missing, Err(KeeperError::NotFound { .. })));
+        let wrong = cache.check(
+            store.load("T1"),
+            &settings,
+            "T1",
+            KeptToken::Configuration,
+            NOW,
+        );
+        assert!(matches!(wrong, Err(KeeperError::WrongToken { .. })));
+    }
+}

@@ -1,0 +1,662 @@
+//! [`Machine`]: one keeper call (load → lease → refresh → write back → merge) as a state
+//! machine its caller drives.
+
+use std::borrow::BorrowMut;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::decision::Decision;
+use crate::keeper::{KeeperError, KeptToken, Renewable, Settings, StoreError};
+use crate::method::Method;
+use crate::response::Reply;
+use crate::secret::RefreshToken;
+use crate::store::{Lease, Record, Swap};
+use crate::transport;
+
+/// The first pause while waiting for another holder's lease; pauses double up to
+/// [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(2);
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+/// The first pause before writing a refresh answer again after a store error; pauses double.
+const FIRST_WRITE_PAUSE: Duration = Duration::from_millis(50);
+
+/// What the driver must do next for a [`Machine`].
+#[derive(Debug)]
+pub enum Step<'a, R: Renewable> {
+    /// Load the record under [`Machine::key`]; hand back [`Outcome::Loaded`].
+    Load,
+    /// Compare-and-swap the record under [`Machine::key`] from version `from`
+    /// (`expected: Some(from)` in [`Store::compare_and_swap`](crate::Store::compare_and_swap));
+    /// hand back [`Outcome::Swapped`].
+    Swap {
+        /// The version the record must be at.
+        from: u64,
+        /// What to write.
+        value: &'a R,
+        /// The lease to write with it (`None` drops any).
+        lease: Option<&'a Lease>,
+    },
+    /// Send this refresh request to Slack; hand back [`Outcome::Called`].
+    Call(&'a R::Refresh),
+    /// Sleep this long; hand back [`Outcome::Waited`].
+    Wait(Duration),
+    /// The run is over: hand this to the caller. Asking again gives the same result.
+    Done(Result<R::Token, KeeperError>),
+}
+
+/// What came of a [`Step`], handed back with [`Machine::handle`].
+pub enum Outcome<R: Renewable> {
+    /// The answer to [`Step::Load`].
+    Loaded(Result<Option<Record<R>>, StoreError>),
+    /// The answer to [`Step::Swap`].
+    Swapped(Result<Swap, StoreError>),
+    /// The answer to [`Step::Call`].
+    Called(Result<Reply<<R::Refresh as Method>::Response>, transport::Error>),
+    /// [`Step::Wait`] is over.
+    Waited,
+}
+
+impl<R: Renewable> Outcome<R> {
+    /// [`Outcome::Loaded`] of a store's answer.
+    pub fn loaded<E>(loaded: Result<Option<Record<R>>, E>) -> Outcome<R>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Outcome::Loaded(loaded.map_err(crate::keeper::store_error))
+    }
+
+    /// [`Outcome::Swapped`] of a store's answer.
+    pub fn swapped<E>(swapped: Result<Swap, E>) -> Outcome<R>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Outcome::Swapped(swapped.map_err(crate::keeper::store_error))
+    }
+}
+
+/// What a key carries between runs, kept with the key's in-process lock: a refresh answer
+/// not yet stored, the last run's failure, and what is known of another holder's lease.
+pub struct Slot<R: Renewable> {
+    unsaved: Option<Unsaved<R>>,
+    failure: Option<(KeptToken, KeeperError)>,
+    watch: Option<Watch>,
+}
+
+impl<R: Renewable> Slot<R> {
+    /// An empty slot.
+    pub fn new() -> Slot<R> {
+        Slot {
+            unsaved: None,
+            failure: None,
+            watch: None,
+        }
+    }
+
+    /// Whether it holds a refresh answer Slack gave but the store has not taken yet.
+    pub fn has_unsaved(&self) -> bool {
+        self.unsaved.is_some()
+    }
+}
+
+impl<R: Renewable> Default for Slot<R> {
+    fn default() -> Self {
+        Slot::new()
+    }
+}
+
+impl<R: Renewable> fmt::Debug for Slot<R> {
+    /// Never shows the unsaved answer (it holds tokens).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slot")
+            .field("unsaved", &self.unsaved.is_some())
+            .field("failure", &self.failure)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A refresh answer Slack gave, to be written until the store takes it or shows newer tokens.
+struct Unsaved<R: Renewable> {
+    token: KeptToken,
+    answer: <R::Refresh as Method>::Response,
+    received_at: u64,
+    /// The refresh token the refresh spent: while the store still holds it, ours goes in.
+    spent: Option<RefreshToken>,
+    /// The refresh token the answer brought: finding it stored means our write landed.
+    fresh: Option<RefreshToken>,
+    /// The new token, for the caller.
+    new_token: R::Token,
+    /// Store errors in a row while writing it.
+    failures: u32,
+}
+
+/// Another holder's lease, as first seen, and how long this process has waited on it since.
+///
+/// A lease is judged by local waiting only, never by comparing its `expires_at` with this
+/// machine's clock, so clocks that disagree cannot make a live lease look lapsed.
+#[derive(Debug)]
+struct Watch {
+    version: u64,
+    holder: String,
+    waited: Duration,
+}
+
+/// Why the machine asked for a load.
+enum Load {
+    /// The plain read at the start of a run, or after a wait.
+    Fresh,
+    /// Re-reading to write the unsaved answer (after a conflict, a store error or a resume).
+    WriteBack,
+    /// Slack refused the refresh token: did someone else refresh it?
+    Refused {
+        refused: Option<RefreshToken>,
+        error: Arc<transport::Error>,
+        took_over: bool,
+        /// How long we have waited since for the lease's earlier holder.
+        waited: Duration,
+    },
+    /// The refresh may or may not have reached Slack.
+    Unknown {
+        sent: Option<RefreshToken>,
+        error: Arc<transport::Error>,
+    },
+}
+
+enum State<R: Renewable> {
+    Loading(Load),
+    Taking {
+        record: Record<R>,
+        request: R::Refresh,
+        lease: Lease,
+        took_over: bool,
+    },
+    Calling {
+        record: Record<R>,
+        leased: u64,
+        request: R::Refresh,
+        took_over: bool,
+    },
+    Writing {
+        expected: u64,
+        next: R,
+    },
+    Releasing {
+        expected: u64,
+        value: R,
+        then: KeeperError,
+    },
+    Waiting {
+        pause: Duration,
+        then: Load,
+    },
+    Done(Result<R::Token, KeeperError>),
+}
+
+/// One keeper call for one token of one key, as a sans-IO state machine: it asks for store
+/// loads, compare-and-swaps, the refresh call and waits ([`Machine::step`]), takes each
+/// outcome back with the time ([`Machine::handle`]), and ends with the token or a
+/// [`KeeperError`].
+///
+/// Drive it with the key's in-process lock held (its [`Slot`] lives under that lock), so
+/// that one run per key and process is in flight. What it guarantees:
+/// - a token not due is handed out as stored;
+/// - a due token is refreshed under a [`Lease`] taken by compare-and-swap, so processes
+///   sharing the store refresh it once; the others wait and use the stored result;
+/// - a successful refresh answer is never dropped: a conflicting write is merged onto the
+///   newer record (unless that record has newer tokens), a failing store is retried with
+///   bounded backoff, and an answer still unsaved stays in the [`Slot`], written first by the
+///   next run for the key;
+/// - after `invalid_refresh_token` the record is read again: `needs_reinstall` only when
+///   the stored refresh token is still the refused one and nobody else holds a lease;
+/// - a refresh whose outcome is unknown (timeout, broken connection) is not resent: the
+///   record is re-read and the error says the token may be spent;
+/// - another holder's lease is taken over only after this process has seen it unchanged
+///   for [`Settings::lease`] of its own waits: no clock comparison, so any clock skew
+///   between machines is tolerated;
+/// - [`KeeperError::Busy`] once the waits asked for add up to [`Settings::wait`].
+pub struct Machine<R: Renewable, B: BorrowMut<Slot<R>> = Slot<R>> {
+    slot: B,
+    settings: Settings,
+    key: String,
+    token: KeptToken,
+    state: State<R>,
+    waited: Duration,
+    pause: Duration,
+}
+
+impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
+    /// A run for the `token` of `key`, carrying the key's `slot` (a `&mut Slot` under the
+    /// key's lock, or an owned one taken back with [`Machine::into_slot`]).
+    ///
+    /// `after_other_run`: whether another run for this key finished while this caller
+    /// queued for the lock; if that run failed for the same token, its failure is shared
+    /// instead of repeating the call (a spent refresh token, a rate limit).
+    pub fn new(
+        mut slot: B,
+        settings: &Settings,
+        key: &str,
+        token: KeptToken,
+        after_other_run: bool,
+    ) -> Machine<R, B> {
+        let carried = slot.borrow_mut();
+        let state = if !R::TOKENS.contains(&token) {
+            State::Done(Err(KeeperError::WrongToken {
+                key: key.to_owned(),
+                token,
+            }))
+        } else if let Some((_, failure)) = carried
+            .failure
+            .as_ref()
+            .filter(|(failed, _)| after_other_run && *failed == token)
+        {
+            State::Done(Err(failure.clone()))
+        } else if carried.unsaved.is_some() {
+            State::Loading(Load::WriteBack)
+        } else {
+            State::Loading(Load::Fresh)
+        };
+        Machine {
+            slot,
+            settings: settings.clone(),
+            key: key.to_owned(),
+            token,
+            state,
+            waited: Duration::ZERO,
+            pause: FIRST_PAUSE,
+        }
+    }
+
+    /// The slot, to carry to the key's next run.
+    pub fn into_slot(self) -> B {
+        self.slot
+    }
+
+    /// The key this run is for: every load and swap is of this key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The sum of the waits asked for so far.
+    pub fn waited(&self) -> Duration {
+        self.waited
+    }
+
+    /// What to do next.
+    pub fn step(&self) -> Step<'_, R> {
+        match &self.state {
+            State::Loading(_) => Step::Load,
+            State::Taking { record, lease, .. } => Step::Swap {
+                from: record.version,
+                value: &record.value,
+                lease: Some(lease),
+            },
+            State::Calling { request, .. } => Step::Call(request),
+            State::Writing { expected, next } => Step::Swap {
+                from: *expected,
+                value: next,
+                lease: None,
+            },
+            State::Releasing {
+                expected, value, ..
+            } => Step::Swap {
+                from: *expected,
+                value,
+                lease: None,
+            },
+            State::Waiting { pause, .. } => Step::Wait(*pause),
+            State::Done(result) => Step::Done(result.clone()),
+        }
+    }
+
+    /// Takes the outcome of the last [`Step`], at `now` (Unix seconds of the driver's clock).
+    /// An outcome that does not answer the last step is ignored, and the step stays.
+    pub fn handle(&mut self, outcome: Outcome<R>, now: u64) {
+        let state = std::mem::replace(&mut self.state, State::Loading(Load::Fresh));
+        self.state = match (state, outcome) {
+            (State::Loading(load), Outcome::Loaded(loaded)) => self.loaded(load, loaded, now),
+            (
+                State::Taking {
+                    record,
+                    request,
+                    took_over,
+                    ..
+                },
+                Outcome::Swapped(Ok(Swap::Stored { version })),
+            ) => State::Calling {
+                record,
+                leased: version,
+                request,
+                took_over,
+            },
+            (State::Taking { .. }, Outcome::Swapped(Ok(Swap::Conflict))) => {
+                // Someone wrote just now: look again shortly.
+                self.wait(Load::Fresh, true)
+            }
+            (State::Taking { .. }, Outcome::Swapped(Err(e))) => {
+                self.done(Err(KeeperError::Store(e)))
+            }
+            (
+                State::Calling {
+                    record,
+                    leased,
+                    took_over,
+                    ..
+                },
+                Outcome::Called(called),
+            ) => self.called(record, leased, took_over, called, now),
+            (State::Writing { .. }, Outcome::Swapped(Ok(Swap::Stored { .. }))) => self.saved(),
+            (State::Writing { .. }, Outcome::Swapped(Ok(Swap::Conflict))) => {
+                State::Loading(Load::WriteBack)
+            }
+            (State::Writing { .. }, Outcome::Swapped(Err(e))) => self.write_failed(e),
+            (State::Releasing { then, .. }, Outcome::Swapped(_)) => {
+                // Best effort: a lease left behind is taken over once seen long enough.
+                self.done(Err(then))
+            }
+            (State::Waiting { pause, then }, Outcome::Waited) => {
+                self.waited += pause;
+                if let (Load::Fresh, Some(watch)) = (&then, &mut self.slot.borrow_mut().watch) {
+                    watch.waited += pause;
+                }
+                State::Loading(then)
+            }
+            (state, _) => state,
+        };
+    }
+
+    fn loaded(
+        &mut self,
+        load: Load,
+        loaded: Result<Option<Record<R>>, StoreError>,
+        now: u64,
+    ) -> State<R> {
+        let record = match loaded {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                // Deleted (uninstalled) meanwhile: an unsaved answer has nowhere to go.
+                self.slot.borrow_mut().unsaved = None;
+                return self.done(Err(KeeperError::NotFound {
+                    key: self.key.clone(),
+                }));
+            }
+            Err(e) => {
+                return match load {
+                    Load::WriteBack => self.write_failed(e),
+                    // Not knowing whether someone else refreshed, never say "reinstall".
+                    Load::Fresh | Load::Refused { .. } => self.done(Err(KeeperError::Store(e))),
+                    Load::Unknown { error, .. } => self.done(Err(self.refresh_error(error))),
+                };
+            }
+        };
+        match load {
+            Load::Fresh => self.consider(record, now),
+            Load::WriteBack => self.merge(record, now),
+            Load::Refused {
+                refused,
+                error,
+                took_over,
+                waited,
+            } => {
+                if R::refresh_token(&record.value, self.token) != refused.as_ref()
+                    || self.foreign_lease(&record)
+                {
+                    // Someone else refreshed (or reinstalled), or is refreshing: their
+                    // tokens, not a reinstall.
+                    return self.consider(record, now);
+                }
+                if took_over && waited < self.settings.lease_duration() {
+                    // We took the lease over from a holder that may still be writing the
+                    // answer its refresh got: give it a lease's time before concluding.
+                    let pause = self.next_pause();
+                    return State::Waiting {
+                        pause,
+                        then: Load::Refused {
+                            refused,
+                            error,
+                            took_over,
+                            waited: waited + pause,
+                        },
+                    };
+                }
+                let error = self.refresh_error(error);
+                self.release_if_ours(record, error)
+            }
+            Load::Unknown { sent, error } => {
+                if R::refresh_token(&record.value, self.token) != sent.as_ref()
+                    || self.foreign_lease(&record)
+                {
+                    return self.consider(record, now);
+                }
+                let error = self.refresh_error(error);
+                self.release_if_ours(record, error)
+            }
+        }
+    }
+
+    /// Hands out the stored token, or refreshes it under a lease, or waits for another's.
+    fn consider(&mut self, record: Record<R>, now: u64) -> State<R> {
+        let request = match record
+            .value
+            .decide(&self.key, self.token, now, self.settings.margin)
+        {
+            Err(e) => return self.done(Err(e)),
+            Ok(Decision::Use(token)) => {
+                self.slot.borrow_mut().watch = None;
+                return self.done(Ok(token));
+            }
+            Ok(Decision::Refresh(request)) => request,
+        };
+        let foreign = record
+            .lease
+            .as_ref()
+            .filter(|l| l.holder != self.settings.holder);
+        let took_over = foreign.is_some();
+        if let Some(lease) = foreign {
+            let watch = &mut self.slot.borrow_mut().watch;
+            let same = watch
+                .as_ref()
+                .is_some_and(|w| w.version == record.version && w.holder == lease.holder);
+            if !same {
+                *watch = Some(Watch {
+                    version: record.version,
+                    holder: lease.holder.clone(),
+                    waited: Duration::ZERO,
+                });
+            }
+            let seen = watch.as_ref().map_or(Duration::ZERO, |w| w.waited);
+            if seen < self.settings.lease_duration() {
+                return self.wait(Load::Fresh, true);
+            }
+            // Unchanged for a whole lease of our own waiting: its holder died or hung.
+        }
+        self.slot.borrow_mut().watch = None;
+        let lease = Lease {
+            holder: self.settings.holder.clone(),
+            expires_at: now.saturating_add(self.settings.lease),
+        };
+        State::Taking {
+            record,
+            request,
+            lease,
+            took_over,
+        }
+    }
+
+    fn called(
+        &mut self,
+        record: Record<R>,
+        leased: u64,
+        took_over: bool,
+        called: Result<Reply<<R::Refresh as Method>::Response>, transport::Error>,
+        now: u64,
+    ) -> State<R> {
+        let spent = R::refresh_token(&record.value, self.token).cloned();
+        let answer = match called {
+            Ok(reply) => reply.value,
+            Err(error) => {
+                let error = Arc::new(error);
+                if error.slack().is_some_and(|e| e.needs_reinstall()) {
+                    return State::Loading(Load::Refused {
+                        refused: spent,
+                        error,
+                        took_over,
+                        waited: Duration::ZERO,
+                    });
+                }
+                if matches!(*error, transport::Error::Timeout | transport::Error::Io(_)) {
+                    return State::Loading(Load::Unknown { sent: spent, error });
+                }
+                let error = self.refresh_error(error);
+                return self.release(leased, record.value, error);
+            }
+        };
+        let mut next = record.value.clone();
+        match next.apply(&self.key, self.token, &answer, now) {
+            Ok(new_token) => {
+                self.slot.borrow_mut().unsaved = Some(Unsaved {
+                    token: self.token,
+                    fresh: R::refresh_token(&next, self.token).cloned(),
+                    answer,
+                    received_at: now,
+                    spent,
+                    new_token,
+                    failures: 0,
+                });
+                State::Writing {
+                    expected: leased,
+                    next,
+                }
+            }
+            Err(e) => self.release(leased, record.value, e),
+        }
+    }
+
+    /// Writes the unsaved answer onto `current`, unless the store already has it or newer
+    /// tokens.
+    fn merge(&mut self, current: Record<R>, now: u64) -> State<R> {
+        let Some(unsaved) = &mut self.slot.borrow_mut().unsaved else {
+            return self.consider(current, now);
+        };
+        let stored = R::refresh_token(&current.value, unsaved.token);
+        if stored.is_some() && stored == unsaved.fresh.as_ref() {
+            // An earlier write that reported an error did land.
+            return self.saved();
+        }
+        if stored != unsaved.spent.as_ref() {
+            // Refreshed by someone else or reinstalled meanwhile: the store's tokens win.
+            self.slot.borrow_mut().unsaved = None;
+            return self.consider(current, now);
+        }
+        // Only other fields changed (the other token, say): ours still goes in.
+        let mut next = current.value.clone();
+        match next.apply(
+            &self.key,
+            unsaved.token,
+            &unsaved.answer,
+            unsaved.received_at,
+        ) {
+            Ok(new_token) => {
+                unsaved.new_token = new_token;
+                State::Writing {
+                    expected: current.version,
+                    next,
+                }
+            }
+            Err(e) => {
+                self.slot.borrow_mut().unsaved = None;
+                self.done(Err(e))
+            }
+        }
+    }
+
+    /// The unsaved answer is stored: hand out its token, or go on with this run's own token.
+    fn saved(&mut self) -> State<R> {
+        match self.slot.borrow_mut().unsaved.take() {
+            Some(unsaved) if unsaved.token == self.token => self.done(Ok(unsaved.new_token)),
+            _ => State::Loading(Load::Fresh),
+        }
+    }
+
+    fn write_failed(&mut self, error: StoreError) -> State<R> {
+        let Some(unsaved) = &mut self.slot.borrow_mut().unsaved else {
+            return self.done(Err(KeeperError::Store(error)));
+        };
+        unsaved.failures += 1;
+        if unsaved.failures > self.settings.write_retries {
+            // Kept in the slot: the next run for this key starts by writing it.
+            unsaved.failures = 0;
+            return self.done(Err(KeeperError::Unsaved {
+                key: self.key.clone(),
+                error,
+            }));
+        }
+        let pause = FIRST_WRITE_PAUSE.saturating_mul(1 << (unsaved.failures - 1).min(16));
+        State::Waiting {
+            pause,
+            then: Load::WriteBack,
+        }
+    }
+
+    /// Drops our lease from the leased version so others need not wait for it, and ends
+    /// with `error`.
+    fn release(&mut self, expected: u64, value: R, error: KeeperError) -> State<R> {
+        State::Releasing {
+            expected,
+            value,
+            then: error,
+        }
+    }
+
+    /// [`Machine::release`] when `record` holds our lease; else just ends with `error`.
+    fn release_if_ours(&mut self, record: Record<R>, error: KeeperError) -> State<R> {
+        let ours = record
+            .lease
+            .as_ref()
+            .is_some_and(|l| l.holder == self.settings.holder);
+        if ours {
+            self.release(record.version, record.value, error)
+        } else {
+            self.done(Err(error))
+        }
+    }
+
+    fn wait(&mut self, then: Load, busy_after_budget: bool) -> State<R> {
+        if busy_after_budget && self.waited >= self.settings.wait {
+            return self.done(Err(KeeperError::Busy {
+                key: self.key.clone(),
+            }));
+        }
+        let pause = self.next_pause();
+        State::Waiting { pause, then }
+    }
+
+    fn next_pause(&mut self) -> Duration {
+        let pause = self.pause;
+        self.pause = (self.pause * 2).min(MAX_PAUSE);
+        pause
+    }
+
+    fn foreign_lease(&self, record: &Record<R>) -> bool {
+        record
+            .lease
+            .as_ref()
+            .is_some_and(|l| l.holder != self.settings.holder)
+    }
+
+    fn refresh_error(&self, error: Arc<transport::Error>) -> KeeperError {
+        KeeperError::Refresh {
+            key: self.key.clone(),
+            token: self.token,
+            error,
+        }
+    }
+
+    fn finish(&mut self, result: &Result<R::Token, KeeperError>) {
+        self.slot.borrow_mut().failure = result.as_ref().err().map(|e| (self.token, e.clone()));
+    }
+
+    fn done(&mut self, result: Result<R::Token, KeeperError>) -> State<R> {
+        self.finish(&result);
+        State::Done(result)
+    }
+}

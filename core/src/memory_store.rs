@@ -1,0 +1,229 @@
+//! [`MemoryStore`]: a [`Store`] in this process's memory.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::store::{Lease, Record, Store, Swap};
+
+/// A [`Store`] in this process's memory: for tests, single-process apps, and as the model
+/// of what a shared store must do. Share one between keepers with an `Arc`.
+///
+/// ```
+/// use slack_oauth_core::{MemoryStore, Store, Swap};
+///
+/// let store = MemoryStore::new();
+/// assert_eq!(store.compare_and_swap("T1", None, &"first", None)?, Swap::Stored { version: 1 });
+/// // A writer that read nothing (or an old version) loses:
+/// assert_eq!(store.compare_and_swap("T1", None, &"second", None)?, Swap::Conflict);
+/// let record = store.load("T1")?.unwrap();
+/// assert_eq!((record.value, record.version), ("first", 1));
+/// assert_eq!(store.compare_and_swap("T1", Some(1), &"second", None)?, Swap::Stored { version: 2 });
+/// # Ok::<(), std::convert::Infallible>(())
+/// ```
+pub struct MemoryStore<T> {
+    inner: Mutex<Memory<T>>,
+}
+
+struct Memory<T> {
+    records: HashMap<String, Record<T>>,
+    /// The last version handed out, for any key: versions are never reused.
+    last_version: u64,
+}
+
+impl<T> MemoryStore<T> {
+    /// An empty store.
+    pub fn new() -> MemoryStore<T> {
+        MemoryStore {
+            inner: Mutex::new(Memory {
+                records: HashMap::new(),
+                last_version: 0,
+            }),
+        }
+    }
+
+    /// How many records it holds.
+    pub fn len(&self) -> usize {
+        self.lock().records.len()
+    }
+
+    /// Whether it holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // Every change is a single map operation, so a panic elsewhere cannot leave the map
+    // half-written: a poisoned lock is safe to use.
+    fn lock(&self) -> MutexGuard<'_, Memory<T>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T> Default for MemoryStore<T> {
+    fn default() -> Self {
+        MemoryStore::new()
+    }
+}
+
+impl<T> fmt::Debug for MemoryStore<T> {
+    /// Shows how many records there are, never their values (they hold tokens).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("records", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Clone> Store<T> for MemoryStore<T> {
+    type Error = Infallible;
+
+    fn load(&self, key: &str) -> Result<Option<Record<T>>, Infallible> {
+        Ok(self.lock().records.get(key).cloned())
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Infallible> {
+        let mut memory = self.lock();
+        let current = memory.records.get(key).map(|r| r.version);
+        if current != expected {
+            return Ok(Swap::Conflict);
+        }
+        memory.last_version += 1;
+        let version = memory.last_version;
+        memory.records.insert(
+            key.to_owned(),
+            Record {
+                value: value.clone(),
+                version,
+                lease: lease.cloned(),
+            },
+        );
+        Ok(Swap::Stored { version })
+    }
+
+    fn delete(&self, key: &str) -> Result<bool, Infallible> {
+        Ok(self.lock().records.remove(key).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    const NOW: u64 = 1_700_000_000;
+
+    #[test]
+    fn versions_are_never_reused() {
+        let store = MemoryStore::new();
+        let Swap::Stored { version: v1 } = store.compare_and_swap("k", None, &1, None).unwrap()
+        else {
+            panic!()
+        };
+        assert!(store.delete("k").unwrap());
+        assert!(!store.delete("k").unwrap());
+        assert!(store.load("k").unwrap().is_none());
+        // Re-created: a writer still holding v1 must lose.
+        let Swap::Stored { version: v2 } = store.compare_and_swap("k", None, &2, None).unwrap()
+        else {
+            panic!()
+        };
+        assert_ne!(v1, v2);
+        assert_eq!(
+            store.compare_and_swap("k", Some(v1), &3, None).unwrap(),
+            Swap::Conflict
+        );
+        assert_eq!(store.load("k").unwrap().unwrap().value, 2);
+    }
+
+    #[test]
+    fn conflicts_on_absent_or_present() {
+        let store = MemoryStore::new();
+        assert_eq!(
+            store.compare_and_swap("k", Some(7), &1, None).unwrap(),
+            Swap::Conflict,
+            "nothing to swap"
+        );
+        assert!(store.is_empty());
+        assert_eq!(
+            store.compare_and_swap("k", None, &1, None).unwrap(),
+            Swap::Stored { version: 1 }
+        );
+        assert_eq!(
+            store.compare_and_swap("k", None, &2, None).unwrap(),
+            Swap::Conflict,
+            "already created"
+        );
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn leases_are_stored_and_dropped_by_put() {
+        let store = Arc::new(MemoryStore::new());
+        let lease = Lease {
+            holder: "p1".into(),
+            expires_at: NOW + 60,
+        };
+        let Swap::Stored { version } = store
+            .compare_and_swap("k", None, &"v", Some(&lease))
+            .unwrap()
+        else {
+            panic!()
+        };
+        let record = store.load("k").unwrap().unwrap();
+        assert_eq!(record.lease.as_ref(), Some(&lease));
+        assert!(lease.is_live(NOW + 59));
+        assert!(!lease.is_live(NOW + 60));
+        let put = store.put("k", &"w").unwrap();
+        assert!(put > version);
+        let record = store.load("k").unwrap().unwrap();
+        assert_eq!((record.value, record.lease), ("w", None));
+        // A record serializes with its lease, for stores that keep JSON.
+        let json = serde_json::to_string(&Record {
+            value: 1,
+            version: 2,
+            lease: Some(lease),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"{"value":1,"version":2,"lease":{"holder":"p1","expires_at":1700000060}}"#
+        );
+    }
+
+    #[test]
+    fn concurrent_swaps_from_one_version_have_one_winner() {
+        let store = Arc::new(MemoryStore::new());
+        assert_eq!(store.put("k", &0u32).unwrap(), 1);
+        let winners: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (1..=16u32)
+                .map(|i| {
+                    let store = &store;
+                    s.spawn(move || {
+                        store.compare_and_swap("k", Some(1), &i, None).unwrap() != Swap::Conflict
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap()))
+                .sum()
+        });
+        assert_eq!(winners, 1);
+    }
+
+    #[test]
+    fn debug_hides_values() {
+        let store = MemoryStore::new();
+        store.put("T1", &"xoxe.xoxb-1-SECRET").unwrap();
+        let shown = format!("{store:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("records: 1"), "{shown}");
+    }
+}

@@ -221,6 +221,38 @@ impl Installation {
         });
         (bot, user)
     }
+
+    /// The records [`Installation::split`] makes, with their store keys: the bot record
+    /// first (when there is a bot token), then the installing user's. What a keeper's
+    /// `install` writes: other users' records are never among them.
+    ///
+    /// A user token without a user id (a hand-made installation) stays in the bot record,
+    /// and an installation without tokens is one bot record, so nothing is dropped.
+    pub fn records(&self) -> Vec<(String, Installation)> {
+        let key = InstallationKey::of(self);
+        match (self.split(), key.user_record()) {
+            ((bot, Some(user)), Some(user_key)) => (bot.map(|bot| (key.bot_record(), bot)))
+                .into_iter()
+                .chain([(user_key, user)])
+                .collect(),
+            _ => vec![(key.bot_record(), self.clone())],
+        }
+    }
+
+    /// Where the user token asked for under `key` lives, given the record `self` stored
+    /// there: `key` itself when it holds a user token, else (a bot record) the record of
+    /// the user who installed last. Keeps `user_token(key)` working for the key `install`
+    /// returned.
+    pub fn user_record_for(&self, key: &str) -> String {
+        if self.user.is_some() {
+            return key.to_owned();
+        }
+        let installer = (InstallationKey::parse(key))
+            .filter(|parsed| parsed.user.is_none())
+            .zip(self.user_id.clone())
+            .and_then(|(parsed, user)| parsed.with_user(user).user_record());
+        installer.unwrap_or_else(|| key.to_owned())
+    }
 }
 
 /// A stored token as listed: its record's store key, which token it is and when it expires.
@@ -313,6 +345,47 @@ mod tests {
         ] {
             assert_eq!(InstallationKey::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn an_installation_becomes_a_bot_record_and_its_installers_record() {
+        let installation: Installation = serde_json::from_str(
+            r#"{"app_id":"A1","team_id":"T1","user_id":"U1",
+                "bot":{"token":"xoxe.xoxb-1-B","expires_at":10},
+                "user":{"token":"xoxe.xoxp-1-U","expires_at":20}}"#,
+        )
+        .unwrap();
+        let records = installation.records();
+        let keys: Vec<&str> = records.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["A1//T1/bot", "A1//T1/user/U1"]);
+        let (bot, user) = (&records[0].1, &records[1].1);
+        assert!(bot.bot.is_some() && bot.user.is_none());
+        assert!(user.user.is_some() && user.bot.is_none());
+        assert_eq!(bot.user_record_for("A1//T1/bot"), "A1//T1/user/U1");
+        assert_eq!(user.user_record_for("A1//T1/user/U1"), "A1//T1/user/U1");
+        let listed = StoredToken::of("A1//T1/user/U1", user);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].token, listed[0].expires_at),
+            (KeptToken::User, Some(20))
+        );
+        assert!(!format!("{listed:?}").contains("xoxe"));
+
+        // A user-only install (oauth.v2.user.access) writes no bot record.
+        let user_only = Installation {
+            bot: None,
+            ..installation.clone()
+        };
+        let keys: Vec<String> = user_only.records().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["A1//T1/user/U1"]);
+        // A user token with no user id is kept, in the bot record.
+        let anonymous = Installation {
+            user_id: None,
+            ..installation
+        };
+        let records = anonymous.records();
+        assert_eq!(records.len(), 1);
+        assert!(records[0].1.user.is_some());
     }
 
     #[test]

@@ -126,6 +126,11 @@ mod hyper {
             tokio::task::yield_now().await;
             Store::put(&self.inner, key, value)
         }
+
+        async fn keys(&self, prefix: &str) -> Result<Vec<String>, Infallible> {
+            tokio::task::yield_now().await;
+            Store::keys(&self.inner, prefix)
+        }
     }
 
     #[test]

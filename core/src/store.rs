@@ -173,8 +173,7 @@ pub trait AsyncStore<T> {
     fn delete(&self, key: &str) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// See [`Store::keys`].
-    fn keys(&self, prefix: &str)
-        -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send;
+    fn keys(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send;
 
     /// See [`Store::put`].
     fn put(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Self::Error>> + Send;

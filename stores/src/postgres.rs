@@ -511,7 +511,9 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncPostgresStore<T> {
             let found = with_client(&store.pool, store.timeout, |c| async move {
                 let stmt = c.prepare_cached(&sql.keys).await?;
                 let rows = c.query(&stmt, &[pattern]).await?;
-                rows.iter().map(|row| row.try_get::<_, String>(0)).collect::<Result<Vec<_>, _>>()
+                rows.iter()
+                    .map(|row| row.try_get::<_, String>(0))
+                    .collect::<Result<Vec<_>, _>>()
             })
             .await?;
             Ok(crate::exact_prefix(found, &prefix))

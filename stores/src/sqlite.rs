@@ -249,7 +249,10 @@ impl<T> SqliteStore<T> {
             let rows = stmt.query_map([crate::like_prefix(prefix)], |row| row.get(0))?;
             rows.collect::<Result<Vec<String>, _>>()
         });
-        Ok(crate::exact_prefix(found.map_err(|e| self.error(prefix, e))?, prefix))
+        Ok(crate::exact_prefix(
+            found.map_err(|e| self.error(prefix, e))?,
+            prefix,
+        ))
     }
 
     fn error(&self, key: &str, e: rusqlite::Error) -> Error {

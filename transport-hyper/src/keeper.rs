@@ -178,7 +178,11 @@ impl<S: AsyncStore<Installation> + Send + Sync + 'static> Keeper<Installation, S
         for (key, record) in &records {
             self.save(key, record).await?;
         }
-        Ok(records.into_iter().next().map(|(key, _)| key).unwrap_or_default())
+        Ok(records
+            .into_iter()
+            .next()
+            .map(|(key, _)| key)
+            .unwrap_or_default())
     }
 
     /// The bot or user token of the record under `key`, refreshed first if due (for a user
@@ -215,10 +219,7 @@ impl<S: AsyncStore<Installation> + Send + Sync + 'static> Keeper<Installation, S
 
     /// The tokens of `key`'s user (`enterprise`, `team`, `user`) in that workspace, else in
     /// an org-wide install of its org, refreshed first if due.
-    pub async fn find_user_token(
-        &self,
-        key: &InstallationKey,
-    ) -> Result<AccessToken, KeeperError> {
+    pub async fn find_user_token(&self, key: &InstallationKey) -> Result<AccessToken, KeeperError> {
         self.find(key, KeptToken::User).await
     }
 

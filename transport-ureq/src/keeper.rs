@@ -172,7 +172,11 @@ impl<S: Store<Installation>> Keeper<Installation, S> {
         for (key, record) in &records {
             self.save(key, record)?;
         }
-        Ok(records.into_iter().next().map(|(key, _)| key).unwrap_or_default())
+        Ok(records
+            .into_iter()
+            .next()
+            .map(|(key, _)| key)
+            .unwrap_or_default())
     }
 
     /// The bot or user token of the record under `key`, refreshed first if due (for a user

@@ -158,6 +158,17 @@ impl App {
             .map(|record| record.value)
     }
 
+    /// The installing user's own record (see `InstallationKey`), holding their user token.
+    pub fn stored_user(&self) -> Option<Installation> {
+        let team = slack_oauth_core::InstallationKey::new(APP_ID).with_team(TEAM_ID);
+        let keys = slack_oauth_core::Store::keys(&*self.store, &team.prefix())
+            .expect("memory never fails");
+        let user = keys.into_iter().find(|key| key.contains("/user/"))?;
+        slack_oauth_core::Store::load(&*self.store, &user)
+            .expect("memory never fails")
+            .map(|record| record.value)
+    }
+
     /// POSTs an event body to /slack/events, signed at `timestamp` with `secret`.
     pub fn post_event(&self, body: &str, secret: &str, timestamp: u64) -> Page {
         let signature = Verifier::new(SigningSecret::new(secret)).sign(timestamp, body.as_bytes());

@@ -37,7 +37,7 @@ fn check(report: &Report, lines: &[String]) {
         "&state=…&code_challenge=",
         "callback?code=…&state=…",
         "state verified",
-        "installed in T0SIM (Sim Team), stored under key T0SIM",
+        "installed in T0SIM (Sim Team), stored under key A082F37E84B//T0SIM/bot",
         "the bot token has expired (Slack: expired)",
         "asked at once; 1 refresh sent; all got xoxe.xoxb-1-…",
         "the user token rotated on its own chain: xoxe.xoxp-1-…",

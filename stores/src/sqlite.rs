@@ -53,6 +53,7 @@ struct Sql {
     insert: String,
     upsert: String,
     delete: String,
+    keys: String,
     next_version: String,
 }
 
@@ -123,6 +124,7 @@ impl<T> SqliteStore<T> {
                      value = excluded.value, lease_holder = NULL, lease_expires_at = NULL"
                 ),
                 delete: format!("DELETE FROM {table} WHERE key = ?1"),
+                keys: format!("SELECT key FROM {table} WHERE key LIKE ?1 ESCAPE '\\'"),
                 next_version: format!(
                     "UPDATE {table}_versions SET last = last + 1 WHERE id = 0 RETURNING last"
                 ),
@@ -246,6 +248,18 @@ impl<T> SqliteStore<T> {
             .and_then(|mut stmt| stmt.execute([key]))
             .map(|n| n > 0)
             .map_err(|e| self.error(key, e))
+    }
+
+    fn keys_raw(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let conn = self.lock();
+        let found = conn.prepare_cached(&self.sql.keys).and_then(|mut stmt| {
+            let rows = stmt.query_map([crate::like_prefix(prefix)], |row| row.get(0))?;
+            rows.collect::<Result<Vec<String>, _>>()
+        });
+        Ok(crate::exact_prefix(
+            found.map_err(|e| self.error(prefix, e))?,
+            prefix,
+        ))
     }
 
     fn error(&self, key: &str, e: rusqlite::Error) -> Error {
@@ -388,6 +402,10 @@ impl<T: Serialize + DeserializeOwned> Store<T> for SqliteStore<T> {
     fn delete(&self, key: &str) -> Result<bool, Error> {
         self.delete_raw(key)
     }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        self.keys_raw(prefix)
+    }
 }
 
 /// A [`SqliteStore`] for async keepers: each call runs on Tokio's blocking thread pool, so
@@ -484,6 +502,11 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncSqliteStore<T> {
     fn delete_any(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
         let (inner, key) = (Arc::clone(&self.inner), key.to_owned());
         async move { blocking(move || inner.delete_raw(&key)).await }
+    }
+
+    fn keys_any(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        let (inner, prefix) = (Arc::clone(&self.inner), prefix.to_owned());
+        async move { blocking(move || inner.keys_raw(&prefix)).await }
     }
 
     fn put_any(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Error>> + Send {

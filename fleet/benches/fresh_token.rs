@@ -57,6 +57,10 @@ impl Store<Installation> for Loads {
     fn delete(&self, key: &str) -> Result<bool, Self::Error> {
         self.inner.delete(key)
     }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Self::Error> {
+        self.inner.keys(prefix)
+    }
 }
 
 fn installation(i: usize, now: u64) -> Installation {

@@ -191,4 +191,9 @@ impl<S: Store<Installation>> Store<Installation> for Counting<S> {
         trip();
         self.inner.put(key, value)
     }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, S::Error> {
+        trip();
+        self.inner.keys(prefix)
+    }
 }

@@ -104,8 +104,12 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
     let url = url
         .build()
         .map_err(|e| Failure::Usage(format!("cannot build the authorize URL: {e}")))?;
-    // Built before the wait so a bad --base-url or --transport fails at once.
+    // Built before the wait so a bad --base-url, --transport or --store fails at once.
     let caller = caller(global, api(global)?.with_credentials(credentials))?;
+    let store = match crate::kept::url(&args.store) {
+        Some(url) => Some(crate::kept::open(&url, &args.store, global)?),
+        None => None,
+    };
 
     eprintln!("The redirect URI is {redirect_uri} (it must be one of the app's Redirect URLs).");
     eprintln!("Open this URL in a browser and approve the install:\n\n{url}\n");
@@ -189,7 +193,10 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
         &format!("The app is installed in {place}. You can close this tab."),
     );
     eprintln!("Installed in {place} ({}).", installation.key());
-    output::print(&WithWarnings::new(&installation, &reply.warnings))
+    match store {
+        Some(store) => crate::kept::save(&store, &installation, &reply.warnings),
+        None => output::print(&WithWarnings::new(&installation, &reply.warnings)),
+    }
 }
 
 /// Whether `query` holds exactly one `state` and it is `expected` (compared in constant time).

@@ -18,13 +18,15 @@ const CLIENT_ID: &str = "111.222";
 const SECRET: &str = "app-secret-CANARY-7f3a";
 const APP_ID: &str = "A0CLITEST";
 /// Every variable the binary reads; removed from the inherited environment.
-const ENV_VARS: [&str; 6] = [
+const ENV_VARS: [&str; 8] = [
     "SLACK_AUTH_CODE",
     "SLACK_CLIENT_ID",
     "SLACK_CLIENT_SECRET",
     "SLACK_REFRESH_TOKEN",
     "SLACK_CONFIG_REFRESH_TOKEN",
     "SLACK_TOKEN",
+    "SLACK_OAUTH_STORE",
+    "SLACK_OAUTH_STORE_NAMESPACE",
 ];
 
 /// The transports this build has (`hyper` is a default feature).

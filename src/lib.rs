@@ -49,6 +49,14 @@ pub mod stores {
     pub use slack_oauth_store::*;
 }
 
+/// The web install flow for axum apps (`slack-oauth-axum`, feature `axum`):
+/// [`axum::SlackRoutes`] serves the install page, the OAuth redirect and the events
+/// endpoint on the async keeper; see `examples/install_server.rs`.
+#[cfg(feature = "axum")]
+pub mod axum {
+    pub use slack_oauth_axum::*;
+}
+
 // The README's Rust examples run as doctests of this crate (`cargo test --doc`).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

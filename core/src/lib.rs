@@ -98,6 +98,7 @@ pub mod auth;
 pub mod oauth_v2;
 pub mod tooling_tokens;
 pub mod transport;
+pub mod web;
 
 pub use api::{Api, ClientAuth};
 pub use base_url::{is_loopback_host, BaseUrl};

@@ -133,6 +133,47 @@ impl Config {
     }
 }
 
+/// What a transport's client is built from: the [`Api`](crate::Api) its requests come from and
+/// the [`Config`] it moves bytes by, with the config's user agent suffix already applied.
+///
+/// One definition for every transport, so that each client only adds its connection pool.
+/// Its `Debug` shows the base URL and the config, never a credential.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    api: crate::Api,
+    config: std::sync::Arc<Config>,
+}
+
+impl Setup {
+    /// `api` with `config` applied ([`Config::api`]); fails when the user agent suffix is not
+    /// a valid header value.
+    pub fn new(api: crate::Api, config: Config) -> Result<Setup, BuildError> {
+        let api = config.api(api)?;
+        Ok(Setup {
+            api,
+            config: std::sync::Arc::new(config),
+        })
+    }
+
+    /// `api` with the default [`Config`], which has nothing that can fail.
+    pub fn with_defaults(api: crate::Api) -> Setup {
+        Setup {
+            api,
+            config: std::sync::Arc::new(Config::default()),
+        }
+    }
+
+    /// The [`Api`](crate::Api) requests are built with.
+    pub fn api(&self) -> &crate::Api {
+        &self.api
+    }
+
+    /// The [`Config`] in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
 /// Why a call or a send failed.
 ///
 /// [`Error::Slack`] means Slack (or something in front of it) answered and the answer is not a

@@ -19,7 +19,9 @@ use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::{ClientConfig, RootCertStore};
-use slack_oauth_core::transport::{localhost_addrs, mark_sensitive, Config, Error, TlsRoots};
+use slack_oauth_core::transport::{
+    localhost_addrs, mark_sensitive, Config, Error, Setup, TlsRoots,
+};
 use slack_oauth_core::{parse, Api, BaseUrl, BuildError, Method, Reply};
 use tower_service::Service;
 
@@ -51,30 +53,23 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    api: Api,
+    setup: Setup,
     pool: Pool,
-    config: Arc<Config>,
 }
 
 impl fmt::Debug for Client {
+    /// The setup (base URL and config), not the pool's internals.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("api", &self.api)
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_tuple("Client").field(&self.setup).finish()
     }
 }
 
 impl Client {
     /// A client for `api` with the default [`Config`].
     pub fn new(api: Api) -> Client {
-        let config = Config::default();
-        let pool = pool(&config, webpki_roots());
-        Client {
-            api,
-            pool,
-            config: Arc::new(config),
-        }
+        let setup = Setup::with_defaults(api);
+        let pool = pool(setup.config(), webpki_roots());
+        Client { setup, pool }
     }
 
     /// A client for `api` with `config`.
@@ -83,7 +78,6 @@ impl Client {
     /// [`Config::proxy_from_env`] is set (this client has no proxy support) ([`Error::Build`]),
     /// or custom TLS roots hold no usable certificate ([`Error::Tls`]).
     pub fn with_config(api: Api, config: Config) -> Result<Client, Error> {
-        let api = config.api(api)?;
         if config.proxy_from_env {
             return Err(Error::Build(BuildError::InvalidArgument {
                 name: "proxy_from_env",
@@ -100,27 +94,29 @@ impl Client {
                 )))
             }
         };
-        let pool = pool(&config, roots);
-        Ok(Client {
-            api,
-            pool,
-            config: Arc::new(config),
-        })
+        let setup = Setup::new(api, config)?;
+        let pool = pool(setup.config(), roots);
+        Ok(Client { setup, pool })
+    }
+
+    /// What the client was built from: its [`Api`] and [`Config`].
+    pub fn setup(&self) -> &Setup {
+        &self.setup
     }
 
     /// The [`Api`] requests are built with.
     pub fn api(&self) -> &Api {
-        &self.api
+        self.setup.api()
     }
 
     /// The [`Config`] in force.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.setup.config()
     }
 
     /// Calls `method` and reads Slack's answer into its typed result.
     pub async fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Error> {
-        let request = self.api.request(method)?;
+        let request = self.api().request(method)?;
         let response = self.send(request).await?;
         Ok(parse::<M, _>(&response)?)
     }
@@ -137,14 +133,14 @@ impl Client {
         BaseUrl::check_request(request.uri())?;
         mark_sensitive(request.headers_mut());
         let request = request.map(|body| Full::new(Bytes::from(body)));
-        match tokio::time::timeout(self.config.timeout, self.exchange(request)).await {
+        match tokio::time::timeout(self.setup.config().timeout, self.exchange(request)).await {
             Ok(result) => result,
             Err(_elapsed) => Err(Error::Timeout),
         }
     }
 
     async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<Response<Vec<u8>>, Error> {
-        let limit = self.config.max_body;
+        let limit = self.setup.config().max_body;
         let response = self.pool.request(request).await.map_err(from_client)?;
         let (parts, body) = response.into_parts();
         // A declared oversize body is refused before a byte of it is read; dropping it closes

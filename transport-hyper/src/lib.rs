@@ -70,5 +70,5 @@ pub use client::Client;
 pub use keeper::Keeper;
 pub use slack_oauth_core::keeper::Clock;
 pub use slack_oauth_core::transport::Error;
-pub use slack_oauth_core::transport::{Config, TlsRoots};
+pub use slack_oauth_core::transport::{Config, Setup, TlsRoots};
 pub use slack_oauth_core::KeeperError;

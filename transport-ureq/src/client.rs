@@ -6,7 +6,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use http::{Request, Response};
-use slack_oauth_core::transport::{localhost_addrs, mark_sensitive, Config, Error, TlsRoots};
+use slack_oauth_core::transport::{
+    localhost_addrs, mark_sensitive, Config, Error, Setup, TlsRoots,
+};
 use slack_oauth_core::{parse, Api, BaseUrl, Method, Reply};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -31,31 +33,23 @@ use crate::error::from_ureq;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    api: Api,
+    setup: Setup,
     agent: Agent,
-    config: Arc<Config>,
 }
 
 impl fmt::Debug for Client {
+    /// The setup (base URL and config), not the agent's internals.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("api", &self.api)
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_tuple("Client").field(&self.setup).finish()
     }
 }
 
 impl Client {
     /// A client for `api` with the default [`Config`].
     pub fn new(api: Api) -> Client {
-        let config = Config::default();
-        // The default config has no suffix and trusts webpki roots: nothing can fail.
-        let agent = agent(&config, RootCerts::WebPki);
-        Client {
-            api,
-            agent,
-            config: Arc::new(config),
-        }
+        let setup = Setup::with_defaults(api);
+        let agent = agent(setup.config(), RootCerts::WebPki);
+        Client { setup, agent }
     }
 
     /// A client for `api` with `config`.
@@ -63,33 +57,34 @@ impl Client {
     /// Fails when the user agent suffix is not a valid header value
     /// ([`Error::Build`]) or custom TLS roots hold no usable certificate ([`Error::Tls`]).
     pub fn with_config(api: Api, config: Config) -> Result<Client, Error> {
-        let api = config.api(api)?;
         let roots = match &config.tls_roots {
             TlsRoots::WebPki => RootCerts::WebPki,
             TlsRoots::Custom(ders) => custom_roots(ders)?,
             _ => return Err(unsupported_roots()),
         };
-        let agent = agent(&config, roots);
-        Ok(Client {
-            api,
-            agent,
-            config: Arc::new(config),
-        })
+        let setup = Setup::new(api, config)?;
+        let agent = agent(setup.config(), roots);
+        Ok(Client { setup, agent })
+    }
+
+    /// What the client was built from: its [`Api`] and [`Config`].
+    pub fn setup(&self) -> &Setup {
+        &self.setup
     }
 
     /// The [`Api`] requests are built with.
     pub fn api(&self) -> &Api {
-        &self.api
+        self.setup.api()
     }
 
     /// The [`Config`] in force.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.setup.config()
     }
 
     /// Calls `method` and reads Slack's answer into its typed result.
     pub fn call<M: Method>(&self, method: &M) -> Result<Reply<M::Response>, Error> {
-        let request = self.api.request(method)?;
+        let request = self.api().request(method)?;
         let response = self.send(request)?;
         Ok(parse::<M, _>(&response)?)
     }
@@ -104,7 +99,7 @@ impl Client {
     pub fn send(&self, mut request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
         BaseUrl::check_request(request.uri())?;
         mark_sensitive(request.headers_mut());
-        let limit = self.config.max_body;
+        let limit = self.setup.config().max_body;
         let response = self.agent.run(request).map_err(|e| from_ureq(e, limit))?;
         let (parts, mut body) = response.into_parts();
         // Refuse a declared oversize body without reading a byte of it; dropping the body

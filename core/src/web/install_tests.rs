@@ -1,0 +1,509 @@
+use super::*;
+use crate::oauth_v2::Access;
+use crate::{parse, Api, ClientCredentials, Method};
+
+const NOW: u64 = 1_700_000_000;
+const REDIRECT: &str = "https://app.example.com/slack/oauth_redirect";
+
+fn flow() -> InstallFlow {
+    InstallFlow::new(
+        AuthorizeUrl::new("111.222")
+            .bot_scopes(["chat:write", "commands"])
+            .user_scopes(["search:read"]),
+        REDIRECT,
+        StateKey::from_random_bytes(&[9; 32]).unwrap(),
+    )
+    .unwrap()
+    .with_app_name("Acme <Bot>")
+}
+
+fn random(seed: u8) -> [u8; INSTALL_RANDOM_BYTES] {
+    let mut bytes = [seed; INSTALL_RANDOM_BYTES];
+    bytes[0] = seed.wrapping_add(1);
+    bytes[47] = seed.wrapping_mul(3);
+    bytes
+}
+
+fn get(uri: &str) -> http::Request<()> {
+    http::Request::get(uri).body(()).unwrap()
+}
+
+fn with_cookie(uri: &str, cookie: &str) -> http::Request<()> {
+    http::Request::get(uri)
+        .header("cookie", cookie)
+        .body(())
+        .unwrap()
+}
+
+fn body(response: &Response<Vec<u8>>) -> String {
+    String::from_utf8(response.body().clone()).unwrap()
+}
+
+/// The authorize URL the page's button links to.
+fn button_url(page: &Response<Vec<u8>>) -> String {
+    let text = body(page);
+    let start = text.find("id=\"add-to-slack\" href=\"").unwrap() + 24;
+    let end = start + text[start..].find('"').unwrap();
+    text[start..end].replace("&amp;", "&")
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `name=value` of the page's Set-Cookie, and the whole header.
+fn set_cookie(response: &Response<Vec<u8>>) -> (String, String) {
+    let header = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let pair = header.split(';').next().unwrap().to_owned();
+    (pair, header)
+}
+
+/// Starts an install in one "browser": the redirect Slack would send back, and the cookie.
+fn start(flow: &InstallFlow, seed: u8) -> (String, String, String) {
+    let page = flow.install_page(&get("/slack/install"), NOW, &random(seed));
+    let url = button_url(&page);
+    let state = query_param(&url, "state").unwrap();
+    let (cookie, _) = set_cookie(&page);
+    let redirect = format!("/slack/oauth_redirect?code=4724.1234&state={state}");
+    (redirect, cookie, url)
+}
+
+fn access_answer() -> Result<Reply<AccessResponse>, transport::Error> {
+    let response = http::Response::new(
+        br#"{"ok":true,"app_id":"A1","access_token":"xoxb-SECRET-BOT","token_type":"bot",
+             "scope":"chat:write,commands","bot_user_id":"UBOT","team":{"id":"T1","name":"Acme & Co"},
+             "enterprise":null,"is_enterprise_install":false,
+             "authed_user":{"id":"U1","scope":"search:read","access_token":"xoxp-SECRET-USER","token_type":"user"}}"#
+            .to_vec(),
+    );
+    parse::<Access, _>(&response).map_err(transport::Error::Slack)
+}
+
+fn refused(code: &str) -> Result<Reply<AccessResponse>, transport::Error> {
+    let response = http::Response::new(format!(r#"{{"ok":false,"error":"{code}"}}"#).into_bytes());
+    parse::<Access, _>(&response).map_err(transport::Error::Slack)
+}
+
+fn auth_test_answer() -> Result<Reply<TestResponse>, transport::Error> {
+    let response = http::Response::new(
+        br#"{"ok":true,"url":"https://acme.slack.com/","team":"Acme & Co","team_id":"T1",
+             "user_id":"UBOT","bot_id":"B1"}"#
+            .to_vec(),
+    );
+    parse::<Test, _>(&response).map_err(transport::Error::Slack)
+}
+
+fn assert_clears_cookie(response: &Response<Vec<u8>>) {
+    let (pair, header) = set_cookie(response);
+    assert_eq!(pair, "slack_oauth_state=");
+    assert!(header.contains("Max-Age=0"), "{header}");
+}
+
+fn assert_no_secrets(text: &str, cookie: &str) {
+    for secret in [
+        "xoxb-",
+        "xoxp-",
+        "4724.1234",
+        &cookie["slack_oauth_state=".len()..],
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
+
+#[test]
+fn install_page_shows_the_button_and_sets_the_cookie() {
+    let flow = flow();
+    let page = flow.install_page(&get("/slack/install"), NOW, &random(1));
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    let text = body(&page);
+    assert!(text.contains("Add Acme &lt;Bot&gt; to Slack"), "{text}");
+    let url = button_url(&page);
+    assert!(url.starts_with("https://slack.com/oauth/v2/authorize?client_id=111.222&scope=chat:write,commands&user_scope=search:read&redirect_uri="), "{url}");
+    assert_eq!(query_param(&url, "redirect_uri").as_deref(), Some(REDIRECT));
+    assert!(query_param(&url, "code_challenge").is_none());
+    let state = query_param(&url, "state").unwrap();
+
+    let (pair, header) = set_cookie(&page);
+    assert_eq!(
+        header,
+        format!("{pair}; Path=/slack/oauth_redirect; Max-Age=600; HttpOnly; SameSite=Lax; Secure")
+    );
+    let value = &pair["slack_oauth_state=".len()..];
+    assert_eq!(value.len(), 43);
+    assert_ne!(value, state);
+    // The page carries the state (it must travel to Slack) but never the cookie's value.
+    assert!(!text.contains(value));
+    // Different random bytes, different cookie and state.
+    let other = flow.install_page(&get("/slack/install"), NOW, &random(2));
+    assert_ne!(set_cookie(&other).0, pair);
+    assert_ne!(query_param(&button_url(&other), "state").unwrap(), state);
+
+    let post = http::Request::post("/slack/install").body(()).unwrap();
+    assert_eq!(flow.install_page(&post, NOW, &random(1)).status(), 405);
+}
+
+#[test]
+fn install_page_can_redirect_straight_to_slack() {
+    let flow = flow()
+        .with_install_page(InstallPage::Redirect)
+        .with_pkce(true);
+    let page = flow.install_page(&get("/slack/install"), NOW, &random(1));
+    assert_eq!(page.status(), 302);
+    let location = page.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("https://slack.com/oauth/v2/authorize?"));
+    assert_eq!(
+        query_param(location, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(page.headers().contains_key("set-cookie"));
+}
+
+#[test]
+fn loopback_redirect_uris_get_a_cookie_without_secure() {
+    let flow = InstallFlow::new(
+        AuthorizeUrl::new("1.2").bot_scopes(["chat:write"]),
+        "http://127.0.0.1:3000/cb",
+        StateKey::from_random_bytes(&[1; 32]).unwrap(),
+    )
+    .unwrap()
+    .with_cookie_name("install")
+    .with_state_max_age(120);
+    let page = flow.install_page(&get("/"), NOW, &random(3));
+    let (_, header) = set_cookie(&page);
+    assert!(header.starts_with("install="));
+    assert!(
+        header.ends_with("; Path=/cb; Max-Age=120; HttpOnly; SameSite=Lax"),
+        "{header}"
+    );
+}
+
+#[test]
+fn the_whole_install_with_pkce() {
+    let flow = flow().with_pkce(true);
+    let (redirect, cookie, url) = start(&flow, 5);
+    let exchange = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW + 30)
+        .unwrap();
+
+    // The exchange carries the code, the redirect URI and the verifier of the challenge.
+    let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
+    let request = api.request(exchange.access()).unwrap();
+    assert_eq!(request.uri(), "https://slack.com/api/oauth.v2.access");
+    let args: Vec<(String, String)> = form_urlencoded::parse(request.body())
+        .into_owned()
+        .collect();
+    let arg = |name: &str| args.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    assert_eq!(arg("code").as_deref(), Some("4724.1234"));
+    assert_eq!(arg("redirect_uri").as_deref(), Some(REDIRECT));
+    let verifier = CodeVerifier::parse(arg("code_verifier").unwrap()).unwrap();
+    assert_eq!(
+        Some(verifier.challenge().as_str().to_owned()),
+        query_param(&url, "code_challenge")
+    );
+    assert_eq!(<Access as Method>::NAME, "oauth.v2.access");
+
+    let check = exchange.exchanged(access_answer(), NOW + 31).unwrap();
+    assert_eq!(check.installation().key(), "T1");
+    let test = check.auth_test().unwrap();
+    let test_request = api.request(&test).unwrap();
+    assert_eq!(
+        test_request.headers()["authorization"],
+        "Bearer xoxb-SECRET-BOT"
+    );
+    let installed = check.finish(Some(auth_test_answer()));
+    assert_eq!(installed.key, "T1");
+    assert_eq!(installed.bot_id.as_deref(), Some("B1"));
+    assert_eq!(
+        installed.deep_link().as_deref(),
+        Some("slack://app?team=T1&id=A1")
+    );
+    assert_eq!(installed.installation.installed_at, NOW + 31);
+
+    let page = flow.success(&installed);
+    assert_eq!(page.status(), 200);
+    let text = body(&page);
+    assert!(
+        text.contains("<strong id=\"team-name\">Acme &amp; Co</strong>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("href=\"slack://app?team=T1&amp;id=A1\""),
+        "{text}"
+    );
+    assert!(text.contains("https://acme.slack.com/"));
+    assert_no_secrets(&text, &cookie);
+    assert!(!text.contains(&query_param(&url, "state").unwrap()));
+    assert_clears_cookie(&page);
+}
+
+#[test]
+fn a_failed_auth_test_keeps_the_install() {
+    let flow = flow();
+    let (redirect, cookie, _) = start(&flow, 6);
+    let check = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW)
+        .unwrap()
+        .exchanged(access_answer(), NOW)
+        .unwrap();
+    let installed = check.finish(Some(Err(transport::Error::Timeout)));
+    assert_eq!(installed.bot_id, None);
+    assert!(installed.installation.bot.is_some());
+    // Without auth.test's answer the success page still names the team from the exchange.
+    assert!(body(&flow.success(&installed)).contains("Acme &amp; Co"));
+}
+
+#[test]
+fn other_cookies_and_several_cookie_headers() {
+    let flow = flow();
+    let (redirect, cookie, _) = start(&flow, 7);
+    let mixed = format!("theme=dark; {cookie}; other=1");
+    assert!(flow.redirect(&with_cookie(&redirect, &mixed), NOW).is_ok());
+    let request = http::Request::get(&redirect)
+        .header("cookie", "theme=dark")
+        .header("cookie", &cookie)
+        .body(())
+        .unwrap();
+    assert!(flow.redirect(&request, NOW).is_ok());
+}
+
+#[test]
+fn cancel_is_its_own_page() {
+    let flow = flow();
+    let (_, cookie, url) = start(&flow, 8);
+    let state = query_param(&url, "state").unwrap();
+    let denied = format!("/slack/oauth_redirect?error=access_denied&state={state}");
+    let failure = flow
+        .redirect(&with_cookie(&denied, &cookie), NOW)
+        .unwrap_err();
+    assert!(failure.is_access_denied());
+    assert_eq!(failure.code(), "access_denied");
+    let page = flow.failure(&failure);
+    assert_eq!(page.status(), 200);
+    let text = body(&page);
+    assert!(text.contains("Installation cancelled"), "{text}");
+    assert!(text.contains("href=\"/slack/install\""));
+    assert_no_secrets(&text, &cookie);
+    assert!(!text.contains(&state));
+    assert_clears_cookie(&page);
+
+    let other = "/slack/oauth_redirect?error=invalid_scope%3Cscript%3E&state=x";
+    let failure = flow
+        .redirect(&with_cookie(other, &cookie), NOW)
+        .unwrap_err();
+    assert_eq!(failure.code(), "invalid_scopescript");
+}
+
+#[test]
+fn states_that_are_not_this_browsers() {
+    let flow = flow();
+    let (redirect, cookie, _) = start(&flow, 9);
+    let (_, other_cookie, _) = start(&flow, 10);
+
+    // No cookie at all: a second browser using the first one's redirect URL.
+    let failure = flow.redirect(&get(&redirect), NOW).unwrap_err();
+    assert!(matches!(failure, InstallFailure::NoCookie));
+    // Another install's cookie.
+    let failure = flow
+        .redirect(&with_cookie(&redirect, &other_cookie), NOW)
+        .unwrap_err();
+    assert!(matches!(failure, InstallFailure::StateMismatch));
+    // A forged state with the right cookie.
+    let forged = redirect.replace("state=", "state=A");
+    let failure = flow
+        .redirect(&with_cookie(&forged, &cookie), NOW)
+        .unwrap_err();
+    assert!(matches!(failure, InstallFailure::StateMismatch));
+    // Another app's key.
+    let stranger = InstallFlow::new(
+        AuthorizeUrl::new("111.222").bot_scopes(["chat:write"]),
+        REDIRECT,
+        StateKey::from_random_bytes(&[8; 32]).unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        stranger.redirect(&with_cookie(&redirect, &cookie), NOW),
+        Err(InstallFailure::StateMismatch)
+    ));
+    // Too late.
+    let failure = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW + 600)
+        .unwrap_err();
+    assert!(matches!(failure, InstallFailure::StateExpired));
+    assert_eq!(failure.code(), "state_expired");
+    // Still fine just before.
+    assert!(flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW + 599)
+        .is_ok());
+    for page in [
+        InstallFailure::NoCookie,
+        InstallFailure::StateMismatch,
+        failure,
+    ] {
+        let response = flow.failure(&page);
+        assert_eq!(response.status(), 400);
+        assert!(body(&response).contains("Installation failed"));
+        assert_clears_cookie(&response);
+    }
+}
+
+#[test]
+fn redirects_that_are_not_from_slack() {
+    let flow = flow();
+    let (redirect, cookie, url) = start(&flow, 11);
+    let state = query_param(&url, "state").unwrap();
+    let missing = flow
+        .redirect(&with_cookie("/slack/oauth_redirect?code=1.2", &cookie), NOW)
+        .unwrap_err();
+    assert!(
+        matches!(missing, InstallFailure::MissingState),
+        "{missing:?}"
+    );
+    assert_eq!(missing.code(), "state_missing");
+    for uri in [
+        "/slack/oauth_redirect".to_owned(),
+        format!("/slack/oauth_redirect?state={state}"),
+        format!("/slack/oauth_redirect?code=1&code=2&state={state}"),
+        format!("/slack/oauth_redirect?code=%FF%FE&state={state}"),
+    ] {
+        let failure = flow.redirect(&with_cookie(&uri, &cookie), NOW).unwrap_err();
+        assert!(
+            matches!(failure, InstallFailure::BadRedirect),
+            "{uri}: {failure:?}"
+        );
+    }
+    let post = http::Request::post(&redirect)
+        .header("cookie", &cookie)
+        .body(())
+        .unwrap();
+    assert!(matches!(
+        flow.redirect(&post, NOW),
+        Err(InstallFailure::BadRedirect)
+    ));
+    // Junk cookies are ignored, not a panic.
+    let junk = with_cookie(&redirect, "slack_oauth_state=; slack_oauth_state; =x; ;;");
+    assert!(matches!(
+        flow.redirect(&junk, NOW),
+        Err(InstallFailure::NoCookie)
+    ));
+}
+
+#[test]
+fn slack_refusing_the_code_and_bad_answers() {
+    let flow = flow();
+    let (redirect, cookie, _) = start(&flow, 12);
+    let exchange = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW)
+        .unwrap();
+    let failure = exchange
+        .clone()
+        .exchanged(refused("invalid_code"), NOW)
+        .unwrap_err();
+    assert_eq!(failure.code(), "invalid_code");
+    let page = flow.failure(&failure);
+    assert_eq!(page.status(), 400);
+    let text = body(&page);
+    assert!(text.contains("Slack refused"), "{text}");
+    assert!(text.contains("invalid_code"));
+    assert_no_secrets(&text, &cookie);
+
+    let failure = exchange
+        .clone()
+        .exchanged(Err(transport::Error::Timeout), NOW)
+        .unwrap_err();
+    assert_eq!(failure.code(), "slack_unreachable");
+    assert!(body(&flow.failure(&failure)).contains("could not be reached"));
+
+    let no_team = http::Response::new(
+        br#"{"ok":true,"access_token":"xoxb-1","token_type":"bot","team":null,"enterprise":null}"#
+            .to_vec(),
+    );
+    let answer = parse::<Access, _>(&no_team).map_err(transport::Error::Slack);
+    let failure = exchange.exchanged(answer, NOW).unwrap_err();
+    assert!(matches!(
+        failure,
+        InstallFailure::Installation(InstallationError::NoTeam)
+    ));
+    assert!(!failure.to_string().contains("xoxb"));
+}
+
+#[test]
+fn the_apps_own_success_and_failure_urls() {
+    let flow = flow()
+        .with_success_url("https://app.example.com/welcome")
+        .with_failure_url("https://app.example.com/oops?from=slack");
+    let (redirect, cookie, _) = start(&flow, 13);
+    let installed = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW)
+        .unwrap()
+        .exchanged(access_answer(), NOW)
+        .unwrap()
+        .finish(None);
+    let page = flow.success(&installed);
+    assert_eq!(page.status(), 303);
+    assert_eq!(
+        page.headers()["location"],
+        "https://app.example.com/welcome"
+    );
+    assert_clears_cookie(&page);
+    let page = flow.failure(&InstallFailure::AccessDenied);
+    assert_eq!(page.status(), 303);
+    assert_eq!(
+        page.headers()["location"],
+        "https://app.example.com/oops?from=slack&error=access_denied"
+    );
+    assert_clears_cookie(&page);
+}
+
+#[test]
+fn flows_slack_would_refuse_are_not_built() {
+    let key = || StateKey::from_random_bytes(&[1; 32]).unwrap();
+    let scopes = || AuthorizeUrl::new("1.2").bot_scopes(["chat:write"]);
+    for uri in [
+        "http://app.example.com/cb",
+        "ftp://app.example.com/cb",
+        "/relative",
+        "https://app.example.com/cb?x=1",
+        "https://app.example.com/cb#frag",
+    ] {
+        assert!(
+            matches!(
+                InstallFlow::new(scopes(), uri, key()),
+                Err(FlowError::Config { .. })
+            ),
+            "{uri}"
+        );
+    }
+    assert!(matches!(
+        InstallFlow::new(AuthorizeUrl::new("1.2"), REDIRECT, key()),
+        Err(FlowError::Authorize(AuthorizeError::NoScopes))
+    ));
+    assert!(matches!(
+        InstallFlow::new(scopes(), REDIRECT, StateKey::new("short")),
+        Err(FlowError::State(StateError::WeakKey { .. }))
+    ));
+    assert!(matches!(
+        InstallFlow::new(
+            AuthorizeUrl::user_only("1.2").user_scopes(["search:read"]),
+            REDIRECT,
+            key()
+        ),
+        Err(FlowError::Config { .. })
+    ));
+    assert!(InstallFlow::new(scopes(), "http://localhost:8080/cb", key()).is_ok());
+    // The key never shows.
+    let dbg = format!("{:?}", flow());
+    assert!(!dbg.contains(&URL_SAFE_NO_PAD.encode([9u8; 32])), "{dbg}");
+}

@@ -1,0 +1,186 @@
+//! The install flow and events endpoint on bare hyper, to show that another framework needs
+//! only core's `web` functions (the axum adapter does the same in `slack-oauth-axum`).
+//!
+//! ```bash
+//! cargo run --example install_hyper --features hyper   # against the simulator
+//! ```
+//!
+//! It prints the URL to open; `INSTALL_SERVER_EXIT_AFTER=SECONDS` stops it after that long.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use slack_oauth::hyper::{Client, Keeper};
+use slack_oauth::web::{Event, InstallFlow, Revoked, SigningSecret, Verifier, MAX_EVENT_BODY};
+use slack_oauth::{
+    unix_seconds, Api, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, StateKey,
+};
+use slack_oauth_sim::{AppConfig, Server, Sim};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+struct App {
+    flow: InstallFlow,
+    verifier: Verifier,
+    keeper: Keeper<Installation, Arc<MemoryStore<Installation>>>,
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0; N];
+    getrandom::fill(&mut bytes).expect("the OS random source");
+    bytes
+}
+
+fn now() -> u64 {
+    unix_seconds(SystemTime::now())
+}
+
+async fn handle(
+    app: Arc<App>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let head = Request::from_parts(parts, ());
+    let response = match (head.method().as_str(), head.uri().path()) {
+        ("GET", "/slack/install") => app.flow.install_page(&head, now(), &random()),
+        ("GET", "/slack/oauth_redirect") => match complete(&app, &head).await {
+            Ok(response) => response,
+            Err(failure) => app.flow.failure(&failure),
+        },
+        ("POST", "/slack/events") => match Limited::new(body, MAX_EVENT_BODY).collect().await {
+            Ok(body) => {
+                events(
+                    &app,
+                    Request::from_parts(head.into_parts().0, body.to_bytes().to_vec()),
+                )
+                .await
+            }
+            Err(_) => status(413),
+        },
+        _ => status(404),
+    };
+    Ok(response.map(|body| Full::new(Bytes::from(body))))
+}
+
+/// Slack's redirect: exchange the code, ask `auth.test`, store, show the success page.
+async fn complete(
+    app: &App,
+    head: &Request<()>,
+) -> Result<Response<Vec<u8>>, slack_oauth::web::InstallFailure> {
+    let exchange = app.flow.redirect(head, now())?;
+    let client = app.keeper.client();
+    let answer = client.call(exchange.access()).await;
+    let check = exchange.exchanged(answer, now())?;
+    let test = match check.auth_test() {
+        Some(method) => Some(client.call(&method).await),
+        None => None,
+    };
+    let installed = check.finish(test);
+    app.keeper
+        .install(&installed.installation)
+        .await
+        .map_err(|_| slack_oauth::web::InstallFailure::Store)?;
+    println!("installed: {}", installed.key);
+    Ok(app.flow.success(&installed))
+}
+
+/// Slack's events: verify, forget what was uninstalled or revoked, answer at once.
+async fn events(app: &App, request: Request<Vec<u8>>) -> Response<Vec<u8>> {
+    let event = match Event::from_request(&app.verifier, &request, now()) {
+        Ok(event) => event,
+        Err(refused) => return refused.response(),
+    };
+    let keys = match &event {
+        Event::AppUninstalled(team) => team.key().into_iter().collect(),
+        Event::TokensRevoked(revocation) => revocation.keys(),
+        _ => Vec::new(),
+    };
+    for key in keys {
+        let Ok(stored) = app.keeper.load(&key).await else {
+            continue;
+        };
+        let outcome = match &event {
+            Event::AppUninstalled(team) if team.owns(&stored) => Revoked::Delete,
+            Event::TokensRevoked(revocation) => revocation.apply(&stored),
+            _ => Revoked::Unchanged,
+        };
+        let stored = match outcome {
+            Revoked::Delete => app.keeper.delete(&key).await.map(drop),
+            Revoked::Replace(left) => app.keeper.save(&key, &left).await,
+            Revoked::Unchanged => Ok(()),
+        };
+        if stored.is_err() {
+            return status(500); // Slack retries.
+        }
+    }
+    event.response()
+}
+
+fn status(code: u16) -> Response<Vec<u8>> {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or_default();
+    response
+}
+
+fn main() -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let redirect_uri = format!("http://{addr}/slack/oauth_redirect");
+    let sim = Server::start(Sim::new())?;
+    sim.sim().register_app(
+        AppConfig::new("1111.2222", "client-secret")
+            .redirect_uri(&redirect_uri)
+            .bot_scopes("chat:write"),
+    );
+    let api = Api::new()
+        .with_base_url(&sim.base_url())?
+        .with_credentials(ClientCredentials::new("1111.2222", "client-secret"));
+    let authorize = AuthorizeUrl::new("1111.2222")
+        .with_base_url(&sim.url())?
+        .bot_scopes(["chat:write"]);
+    let app = Arc::new(App {
+        flow: InstallFlow::new(
+            authorize,
+            redirect_uri,
+            StateKey::from_random_bytes(&random::<32>())?,
+        )?,
+        verifier: Verifier::new(SigningSecret::new("signing-secret")),
+        keeper: Keeper::new(Client::new(api), Arc::new(MemoryStore::new())),
+    });
+    println!(
+        "Open http://{addr}/slack/install (Slack simulator on {}).",
+        sim.url()
+    );
+
+    let exit_after = std::env::var("INSTALL_SERVER_EXIT_AFTER")
+        .ok()
+        .and_then(|s| s.parse().ok());
+    let deadline = tokio::time::sleep(Duration::from_secs(exit_after.unwrap_or(u64::MAX / 4)));
+    tokio::pin!(deadline);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = &mut deadline => return Ok(()),
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| handle(app.clone(), request));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

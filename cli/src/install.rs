@@ -182,6 +182,17 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
             return Err(failure);
         }
     };
+    // Saved before the browser hears "installed": a store that fails says so there too.
+    let key = match &store {
+        Some(store) => match crate::kept::put(store, &installation) {
+            Ok(key) => Some(key),
+            Err(failure) => {
+                callback.respond(false, "Not installed", &failure.message());
+                return Err(failure);
+            }
+        },
+        None => None,
+    };
     let place = installation
         .team_name
         .as_deref()
@@ -193,8 +204,8 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
         &format!("The app is installed in {place}. You can close this tab."),
     );
     eprintln!("Installed in {place} ({}).", installation.key());
-    match store {
-        Some(store) => crate::kept::save(&store, &installation, &reply.warnings),
+    match key {
+        Some(key) => crate::kept::print_saved(&key, &installation, &reply.warnings),
         None => output::print(&WithWarnings::new(&installation, &reply.warnings)),
     }
 }

@@ -179,6 +179,12 @@ struct Saved<'a> {
 
 /// Saves `installation` in `store` (a reinstall replaces) and prints its keys.
 pub fn save(store: &Installations, installation: &Installation, warnings: &[Warning]) -> Outcome {
+    let key = put(store, installation)?;
+    print_saved(&key, installation, warnings)
+}
+
+/// Saves `installation` in `store` (a reinstall replaces); the key it is stored under.
+pub fn put(store: &Installations, installation: &Installation) -> Result<String, Failure> {
     let key = installation.key();
     if key.is_empty() {
         return Err(Failure::Transport(
@@ -187,10 +193,15 @@ pub fn save(store: &Installations, installation: &Installation, warnings: &[Warn
     }
     store.put(&key, installation).map_err(store_failure)?;
     eprintln!("stored the installation under `{key}`");
+    Ok(key)
+}
+
+/// Prints where `installation` is stored and when its tokens expire; never a token.
+pub fn print_saved(key: &str, installation: &Installation, warnings: &[Warning]) -> Outcome {
     let user_id = installation.user_id.as_deref();
     let saved = Saved {
         ok: true,
-        key: &key,
+        key,
         app_id: installation.app_id.as_deref(),
         team_id: installation.team_id.as_deref(),
         enterprise_id: installation.enterprise_id.as_deref(),

@@ -1205,3 +1205,29 @@ fn hyper_needs_its_feature() {
         .run()
         .failed(2);
 }
+
+#[test]
+fn install_with_a_store_prints_keys_and_no_token() {
+    let server = start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("tokens.db").display());
+    let (child, url, lines) = start_install(&server, &["--wait", "30", "--store", &store]);
+    let redirect = server.sim().approve(&url).unwrap();
+    assert!(http_get(&redirect).starts_with("HTTP/1.1 200"));
+    let run = finish(child, lines);
+    let value = run.ok();
+    assert!(!run.stdout.contains("xox"), "{run:?}");
+    assert!(!run.stderr.contains("xox"), "{run:?}");
+    let team = text(&value, "/team_id");
+    assert_eq!(text(&value, "/key"), team);
+    assert!(value["bot"]["expires_at"].is_u64(), "{value}");
+
+    // The stored bot token is what `token` prints.
+    let token = cli(Some(&server))
+        .app()
+        .args(&["token", "--store", &store, "--team", &team])
+        .run()
+        .ok();
+    assert!(text(&token, "/token").starts_with("xoxe.xoxb-"), "{token}");
+    assert_eq!(token["refreshed"], false);
+}

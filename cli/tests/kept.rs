@@ -319,6 +319,21 @@ fn exit_codes_of_token() {
         serde_json::json!({"ok": false, "error": "installation_not_found"})
     );
     install(&server, &backend);
+    // Both transports drive a keeper.
+    let transports: &[&str] = if cfg!(feature = "hyper") {
+        &["ureq", "hyper"]
+    } else {
+        &["ureq"]
+    };
+    for transport in transports {
+        let value = run(
+            &server,
+            &backend,
+            &["--transport", transport, "token", "--team", TEAM],
+        )
+        .ok();
+        assert_eq!(value["refreshed"], false, "{value}");
+    }
     let wrong_user = run(
         &server,
         &backend,

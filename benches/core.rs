@@ -1,6 +1,6 @@
 //! The sans-IO core against the floor: naive hand-written code doing the same work.
 //!
-//! For each of the six methods: building the request with a reused [`Api`], and parsing a
+//! For each built-in method (core's `BuiltinMethod` list): building the request with a reused [`Api`], and parsing a
 //! success body, an error body with `response_metadata`, and a body with `\/` escapes. The
 //! floor builds with `serde_urlencoded` + `base64` + `http::Request::builder` and parses with
 //! `serde_json::from_slice` into a plain struct of `String` fields (a dedicated `{ok, error}`
@@ -28,6 +28,7 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{Request, Response};
 use serde::Deserialize;
 use slack_oauth::apps_auth_external::{Delete, Get};
+use slack_oauth::auth::{Revoke, Test};
 use slack_oauth::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth::tooling_tokens::Rotate;
 use slack_oauth::{parse, Api, BuiltinMethod, ClientCredentials, Method};
@@ -107,6 +108,13 @@ const DELETE_OK: &str = r#"{"ok":true}"#;
 const DELETE_ERR: &str = r#"{"ok":false,"error":"invalid_arguments","warning":"superfluous_charset","response_metadata":{"warnings":["superfluous_charset"],"messages":["[ERROR] one of app_id or external_token_id is required"]}}"#;
 /// Delete answers bare `{"ok":true}`; the escaped variant carries a metadata message with a URL.
 const DELETE_ESCAPED: &str = r#"{"ok":true,"response_metadata":{"messages":["[WARN] see https:\/\/api.slack.com\/methods\/apps.auth.external.delete"]}}"#;
+
+/// `auth.test` for a bot token, as install flows call it right after `oauth.v2.access`.
+const AUTH_TEST_OK: &str = r#"{"ok":true,"url":"https://example-workspace.slack.com/","team":"Example Workspace","user":"example_bot","team_id":"T04123121235","user_id":"U05896421381","bot_id":"B05896421383","is_enterprise_install":false}"#;
+const AUTH_TEST_ERR: &str = r#"{"ok":false,"error":"token_revoked","warning":"superfluous_charset","response_metadata":{"warnings":["superfluous_charset"]}}"#;
+
+const REVOKE_OK: &str = r#"{"ok":true,"revoked":true}"#;
+const REVOKE_ERR: &str = r#"{"ok":false,"error":"invalid_auth","warning":"superfluous_charset","response_metadata":{"warnings":["superfluous_charset"]}}"#;
 
 /// The body as Slack sends it: every `/` inside a string escaped as `\/`.
 fn escaped(body: &str) -> String {
@@ -278,6 +286,27 @@ struct FloorRotated {
 struct FloorExternal {
     ok: bool,
     external_token: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FloorWho {
+    ok: bool,
+    url: String,
+    team: String,
+    user: String,
+    team_id: String,
+    user_id: String,
+    #[serde(default)]
+    bot_id: Option<String>,
+    is_enterprise_install: bool,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FloorRevoked {
+    ok: bool,
+    revoked: bool,
 }
 
 #[derive(Deserialize)]
@@ -661,6 +690,51 @@ fn delete_cases(cases: &mut Vec<Case>) {
     cases.push(error_case::<Delete>(DELETE_ERR, None));
 }
 
+fn auth_test_cases(cases: &mut Vec<Case>) {
+    cases.push(build_case(Test::new(LEGACY_TOKEN), None, || {
+        floor_request("auth.test", &[], Some(floor_bearer(LEGACY_TOKEN)))
+    }));
+    fn check(r: &Response<Vec<u8>>, f: &FloorWho) {
+        let v = parse::<Test, _>(r).expect("parses").value;
+        assert_eq!(v.url.as_deref(), Some(f.url.as_str()));
+        assert_eq!(v.user_id.as_deref(), Some(f.user_id.as_str()));
+        assert_eq!(v.bot_id, f.bot_id);
+    }
+    for (op, body) in [
+        ("parse ok", AUTH_TEST_OK.to_owned()),
+        ("parse \\/", escaped(AUTH_TEST_OK)),
+    ] {
+        cases.push(parse_case::<Test, FloorWho>(
+            op,
+            body,
+            None,
+            check,
+            floor_parse,
+        ));
+    }
+    cases.push(error_case::<Test>(AUTH_TEST_ERR, None));
+}
+
+fn revoke_cases(cases: &mut Vec<Case>) {
+    cases.push(build_case(Revoke::new(USER_TOKEN), None, || {
+        floor_request("auth.revoke", &[], Some(floor_bearer(USER_TOKEN)))
+    }));
+    fn check(r: &Response<Vec<u8>>, f: &FloorRevoked) {
+        assert_eq!(
+            parse::<Revoke, _>(r).expect("parses").value.revoked,
+            f.revoked
+        );
+    }
+    cases.push(parse_case::<Revoke, FloorRevoked>(
+        "parse ok",
+        REVOKE_OK.to_owned(),
+        None,
+        check,
+        floor_parse,
+    ));
+    cases.push(error_case::<Revoke>(REVOKE_ERR, None));
+}
+
 fn all_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     // Driven by core's list of methods: a method added there fails to compile here until it
@@ -676,6 +750,8 @@ fn all_cases() -> Vec<Case> {
             BuiltinMethod::ToolingTokensRotate => rotate_cases(&mut cases),
             BuiltinMethod::AppsAuthExternalGet => get_cases(&mut cases),
             BuiltinMethod::AppsAuthExternalDelete => delete_cases(&mut cases),
+            BuiltinMethod::AuthTest => auth_test_cases(&mut cases),
+            BuiltinMethod::AuthRevoke => revoke_cases(&mut cases),
         }
     }
     cases

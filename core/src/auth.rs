@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::method::{Auth, Form, Method};
+use crate::methods::BuiltinMethod;
 use crate::secret::AccessToken;
 
 /// `auth.test`: checks a token and says whose it is.
@@ -46,7 +47,7 @@ impl Test {
 // `invalid_auth`, `token_expired`, `token_revoked`, `account_inactive`, ...): the defaults
 // of `ERRORS` (none of its own) and `COMMON_ERRORS` (`ErrorCode::PLATFORM`) say exactly that.
 impl Method for Test {
-    const NAME: &'static str = "auth.test";
+    const NAME: &'static str = BuiltinMethod::AuthTest.name();
     type Response = TestResponse;
 
     fn auth(&self) -> Auth<'_> {
@@ -125,7 +126,7 @@ impl Revoke {
 
 // auth.revoke's page, too, lists only the platform-wide codes.
 impl Method for Revoke {
-    const NAME: &'static str = "auth.revoke";
+    const NAME: &'static str = BuiltinMethod::AuthRevoke.name();
     type Response = RevokeResponse;
 
     fn auth(&self) -> Auth<'_> {

@@ -11,7 +11,7 @@ macro_rules! codes {
     ($( $variant:ident => $code:literal : $desc:literal ),* $(,)?) => {
         /// An error code from Slack's `{"ok": false, "error": "<code>"}`.
         ///
-        /// Covers every code documented for the six methods; anything else is kept verbatim
+        /// Covers every code documented for the built-in methods; anything else is kept verbatim
         /// in [`ErrorCode::Other`].
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]

@@ -5,6 +5,7 @@
 //! in a simulator, answered as some other method).
 
 use crate::apps_auth_external::{Delete, Get};
+use crate::auth::{Revoke, Test};
 use crate::error_code::ErrorCode;
 use crate::method::Method;
 use crate::oauth_v2::{Access, Exchange, UserAccess};
@@ -86,6 +87,10 @@ builtin_methods! {
     AppsAuthExternalGet = "apps.auth.external.get" => Get,
     /// `apps.auth.external.delete` ([`Delete`]).
     AppsAuthExternalDelete = "apps.auth.external.delete" => Delete,
+    /// `auth.test` ([`Test`]).
+    AuthTest = "auth.test" => Test,
+    /// `auth.revoke` ([`Revoke`]).
+    AuthRevoke = "auth.revoke" => Revoke,
 }
 
 impl BuiltinMethod {
@@ -122,7 +127,7 @@ mod tests {
 
     #[test]
     fn the_list_matches_the_types() {
-        assert_eq!(BuiltinMethod::ALL.len(), 6);
+        assert_eq!(BuiltinMethod::ALL.len(), 8);
         for &method in BuiltinMethod::ALL {
             let (type_name, listed) = method.visit(Name);
             assert_eq!(type_name, listed);
@@ -130,6 +135,6 @@ mod tests {
             assert_eq!(method.api_path(), format!("/api/{listed}"));
             assert_eq!(method.to_string(), listed);
         }
-        assert_eq!(BuiltinMethod::from_name("auth.test"), None);
+        assert_eq!(BuiltinMethod::from_name("apps.uninstall"), None);
     }
 }

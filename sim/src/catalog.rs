@@ -1,69 +1,72 @@
-//! The Web API methods the simulator answers, as one enum: the list of names and the
-//! dispatch in [`crate::sim`] are both driven by it, so a method cannot be listed without
-//! being dispatched (the dispatch `match` has no catch-all arm).
+//! The Web API methods the simulator answers: core's [`BuiltinMethod`] list, plus
+//! `apps.uninstall`, which has no core type (the simulator alone answers it).
+//!
+//! The list of names and the dispatch in [`crate::sim`] are both driven by this enum, and
+//! the dispatch `match` names every [`BuiltinMethod`] with no catch-all arm, so a method
+//! added to core's list does not compile here until the simulator answers it.
 
-use slack_oauth_core::apps_auth_external::{Delete, Get};
-use slack_oauth_core::auth::{Revoke, Test};
-use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
-use slack_oauth_core::tooling_tokens::Rotate;
-use slack_oauth_core::Method;
+use slack_oauth_core::BuiltinMethod;
 
-macro_rules! catalog {
-    ($( $(#[$meta:meta])* $variant:ident => $name:expr, json: $json:literal; )*) => {
-        /// A Web API method the simulator answers.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum ApiMethod {
-            $( $(#[$meta])* $variant, )*
-        }
-
-        impl ApiMethod {
-            /// Every method, in the order of the table.
-            pub const ALL: &'static [ApiMethod] = &[ $( ApiMethod::$variant, )* ];
-
-            /// The method's API name, e.g. `"auth.test"`.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $( ApiMethod::$variant => $name, )*
-                }
-            }
-
-            /// Whether Slack lists `application/json` among the method's content types
-            /// (otherwise a JSON body is not read).
-            pub fn reads_json(self) -> bool {
-                match self {
-                    $( ApiMethod::$variant => $json, )*
-                }
-            }
-        }
-    };
-}
-
-catalog! {
-    /// `oauth.v2.access`.
-    OauthV2Access => Access::NAME, json: true;
-    /// `oauth.v2.user.access`.
-    OauthV2UserAccess => UserAccess::NAME, json: true;
-    /// `oauth.v2.exchange`.
-    OauthV2Exchange => Exchange::NAME, json: false;
-    /// `tooling.tokens.rotate`.
-    ToolingTokensRotate => Rotate::NAME, json: false;
-    /// `apps.auth.external.get`.
-    AppsAuthExternalGet => Get::NAME, json: true;
-    /// `apps.auth.external.delete`.
-    AppsAuthExternalDelete => Delete::NAME, json: true;
-    /// `auth.test`.
-    AuthTest => Test::NAME, json: true;
-    /// `auth.revoke`.
-    AuthRevoke => Revoke::NAME, json: false;
+/// A Web API method the simulator answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ApiMethod {
+    /// One of core's built-in methods.
+    Builtin(BuiltinMethod),
     /// `apps.uninstall`.
-    AppsUninstall => "apps.uninstall", json: false;
+    AppsUninstall,
 }
 
 impl ApiMethod {
+    /// Every method: core's list in its order, then `apps.uninstall`.
+    pub const ALL: &'static [ApiMethod] = &{
+        let mut all = [ApiMethod::AppsUninstall; BuiltinMethod::ALL.len() + 1];
+        let mut i = 0;
+        while i < BuiltinMethod::ALL.len() {
+            all[i] = ApiMethod::Builtin(BuiltinMethod::ALL[i]);
+            i += 1;
+        }
+        all
+    };
+
+    /// The method's API name, e.g. `"auth.test"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ApiMethod::Builtin(method) => method.name(),
+            ApiMethod::AppsUninstall => "apps.uninstall",
+        }
+    }
+
+    /// Whether Slack lists `application/json` among the method's content types
+    /// (otherwise a JSON body is not read).
+    pub const fn reads_json(self) -> bool {
+        match self {
+            ApiMethod::Builtin(method) => match method {
+                BuiltinMethod::OauthV2Access
+                | BuiltinMethod::OauthV2UserAccess
+                | BuiltinMethod::AppsAuthExternalGet
+                | BuiltinMethod::AppsAuthExternalDelete
+                | BuiltinMethod::AuthTest => true,
+                BuiltinMethod::OauthV2Exchange
+                | BuiltinMethod::ToolingTokensRotate
+                | BuiltinMethod::AuthRevoke => false,
+            },
+            ApiMethod::AppsUninstall => false,
+        }
+    }
+
     /// The method named `name`, if the simulator answers it.
     pub fn from_name(name: &str) -> Option<ApiMethod> {
-        ApiMethod::ALL.iter().copied().find(|m| m.name() == name)
+        match BuiltinMethod::from_name(name) {
+            Some(method) => Some(ApiMethod::Builtin(method)),
+            None => (name == ApiMethod::AppsUninstall.name()).then_some(ApiMethod::AppsUninstall),
+        }
+    }
+}
+
+impl From<BuiltinMethod> for ApiMethod {
+    fn from(method: BuiltinMethod) -> ApiMethod {
+        ApiMethod::Builtin(method)
     }
 }
 
@@ -87,5 +90,17 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), ApiMethod::ALL.len());
         assert_eq!(ApiMethod::from_name("chat.postMessage"), None);
+    }
+
+    #[test]
+    fn the_catalog_is_core_list_then_apps_uninstall() {
+        let (last, builtin) = ApiMethod::ALL.split_last().unwrap();
+        assert_eq!(*last, ApiMethod::AppsUninstall);
+        let expected: Vec<ApiMethod> = BuiltinMethod::ALL.iter().map(|&m| m.into()).collect();
+        assert_eq!(builtin, expected.as_slice());
+        assert_eq!(
+            ApiMethod::from_name("auth.revoke"),
+            Some(ApiMethod::Builtin(BuiltinMethod::AuthRevoke))
+        );
     }
 }

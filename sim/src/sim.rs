@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use http::header::{ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use http::{Method as Verb, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
-use slack_oauth_core::ErrorCode;
+use slack_oauth_core::{BuiltinMethod, ErrorCode};
 use tokio::sync::Notify;
 
 use crate::app::AppConfig;
@@ -622,17 +622,19 @@ fn api(
         }
         Ok(parsed) => {
             state.record_call(name, Some(&parsed.args));
-            // Exhaustive on purpose: a method added to the catalog does not compile until
-            // it is dispatched here.
+            // Exhaustive on purpose, no catch-all: a method added to core's list (or to
+            // the catalog) does not compile until it is dispatched here.
             let answer = match method {
-                ApiMethod::OauthV2Access => state.oauth_access(&parsed, false),
-                ApiMethod::OauthV2UserAccess => state.oauth_access(&parsed, true),
-                ApiMethod::OauthV2Exchange => state.exchange(&parsed),
-                ApiMethod::ToolingTokensRotate => state.rotate(&parsed),
-                ApiMethod::AppsAuthExternalGet => state.external_get(&parsed),
-                ApiMethod::AppsAuthExternalDelete => state.external_delete(&parsed),
-                ApiMethod::AuthTest => state.auth_test(&parsed),
-                ApiMethod::AuthRevoke => state.auth_revoke(&parsed),
+                ApiMethod::Builtin(builtin) => match builtin {
+                    BuiltinMethod::OauthV2Access => state.oauth_access(&parsed, false),
+                    BuiltinMethod::OauthV2UserAccess => state.oauth_access(&parsed, true),
+                    BuiltinMethod::OauthV2Exchange => state.exchange(&parsed),
+                    BuiltinMethod::ToolingTokensRotate => state.rotate(&parsed),
+                    BuiltinMethod::AppsAuthExternalGet => state.external_get(&parsed),
+                    BuiltinMethod::AppsAuthExternalDelete => state.external_delete(&parsed),
+                    BuiltinMethod::AuthTest => state.auth_test(&parsed),
+                    BuiltinMethod::AuthRevoke => state.auth_revoke(&parsed),
+                },
                 ApiMethod::AppsUninstall => state.apps_uninstall(&parsed),
             };
             (answer, parsed.warnings)

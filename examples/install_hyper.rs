@@ -96,6 +96,16 @@ async fn events(app: &App, request: Request<Vec<u8>>) -> Response<Vec<u8>> {
         Ok(event) => event,
         Err(refused) => return refused.response(),
     };
+    if let Event::AppUninstalled(team) = &event {
+        // The keeper's records: the bot and every user of this app's installation.
+        let uninstalled = match team.installation_key() {
+            Some(key) => app.keeper.uninstall(&key).await.map(drop),
+            None => Ok(()),
+        };
+        if uninstalled.is_err() {
+            return status(500); // Slack retries.
+        }
+    }
     let keys = match &event {
         Event::AppUninstalled(team) => team.key().into_iter().collect(),
         Event::TokensRevoked(revocation) => revocation.keys(),

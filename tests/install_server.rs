@@ -98,10 +98,14 @@ fn the_example_installs_into_sqlite() {
             .unwrap()
     };
     walk(&runtime, open());
-    // Another connection to the file finds the installation.
-    let stored = runtime
-        .block_on(AsyncStore::load(&open(), "T0SIM"))
-        .unwrap();
+    // Another connection to the file finds the installation's bot record.
+    let other = open();
+    let keys = runtime.block_on(AsyncStore::keys(&other, "")).unwrap();
+    let bot = keys
+        .iter()
+        .find(|key| key.ends_with("/T0SIM/bot"))
+        .unwrap_or_else(|| panic!("no bot record of T0SIM among {keys:?}"));
+    let stored = runtime.block_on(AsyncStore::load(&other, bot)).unwrap();
     assert_eq!(stored.unwrap().value.team_name.as_deref(), Some("Sim Team"));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -126,6 +126,11 @@ mod hyper {
             tokio::task::yield_now().await;
             Store::put(&self.inner, key, value)
         }
+
+        async fn keys(&self, prefix: &str) -> Result<Vec<String>, Infallible> {
+            tokio::task::yield_now().await;
+            Store::keys(&self.inner, prefix)
+        }
     }
 
     #[test]
@@ -141,11 +146,12 @@ mod hyper {
             Keeper::new(Client::new(world.api.clone()), store).with_clock(move || sim.now())
         };
         runtime().block_on(async {
-            keeper.install(&world.installed).await.unwrap();
+            // The bot record's key, as the keeper stores an installation.
+            let key = keeper.install(&world.installed).await.unwrap();
             world.make_due();
             let tasks: Vec<_> = (0..32)
                 .map(|_| {
-                    let (keeper, key) = (keeper.clone(), world.key.clone());
+                    let (keeper, key) = (keeper.clone(), key.clone());
                     tokio::spawn(async move { keeper.bot_token(&key).await })
                 })
                 .collect();
@@ -157,11 +163,11 @@ mod hyper {
             assert_eq!(world.refreshes(), 1);
             assert!(keeper.store().operations.load(Ordering::Relaxed) >= 32);
             assert_eq!(
-                keeper.load(&world.key).await.unwrap().bot.unwrap().token,
+                keeper.load(&key).await.unwrap().bot.unwrap().token,
                 tokens[0]
             );
-            assert!(keeper.delete(&world.key).await.unwrap());
-            assert!(keeper.bot_token(&world.key).await.is_err());
+            assert!(keeper.delete(&key).await.unwrap());
+            assert!(keeper.bot_token(&key).await.is_err());
         });
     }
 }

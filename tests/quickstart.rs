@@ -37,7 +37,7 @@ fn check(report: &Report, lines: &[String]) {
         "&state=…&code_challenge=",
         "callback?code=…&state=…",
         "state verified",
-        "installed in T0SIM (Sim Team), stored under key T0SIM",
+        "installed in T0SIM (Sim Team), stored under key A082F37E84B//T0SIM/bot",
         "store: SQLite file installations.db in a temporary folder (",
         "the bot token has expired (Slack: expired)",
         "keeper 2, on its own connection to the file: xoxe.xoxb-1-…",

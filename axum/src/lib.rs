@@ -206,6 +206,11 @@ where
     async fn forget(&self, event: &Event) -> Result<(), KeeperError> {
         match event {
             Event::AppUninstalled(team) => {
+                // A keeper's records: the bot and every user of this app's installation.
+                if let Some(installation) = team.installation_key() {
+                    self.keeper.uninstall(&installation).await?;
+                }
+                // An installation stored whole under its short key.
                 let Some(key) = team.key() else { return Ok(()) };
                 if let Some(installation) = self.stored(&key).await? {
                     if team.owns(&installation) {

@@ -208,7 +208,11 @@ fn install_in_a_real_browser() {
             "the state cookie is cleared"
         );
         person.close().await.unwrap();
-        slack_oauth_core::Store::delete(&*app.store, TEAM_ID).unwrap();
+        // Forget the install (its bot record and the installer's own record) before the next.
+        let team = slack_oauth_core::InstallationKey::new(APP_ID).with_team(TEAM_ID);
+        for key in slack_oauth_core::Store::keys(&*app.store, &team.prefix()).unwrap() {
+            slack_oauth_core::Store::delete(&*app.store, &key).unwrap();
+        }
 
         // Cancel: the failure page, nothing stored.
         let person = session(&driver, &chromium).await;

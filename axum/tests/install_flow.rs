@@ -50,7 +50,8 @@ fn allow_installs_and_shows_the_workspace() {
     let installation = app.stored().expect("the installation is stored");
     assert_eq!(installation.team_name.as_deref(), Some(TEAM_NAME));
     let bot = installation.bot.as_ref().expect("a bot token");
-    let user = installation.user.as_ref().expect("a user token");
+    let user_record = app.stored_user().expect("the installer's own record");
+    let user = user_record.user.as_ref().expect("a user token");
     for secret in [bot.token.expose(), user.token.expose()] {
         assert!(!done.body.contains(secret));
     }
@@ -115,7 +116,10 @@ fn forged_and_replayed_states_are_refused() {
     let (name, value) = cookie.split_once('=').unwrap();
     browser.set_cookie(name, value, "/slack/oauth_redirect");
     assert_eq!(browser.get(&back).status, 200);
-    let version = slack_oauth_core::Store::load(&*app.store, TEAM_ID)
+    let bot_record = slack_oauth_core::InstallationKey::new(APP_ID)
+        .with_team(TEAM_ID)
+        .bot_record();
+    let version = slack_oauth_core::Store::load(&*app.store, &bot_record)
         .unwrap()
         .unwrap()
         .version;
@@ -125,7 +129,7 @@ fn forged_and_replayed_states_are_refused() {
     let replayed = browser.get(&back);
     assert_eq!(replayed.status, 400, "{}", replayed.body);
     assert!(replayed.body.contains("Slack refused"), "{}", replayed.body);
-    let after = slack_oauth_core::Store::load(&*app.store, TEAM_ID)
+    let after = slack_oauth_core::Store::load(&*app.store, &bot_record)
         .unwrap()
         .unwrap()
         .version;
@@ -216,18 +220,21 @@ fn tokens_revoked_drops_the_bot_token_and_url_verification_answers() {
         r#"{{"type":"event_callback","team_id":"{TEAM_ID}","api_app_id":"{APP_ID}","event":{{"type":"tokens_revoked","tokens":{{"bot":["U0SIMBOT"]}}}}}}"#
     );
     assert_eq!(app.post_event(&revoked, SIGNING_SECRET, now()).status, 200);
-    let left = app.stored().expect("the user token is still there");
-    assert!(left.bot.is_none());
+    assert!(
+        app.stored().and_then(|bot| bot.bot).is_none(),
+        "the bot token is gone"
+    );
+    let left = app.stored_user().expect("the user token is still there");
     assert!(left.user.is_some());
     assert!(matches!(
         app.bot_token(TEAM_ID),
-        Err(KeeperError::Installation { .. })
+        Err(KeeperError::Installation { .. } | KeeperError::NotFound { .. })
     ));
 
     let user = left.user_id.clone().unwrap();
     let revoked = revoked.replace(r#""bot":["U0SIMBOT"]"#, &format!(r#""oauth":["{user}"]"#));
     assert_eq!(app.post_event(&revoked, SIGNING_SECRET, now()).status, 200);
-    assert!(app.stored().is_none());
+    assert!(app.stored_user().is_none(), "the user's record is gone");
 
     let challenge = r#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
     let answer = app.post_event(challenge, SIGNING_SECRET, now());

@@ -410,11 +410,14 @@ impl Installation {
         }
     }
 
-    /// A stable key to store the installation under:
+    /// A short name of the installation, for messages and single-record stores:
     /// the enterprise id for an org-wide install, else the team id (else the enterprise id);
     /// followed by `:` and the user id for a user installation (one without a bot token).
     ///
     /// E.g. `T0123`, `E0456`, `T0123:U0789`. Empty only for a hand-made installation with no ids.
+    ///
+    /// Keepers store installations under [`InstallationKey`](crate::InstallationKey)'s keys
+    /// instead, which also name the app and give every user's tokens a record of their own.
     pub fn key(&self) -> String {
         let org = if self.is_enterprise_install {
             self.enterprise_id.as_deref().or(self.team_id.as_deref())

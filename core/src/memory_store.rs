@@ -110,6 +110,15 @@ impl<T: Clone> Store<T> for MemoryStore<T> {
     fn delete(&self, key: &str) -> Result<bool, Infallible> {
         Ok(self.lock().records.remove(key).is_some())
     }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Infallible> {
+        let mut keys: Vec<String> = (self.lock().records.keys())
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        keys.sort_unstable();
+        Ok(keys)
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +225,20 @@ mod tests {
                 .sum()
         });
         assert_eq!(winners, 1);
+    }
+
+    #[test]
+    fn keys_lists_a_prefix_in_order() {
+        let store = MemoryStore::new();
+        for key in ["A1//T1/user/U2", "A1//T1/bot", "A1//T10/bot", "A2//T1/bot"] {
+            store.put(key, &0).unwrap();
+        }
+        assert_eq!(
+            store.keys("A1//T1/").unwrap(),
+            ["A1//T1/bot", "A1//T1/user/U2"]
+        );
+        assert_eq!(store.keys("").unwrap().len(), 4);
+        assert!(store.keys("A3").unwrap().is_empty());
     }
 
     #[test]

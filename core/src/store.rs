@@ -92,6 +92,12 @@ pub trait Store<T> {
     /// Removes the record under `key` (e.g. on `app_uninstalled`); says whether there was one.
     fn delete(&self, key: &str) -> Result<bool, Self::Error>;
 
+    /// The keys of the records whose key starts with `prefix` (all of them for `""`), in
+    /// ascending byte order: how a whole installation is listed and deleted (see
+    /// [`InstallationKey::prefix`](crate::InstallationKey::prefix)). `prefix` is plain text:
+    /// a SQL store escapes `%`, `_` and its escape character before a `LIKE`.
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Self::Error>;
+
     /// Writes `value` under `key` whatever is stored there (an install or reinstall), dropping
     /// any lease; returns the new version. A keeper still refreshing the old record notices
     /// at its own write and uses this value instead.
@@ -128,6 +134,10 @@ impl<T, S: Store<T> + ?Sized> Store<T> for Arc<S> {
         (**self).delete(key)
     }
 
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Self::Error> {
+        (**self).keys(prefix)
+    }
+
     fn put(&self, key: &str, value: &T) -> Result<u64, Self::Error> {
         (**self).put(key, value)
     }
@@ -162,6 +172,9 @@ pub trait AsyncStore<T> {
     /// See [`Store::delete`].
     fn delete(&self, key: &str) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
+    /// See [`Store::keys`].
+    fn keys(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send;
+
     /// See [`Store::put`].
     fn put(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Self::Error>> + Send;
 }
@@ -188,6 +201,10 @@ impl<T: Send, S: Store<T> + ?Sized> AsyncStore<T> for S {
 
     fn delete(&self, key: &str) -> impl Future<Output = Result<bool, Self::Error>> + Send {
         std::future::ready(Store::delete(self, key))
+    }
+
+    fn keys(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
+        std::future::ready(Store::keys(self, prefix))
     }
 
     fn put(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Self::Error>> + Send {

@@ -170,6 +170,10 @@ impl<T: Serialize + DeserializeOwned> Store<T> for AnyStore<T> {
     fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
         each!(self, s => s.put(key, value))
     }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        each!(self, s => s.keys(prefix))
+    }
 }
 
 /// The async store a URL names (see [`AnyStore`]), for async keepers.
@@ -254,6 +258,10 @@ macro_rules! async_any_for {
 
             async fn put(&self, key: &str, value: &$t) -> Result<u64, Error> {
                 each!(self, s => slack_oauth_core::AsyncStore::put(s, key, value).await)
+            }
+
+            async fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+                each!(self, s => slack_oauth_core::AsyncStore::keys(s, prefix).await)
             }
         }
     )*};

@@ -289,10 +289,46 @@ macro_rules! async_store_for {
             ) -> impl std::future::Future<Output = Result<u64, $crate::Error>> + Send {
                 self.put_any(key, value)
             }
+
+            fn keys(
+                &self,
+                prefix: &str,
+            ) -> impl std::future::Future<Output = Result<Vec<String>, $crate::Error>> + Send {
+                self.keys_any(prefix)
+            }
         }
     )*};
 }
 pub(crate) use async_store_for;
+
+/// A SQL `LIKE` pattern (with `ESCAPE '\'`) matching the keys that start with `prefix`.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The keys of `found` that really start with `prefix` (a pattern may match more, as
+/// SQLite's case-insensitive `LIKE` does), in ascending byte order.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(dead_code)
+)]
+pub(crate) fn exact_prefix(found: impl IntoIterator<Item = String>, prefix: &str) -> Vec<String> {
+    let mut keys: Vec<String> = (found.into_iter())
+        .filter(|k| k.starts_with(prefix))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
 
 /// What a write expects to find: [`Store::compare_and_swap`]'s `expected`, or anything
 /// ([`Store::put`]).

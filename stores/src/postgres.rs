@@ -33,6 +33,7 @@ struct Sql {
     insert: String,
     upsert: String,
     delete: String,
+    keys: String,
 }
 
 impl Sql {
@@ -86,6 +87,7 @@ impl Sql {
                  RETURNING version"
             ),
             delete: format!("DELETE FROM {qualified} WHERE key = $1"),
+            keys: format!("SELECT key FROM {qualified} WHERE key LIKE $1 ESCAPE '\\'"),
         })
     }
 
@@ -306,6 +308,18 @@ impl<T: Serialize + DeserializeOwned> Store<T> for PostgresStore<T> {
     fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
         stored(self.swap_raw(key, Expect::Any, &encode(STORE, value)?, None)?)
     }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let rows = (self.connection()?)
+            .query(&self.sql.keys, &[&crate::like_prefix(prefix)])
+            .map_err(|e| pg_error(&e, self.timeout))?;
+        let found = rows.iter().map(|row| row.try_get::<_, String>(0));
+        let found = found.collect::<Result<Vec<_>, _>>();
+        Ok(crate::exact_prefix(
+            found.map_err(|e| pg_error(&e, self.timeout))?,
+            prefix,
+        ))
+    }
 }
 
 /// [`PostgresStore`] for async keepers: `tokio-postgres` connections in a
@@ -486,6 +500,23 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncPostgresStore<T> {
             })
             .await
             .map(|n| n > 0)
+        }
+    }
+
+    fn keys_any(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        let (store, prefix) = (self.clone(), prefix.to_owned());
+        async move {
+            let (sql, pattern) = (&store.sql, crate::like_prefix(&prefix));
+            let pattern = &pattern;
+            let found = with_client(&store.pool, store.timeout, |c| async move {
+                let stmt = c.prepare_cached(&sql.keys).await?;
+                let rows = c.query(&stmt, &[pattern]).await?;
+                rows.iter()
+                    .map(|row| row.try_get::<_, String>(0))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+            Ok(crate::exact_prefix(found, &prefix))
         }
     }
 

@@ -41,6 +41,18 @@ end
 return version
 ";
 
+/// `text` with Redis glob's special characters escaped, to match itself only.
+fn escape_glob(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^' | '-') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 /// Key names and the script, shared by both stores.
 struct Keys {
     prefix: String,
@@ -64,6 +76,33 @@ impl Keys {
     // share a slot, as the script needs.
     fn record(&self, key: &str) -> String {
         format!("{{{}}}:record:{key}", self.prefix)
+    }
+
+    /// A `SCAN MATCH` pattern for the records whose key starts with `prefix`.
+    fn records_matching(&self, prefix: &str) -> String {
+        let mut pattern = escape_glob(&self.record(""));
+        pattern.push_str(&escape_glob(prefix));
+        pattern.push('*');
+        pattern
+    }
+
+    /// The store keys of the record names `SCAN` found, of those starting with `prefix`.
+    fn scanned(&self, names: Vec<String>, prefix: &str) -> Vec<String> {
+        let record = self.record("");
+        let keys = names
+            .into_iter()
+            .filter_map(|name| name.strip_prefix(&record).map(str::to_owned));
+        crate::exact_prefix(keys, prefix)
+    }
+
+    fn scan_cmd(&self, cursor: u64, prefix: &str) -> redis::Cmd {
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(cursor)
+            .arg("MATCH")
+            .arg(self.records_matching(prefix))
+            .arg("COUNT")
+            .arg(1000);
+        cmd
     }
 
     fn counter(&self) -> String {
@@ -307,6 +346,21 @@ impl<T: Serialize + DeserializeOwned> Store<T> for RedisStore<T> {
     fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
         stored(self.swap_raw(key, Expect::Any, &encode(STORE, value)?, None)?)
     }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let mut conn = self.connection()?;
+        let (mut cursor, mut names) = (0, Vec::new());
+        loop {
+            let (next, found): (u64, Vec<String>) = (self.keys.scan_cmd(cursor, prefix))
+                .query(&mut *conn)
+                .map_err(|e| self.keys.error(&e))?;
+            names.extend(found);
+            if next == 0 {
+                return Ok(self.keys.scanned(names, prefix));
+            }
+            cursor = next;
+        }
+    }
 }
 
 /// [`RedisStore`] for async keepers: one multiplexed connection that reconnects by itself
@@ -428,6 +482,24 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncRedisStore<T> {
             timed(&keys, cmd.query_async::<u64>(&mut conn))
                 .await
                 .map(|n| n > 0)
+        }
+    }
+
+    fn keys_any(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        let (mut conn, keys) = (self.conn.clone(), Arc::clone(&self.keys));
+        let prefix = prefix.to_owned();
+        async move {
+            let (mut cursor, mut names) = (0, Vec::new());
+            loop {
+                let cmd = keys.scan_cmd(cursor, &prefix);
+                let (next, found): (u64, Vec<String>) =
+                    timed(&keys, cmd.query_async(&mut conn)).await?;
+                names.extend(found);
+                if next == 0 {
+                    return Ok(keys.scanned(names, &prefix));
+                }
+                cursor = next;
+            }
         }
     }
 

@@ -53,6 +53,7 @@ struct Sql {
     insert: String,
     upsert: String,
     delete: String,
+    keys: String,
     next_version: String,
 }
 
@@ -78,24 +79,31 @@ impl<T> SqliteStore<T> {
         let timeout = options.timeout;
         conn.busy_timeout(timeout)
             .map_err(|e| sql_error(e, timeout))?;
-        // Switching to WAL needs a moment alone with the file: the busy timeout covers
-        // several processes opening it at once.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(|e| sql_error(e, timeout))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Backend {
-                store: STORE,
-                detail: format!("the file cannot be put in WAL mode (it is in {mode} mode)"),
-            });
-        }
         let mut conn = conn;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_error(e, timeout))?;
-        tx.execute_batch(&SqliteStore::<T>::migration_for(table))
-            .map_err(|e| sql_error(e, timeout))?;
-        tx.commit().map_err(|e| sql_error(e, timeout))?;
+        // Switching to WAL and creating the table need a moment alone with the file. The busy
+        // timeout covers most waits, but SQLite answers SQLITE_BUSY at once, without calling
+        // the busy handler, where waiting could deadlock (another connection is itself
+        // switching the journal mode or recovering the WAL; see
+        // https://www.sqlite.org/c3ref/busy_handler.html), so several processes opening a new
+        // file together retry here until the timeout is spent.
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            match first_use(&mut conn, table) {
+                Ok(()) => break,
+                Err(FirstUse::Sql(e)) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(FirstUse::Sql(e)) => return Err(sql_error(e, timeout)),
+                Err(FirstUse::NotWal(mode)) => {
+                    return Err(Error::Backend {
+                        store: STORE,
+                        detail: format!(
+                            "the file cannot be put in WAL mode (it is in {mode} mode)"
+                        ),
+                    })
+                }
+            }
+        }
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             sql: Sql {
@@ -116,6 +124,7 @@ impl<T> SqliteStore<T> {
                      value = excluded.value, lease_holder = NULL, lease_expires_at = NULL"
                 ),
                 delete: format!("DELETE FROM {table} WHERE key = ?1"),
+                keys: format!("SELECT key FROM {table} WHERE key LIKE ?1 ESCAPE '\\'"),
                 next_version: format!(
                     "UPDATE {table}_versions SET last = last + 1 WHERE id = 0 RETURNING last"
                 ),
@@ -241,6 +250,18 @@ impl<T> SqliteStore<T> {
             .map_err(|e| self.error(key, e))
     }
 
+    fn keys_raw(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let conn = self.lock();
+        let found = conn.prepare_cached(&self.sql.keys).and_then(|mut stmt| {
+            let rows = stmt.query_map([crate::like_prefix(prefix)], |row| row.get(0))?;
+            rows.collect::<Result<Vec<String>, _>>()
+        });
+        Ok(crate::exact_prefix(
+            found.map_err(|e| self.error(prefix, e))?,
+            prefix,
+        ))
+    }
+
     fn error(&self, key: &str, e: rusqlite::Error) -> Error {
         match e {
             rusqlite::Error::FromSqlConversionFailure(..)
@@ -290,6 +311,36 @@ fn unreachable_error(path: &Path, e: &rusqlite::Error) -> Error {
         store: STORE,
         detail: format!("cannot open {}: {e}", path.display()),
     }
+}
+
+/// Why [`first_use`] failed.
+enum FirstUse {
+    Sql(rusqlite::Error),
+    /// The journal mode SQLite kept instead of WAL.
+    NotWal(String),
+}
+
+/// Puts the file in WAL mode and creates the table if missing (idempotent).
+fn first_use(conn: &mut Connection, table: &str) -> Result<(), FirstUse> {
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(FirstUse::Sql)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(FirstUse::NotWal(mode));
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(FirstUse::Sql)?;
+    tx.execute_batch(&SqliteStore::<()>::migration_for(table))
+        .map_err(FirstUse::Sql)?;
+    tx.commit().map_err(FirstUse::Sql)
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }
 
 fn sql_error(e: rusqlite::Error, timeout: Duration) -> Error {
@@ -350,6 +401,10 @@ impl<T: Serialize + DeserializeOwned> Store<T> for SqliteStore<T> {
 
     fn delete(&self, key: &str) -> Result<bool, Error> {
         self.delete_raw(key)
+    }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        self.keys_raw(prefix)
     }
 }
 
@@ -447,6 +502,11 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncSqliteStore<T> {
     fn delete_any(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
         let (inner, key) = (Arc::clone(&self.inner), key.to_owned());
         async move { blocking(move || inner.delete_raw(&key)).await }
+    }
+
+    fn keys_any(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        let (inner, prefix) = (Arc::clone(&self.inner), prefix.to_owned());
+        async move { blocking(move || inner.keys_raw(&prefix)).await }
     }
 
     fn put_any(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Error>> + Send {

@@ -34,6 +34,7 @@ trait Conn: Send + Sync {
     ) -> Result<Swap, DynError>;
     fn delete(&self, key: &str) -> Result<bool, DynError>;
     fn put(&self, key: &str, value: &str) -> Result<u64, DynError>;
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, DynError>;
     /// `n` swaps of `key` from `expected`, racing (threads or tasks released together);
     /// racer `i` writes `racer {i}`.
     fn race(&self, key: &str, expected: Option<u64>, n: usize) -> Vec<Swap>;
@@ -68,6 +69,9 @@ where
     }
     fn put(&self, key: &str, value: &str) -> Result<u64, DynError> {
         Ok(Store::put(&*self.0, key, &value.to_owned())?)
+    }
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, DynError> {
+        Ok(Store::keys(&*self.0, prefix)?)
     }
     fn race(&self, key: &str, expected: Option<u64>, n: usize) -> Vec<Swap> {
         let start = Barrier::new(n);
@@ -122,6 +126,9 @@ where
     }
     fn put(&self, key: &str, value: &str) -> Result<u64, DynError> {
         Ok(rt().block_on(AsyncStore::put(&*self.0, key, &value.to_owned()))?)
+    }
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, DynError> {
+        Ok(rt().block_on(AsyncStore::keys(&*self.0, prefix))?)
     }
     fn race(&self, key: &str, expected: Option<u64>, n: usize) -> Vec<Swap> {
         let start = Arc::new(tokio::sync::Barrier::new(n));
@@ -344,6 +351,43 @@ fn unicode_and_64_kib_values_round_trip(f: &Fixture) {
         assert_eq!(a.load(&key).unwrap().unwrap().version, v2);
         assert_eq!(a.load(&key).unwrap().unwrap().value, value.repeat(2));
     }
+}
+
+fn keys_lists_exactly_a_prefix_in_order(f: &Fixture) {
+    let (a, b) = (f.conn(), f.conn());
+    // Characters a SQL LIKE or a Redis glob would take as wildcards, and case twins.
+    let keys = [
+        "A1//T1/bot",
+        "A1//T1/user/U1",
+        "A1//T10/bot",
+        "a1//T1/bot",
+        "A%//T1/bot",
+        "A_//T1/bot",
+        "A*//T1/bot",
+        "A?//T1/bot",
+        "A[1]//T1/bot",
+        "A\\//T1/bot",
+        "A^-//T1/bot",
+        "Zoë/東京/bot",
+    ];
+    for key in keys {
+        a.put(key, "v").unwrap();
+    }
+    let mut all: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+    all.sort_unstable();
+    assert_eq!(b.keys("").unwrap(), all);
+    assert_eq!(b.keys("A1//T1/").unwrap(), ["A1//T1/bot", "A1//T1/user/U1"]);
+    for special in ["A%", "A_", "A*", "A?", "A[1]", "A\\", "A^-", "a1"] {
+        assert_eq!(
+            b.keys(special).unwrap(),
+            [format!("{special}//T1/bot")],
+            "{special}"
+        );
+    }
+    assert_eq!(b.keys("Zoë/").unwrap(), ["Zoë/東京/bot"]);
+    assert!(b.keys("B").unwrap().is_empty());
+    assert!(a.delete("A1//T1/bot").unwrap());
+    assert_eq!(b.keys("A1//T1/").unwrap(), ["A1//T1/user/U1"]);
 }
 
 fn corrupt_value_is_a_typed_error(f: &Fixture) {
@@ -664,7 +708,8 @@ macro_rules! suite {
                 stale_swap_fails,
                 one_of_32_swaps_wins,
                 lease_is_visible_to_other_connections,
-                unicode_and_64_kib_values_round_trip
+                unicode_and_64_kib_values_round_trip,
+                keys_lists_exactly_a_prefix_in_order
             );
             $(suite!(@$group $fixture);)*
         }

@@ -373,6 +373,10 @@ impl Store<Installation> for Meddling {
     fn delete(&self, key: &str) -> Result<bool, Infallible> {
         self.inner.delete(key)
     }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, Infallible> {
+        self.inner.keys(prefix)
+    }
 }
 
 fn meddling(

@@ -31,7 +31,8 @@
 //!
 //! // After the OAuth callback: keeper.install(&installation).await?;
 //! // Before every Slack call, from any task:
-//! match keeper.bot_token("T0123").await {
+//! // (the key install returned: app, org, team)
+//! match keeper.bot_token("A0123//T0123/bot").await {
 //!     Ok(token) => { /* use token.expose() as the bearer token */ }
 //!     Err(e) if e.needs_reinstall() => { /* ask the workspace to install the app again */ }
 //!     Err(e) => { /* not installed, store failure, or retry later: e.is_retryable() */ }

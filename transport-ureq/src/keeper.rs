@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use slack_oauth_core::keeper::{Cache, Clock, Machine, Outcome, Queue, Settings, Slot, Step};
 use slack_oauth_core::{
-    unix_seconds, AccessToken, ConfigToken, ConfigTokens, Installation, KeeperError, KeptToken,
-    Renewable, Store, TokenType,
+    unix_seconds, AccessToken, ConfigToken, ConfigTokens, Installation, InstallationKey,
+    KeeperError, KeptToken, Renewable, Store, StoredToken, TokenType,
 };
 
 use crate::client::Client;
@@ -163,25 +163,103 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
 }
 
 impl<S: Store<Installation>> Keeper<Installation, S> {
-    /// Stores a new installation under [`Installation::key`] (a reinstall replaces); the key.
+    /// Stores a new installation: its bot record and the installing user's record (see
+    /// [`InstallationKey`] and [`Installation::records`]). A reinstall replaces the bot
+    /// record and that user's record; other users' records stay. Returns the first record's
+    /// key (the bot record's, or the user's for a user-only install).
     pub fn install(&self, installation: &Installation) -> Result<String, KeeperError> {
-        self.save(&installation.key(), installation)
-            .map(|()| installation.key())
+        let records = installation.records();
+        for (key, record) in &records {
+            self.save(key, record)?;
+        }
+        Ok(records
+            .into_iter()
+            .next()
+            .map(|(key, _)| key)
+            .unwrap_or_default())
     }
 
-    /// The bot or user token of the installation under `key`, refreshed first if due.
+    /// The bot or user token of the record under `key`, refreshed first if due (for a user
+    /// token under a bot record's key: the last installer's, see [`Keeper::user_token`]).
     pub fn token(&self, key: &str, token_type: TokenType) -> Result<AccessToken, KeeperError> {
-        self.get(key, token_type.into())
+        match token_type {
+            TokenType::Bot => self.bot_token(key),
+            TokenType::User => self.user_token(key),
+        }
     }
 
-    /// The bot token of the installation under `key`, refreshed first if due.
+    /// The bot token of the record under `key`, refreshed first if due.
     pub fn bot_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
         self.get(key, KeptToken::Bot)
     }
 
-    /// The user token of the installation under `key`, refreshed first if due.
+    /// The user token of the record under `key`, refreshed first if due. Under a bot
+    /// record's key (what [`Keeper::install`] returns) it is the token of the user who
+    /// installed last; [`Keeper::find_user_token`] names the user.
     pub fn user_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
-        self.get(key, KeptToken::User)
+        let key = match self.store().load(key).map_err(KeeperError::store)? {
+            Some(record) => record.value.user_record_for(key),
+            None => key.to_owned(),
+        };
+        self.get(&key, KeptToken::User)
+    }
+
+    /// The bot token of `key`'s workspace (`enterprise`, `team`), else of an org-wide
+    /// install of its org, refreshed first if due.
+    pub fn find_bot_token(&self, key: &InstallationKey) -> Result<AccessToken, KeeperError> {
+        self.find(key, KeptToken::Bot)
+    }
+
+    /// The tokens of `key`'s user (`enterprise`, `team`, `user`) in that workspace, else in
+    /// an org-wide install of its org, refreshed first if due.
+    pub fn find_user_token(&self, key: &InstallationKey) -> Result<AccessToken, KeeperError> {
+        self.find(key, KeptToken::User)
+    }
+
+    fn find(&self, key: &InstallationKey, token: KeptToken) -> Result<AccessToken, KeeperError> {
+        let missing = || KeeperError::NotFound {
+            key: key.to_string(),
+        };
+        let record = key.record(token).ok_or_else(missing)?;
+        match self.get(&record, token) {
+            Err(KeeperError::NotFound { .. }) if key.team.is_some() => {
+                let org = key.org_wide().record(token).ok_or_else(missing)?;
+                self.get(&org, token)
+            }
+            result => result,
+        }
+    }
+
+    /// Removes the tokens of `key`'s user (`tokens_revoked`); says whether there were any.
+    pub fn delete_user(&self, key: &InstallationKey) -> Result<bool, KeeperError> {
+        match key.user_record() {
+            Some(record) => self.delete(&record),
+            None => Ok(false),
+        }
+    }
+
+    /// Removes the whole installation `key` names, ignoring its user: the bot record and
+    /// every user's (`app_uninstalled`). Returns how many records went.
+    pub fn uninstall(&self, key: &InstallationKey) -> Result<usize, KeeperError> {
+        let keys = self.store().keys(&key.prefix());
+        let mut deleted = 0;
+        for record in keys.map_err(KeeperError::store)? {
+            deleted += usize::from(self.delete(&record)?);
+        }
+        Ok(deleted)
+    }
+
+    /// The keys and expiry times of the tokens stored under keys starting with `prefix`
+    /// (`""` for all, [`InstallationKey::prefix`] for one installation); never the tokens.
+    pub fn stored(&self, prefix: &str) -> Result<Vec<StoredToken>, KeeperError> {
+        let mut listed = Vec::new();
+        for key in self.store().keys(prefix).map_err(KeeperError::store)? {
+            // A record deleted since the listing is simply not listed.
+            if let Some(record) = self.store().load(&key).map_err(KeeperError::store)? {
+                listed.extend(StoredToken::of(&key, &record.value));
+            }
+        }
+        Ok(listed)
     }
 }
 

@@ -27,7 +27,8 @@
 //!
 //! // After the OAuth callback: keeper.install(&installation)?;
 //! // Before every Slack call, from any thread:
-//! match keeper.bot_token("T0123") {
+//! // (the key install returned: app, org, team)
+//! match keeper.bot_token("A0123//T0123/bot") {
 //!     Ok(token) => { /* use token.expose() as the bearer token */ }
 //!     Err(e) if e.needs_reinstall() => { /* ask the workspace to install the app again */ }
 //!     Err(e) => { /* not installed, store failure, or retry later: e.is_retryable() */ }

@@ -143,12 +143,28 @@ impl App {
     /// What the keeper says about the bot token stored under `key`.
     pub fn bot_token(&self, key: &str) -> Result<String, KeeperError> {
         self.runtime
-            .block_on(self.keeper.bot_token(key))
+            .block_on(
+                self.keeper
+                    .find_bot_token(&slack_oauth_core::InstallationKey::new(APP_ID).with_team(key)),
+            )
             .map(|t| t.expose().to_owned())
     }
 
     pub fn stored(&self) -> Option<Installation> {
-        slack_oauth_core::Store::load(&*self.store, TEAM_ID)
+        // The bot record a keeper's install writes (see `InstallationKey`).
+        let key = slack_oauth_core::InstallationKey::new(APP_ID).with_team(TEAM_ID);
+        slack_oauth_core::Store::load(&*self.store, &key.bot_record())
+            .expect("memory never fails")
+            .map(|record| record.value)
+    }
+
+    /// The installing user's own record (see `InstallationKey`), holding their user token.
+    pub fn stored_user(&self) -> Option<Installation> {
+        let team = slack_oauth_core::InstallationKey::new(APP_ID).with_team(TEAM_ID);
+        let keys = slack_oauth_core::Store::keys(&*self.store, &team.prefix())
+            .expect("memory never fails");
+        let user = keys.into_iter().find(|key| key.contains("/user/"))?;
+        slack_oauth_core::Store::load(&*self.store, &user)
             .expect("memory never fails")
             .map(|record| record.value)
     }

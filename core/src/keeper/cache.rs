@@ -19,8 +19,19 @@ pub struct Cache<R: Renewable> {
     entries: Mutex<Entries<R>>,
 }
 
-/// Each key's tokens, with the time (Unix seconds) until which each may be handed out.
-type Entries<R> = HashMap<(String, KeptToken), (<R as Renewable>::Token, u64)>;
+/// Each key's tokens, one slot per [`KeptToken`], with the time (Unix seconds) until which
+/// each may be handed out. Keyed by the key alone so that a look-up borrows the caller's
+/// `&str` instead of building an owned key on the fresh path.
+type Entries<R> = HashMap<String, [Option<(<R as Renewable>::Token, u64)>; 3]>;
+
+/// The slot of `token` in an entry.
+fn slot(token: KeptToken) -> usize {
+    match token {
+        KeptToken::Bot => 0,
+        KeptToken::User => 1,
+        KeptToken::Configuration => 2,
+    }
+}
 
 impl<R: Renewable> Cache<R> {
     /// An empty cache.
@@ -33,7 +44,7 @@ impl<R: Renewable> Cache<R> {
     /// The cached `token` of `key`, while `now` is before its refresh margin.
     pub fn get(&self, key: &str, token: KeptToken, now: u64) -> Option<R::Token> {
         let entries = self.entries();
-        let (cached, until) = entries.get(&(key.to_owned(), token))?;
+        let (cached, until) = entries.get(key)?[slot(token)].as_ref()?;
         (now < *until).then(|| cached.clone())
     }
 
@@ -67,14 +78,22 @@ impl<R: Renewable> Cache<R> {
         let until = record.value.fresh_until(token, settings.margin);
         if now < until {
             let entry = (fresh.clone(), until);
-            self.entries().insert((key.to_owned(), token), entry);
+            let mut entries = self.entries();
+            match entries.get_mut(key) {
+                Some(slots) => slots[slot(token)] = Some(entry),
+                None => {
+                    let mut slots = [None, None, None];
+                    slots[slot(token)] = Some(entry);
+                    entries.insert(key.to_owned(), slots);
+                }
+            }
         }
         Ok(Some(fresh))
     }
 
     /// Forgets the tokens of `key`: the next call reads the store.
     pub fn invalidate(&self, key: &str) {
-        self.entries().retain(|(cached, _), _| cached != key);
+        self.entries().remove(key);
     }
 
     fn entries(&self) -> MutexGuard<'_, Entries<R>> {
@@ -92,7 +111,10 @@ impl<R: Renewable> Default for Cache<R> {
 impl<R: Renewable> fmt::Debug for Cache<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cache")
-            .field("tokens", &self.entries().len())
+            .field(
+                "tokens",
+                &self.entries().values().flatten().flatten().count(),
+            )
             .finish()
     }
 }

@@ -101,6 +101,19 @@ impl EventTeam {
         org.filter(|k| !k.is_empty()).map(str::to_owned)
     }
 
+    /// The [`InstallationKey`](crate::InstallationKey) of the workspace's (or org's)
+    /// installation, as keepers store it: what `app_uninstalled` removes with a keeper's
+    /// `uninstall`. `None` when the envelope names neither a team nor an org.
+    pub fn installation_key(&self) -> Option<crate::InstallationKey> {
+        self.key()?;
+        let mut key = crate::InstallationKey::new(self.app_id.clone().unwrap_or_default());
+        key.enterprise = self.enterprise_id.clone().filter(|id| !id.is_empty());
+        if !self.is_enterprise_install {
+            key.team = self.team_id.clone().filter(|id| !id.is_empty());
+        }
+        Some(key)
+    }
+
     /// Whether `installation` belongs to this app (when both name one) and this workspace
     /// or org: a guard before deleting what is stored under [`EventTeam::key`].
     pub fn owns(&self, installation: &Installation) -> bool {
@@ -139,13 +152,22 @@ pub enum Revoked {
 
 impl Revocation {
     /// The keys installations touched by this revocation may be stored under: the workspace
-    /// (or org) key, and `key:user` for each user (user-token-only installations).
+    /// (or org) key, and `key:user` for each user (user-token-only installations); then the
+    /// keepers' records ([`InstallationKey`](crate::InstallationKey)): the bot record and
+    /// each listed user's record.
     pub fn keys(&self) -> Vec<String> {
         let Some(org) = self.team.key() else {
             return Vec::new();
         };
         let mut keys = vec![org.clone()];
         keys.extend(self.users.iter().map(|user| format!("{org}:{user}")));
+        if let Some(installation) = self.team.installation_key() {
+            keys.push(installation.bot_record());
+            keys.extend(
+                (self.users.iter())
+                    .filter_map(|user| installation.clone().with_user(user).user_record()),
+            );
+        }
         keys
     }
 
@@ -436,7 +458,7 @@ mod tests {
         let Event::TokensRevoked(revocation) = Event::parse(bots.as_bytes()).unwrap() else {
             panic!("not tokens_revoked");
         };
-        assert_eq!(revocation.keys(), ["T1"]);
+        assert_eq!(revocation.keys(), ["T1", "A1//T1/bot"]);
         let Revoked::Replace(left) = revocation.apply(&team_install()) else {
             panic!("the user token stays");
         };
@@ -448,7 +470,22 @@ mod tests {
         let Event::TokensRevoked(revocation) = Event::parse(both.as_bytes()).unwrap() else {
             panic!("not tokens_revoked");
         };
-        assert_eq!(revocation.keys(), ["T1", "T1:U1", "T1:U7"]);
+        assert_eq!(
+            revocation.keys(),
+            [
+                "T1",
+                "T1:U1",
+                "T1:U7",
+                "A1//T1/bot",
+                "A1//T1/user/U1",
+                "A1//T1/user/U7"
+            ]
+        );
+        // Each record of a keeper goes as its own tokens are revoked.
+        for (key, record) in team_install().records() {
+            assert!(revocation.keys().contains(&key), "{key}");
+            assert_eq!(revocation.apply(&record), Revoked::Delete, "{key}");
+        }
         assert_eq!(revocation.apply(&team_install()), Revoked::Delete);
 
         let other_user = r#"{"type":"event_callback","team_id":"T1",

@@ -38,7 +38,10 @@ fn check(report: &Report, lines: &[String]) {
         "callback?code=…&state=…",
         "state verified",
         "installed in T0SIM (Sim Team), stored under key A082F37E84B//T0SIM/bot",
+        "store: SQLite file installations.db in a temporary folder (",
         "the bot token has expired (Slack: expired)",
+        "keeper 2, on its own connection to the file: xoxe.xoxb-1-…",
+        ", no refresh of its own",
         "asked at once; 1 refresh sent; all got xoxe.xoxb-1-…",
         "the user token rotated on its own chain: xoxe.xoxp-1-…",
         "tooling.tokens.rotate: xoxe.xoxp-1-…",
@@ -51,6 +54,9 @@ fn check(report: &Report, lines: &[String]) {
             "missing {expected:?} in\n{output}"
         );
     }
+
+    #[cfg(unix)]
+    assert!(output.contains("temporary folder (mode 600)"), "{output}");
 
     // Every secret the run handled: client secret, verifier, state, code, access and
     // refresh tokens (before and after rotation), config tokens, workflow, provider and

@@ -14,6 +14,14 @@ come from environment variables or files (`-` reads stdin).
   SLACK_REFRESH_TOKEN                      for `refresh`
   SLACK_CONFIG_REFRESH_TOKEN               for `rotate-config-token`
   SLACK_TOKEN                              for `exchange` and `external-token`
+  SLACK_OAUTH_STORE                        the installation store URL (or --store URL)
+
+Installation stores (--store URL on access, user-access, install, token, installations):
+  sqlite:PATH          a file on this machine (created 0600), shared by its processes
+  postgres://...       PostgreSQL (also postgresql://...), shared by a fleet
+  redis://...          Redis, shared by a fleet
+`rotate-config-token --store FILE` is another thing: a JSON file holding one configuration
+token pair, never a URL (and SLACK_OAUTH_STORE does not apply to it).
 
 stdout is one JSON object; stderr is for people. Exit codes: 0 success, 1 Slack answered
 with an error (stdout: {\"ok\":false,\"error\":CODE,...}), 2 usage error, 3 transport or
@@ -23,6 +31,8 @@ Examples:
   slack-oauth install --scope chat:write,commands
   SLACK_CONFIG_REFRESH_TOKEN=xoxe-1-... slack-oauth rotate-config-token | jq -r .token
   slack-oauth rotate-config-token --store ~/.config/slack/config-token.json
+  slack-oauth install --scope chat:write --store sqlite:tokens.db
+  slack-oauth token --store sqlite:tokens.db --team T0123 | jq -r .token
   slack-oauth sim --port 8080 & slack-oauth --base-url http://127.0.0.1:8080/api refresh";
 
 /// Every Slack OAuth method, and the whole install, from a terminal or a CI script.
@@ -95,6 +105,9 @@ The client secret is required unless --code-verifier-file is given (PKCE public 
 The code comes from --code-file PATH (`-` = stdin) or SLACK_AUTH_CODE, which stay private to
 you; --code CODE works too, but a flag value shows in the process list (`ps`,
 /proc/PID/cmdline) to every user of the machine while the command runs.
+
+With --store URL (or SLACK_OAUTH_STORE) the installation is saved there and stdout is only its
+keys and expiry times (no token); get the token with `slack-oauth token`.
 
 Example:
   SLACK_CLIENT_ID=111.222 SLACK_CLIENT_SECRET=... SLACK_AUTH_CODE=4724469134.4644 \\
@@ -176,9 +189,43 @@ does not carry this install's state (a forged `error=access_denied` included) is
 its request within 10 s and before --wait ends, and the whole wait ends at --wait: a slow
 client can neither block Slack's redirect nor keep the command waiting longer.
 
+With --store URL (or SLACK_OAUTH_STORE) the installation is saved there and stdout is only its
+keys and expiry times (no token); get the token with `slack-oauth token`.
+
 Example:
-  slack-oauth install --scope chat:write,commands --port 8765 > installation.json")]
+  slack-oauth install --scope chat:write,commands --port 8765 > installation.json
+  slack-oauth install --scope chat:write --store sqlite:tokens.db")]
     Install(InstallArgs),
+
+    /// The stored bot (or --user) token, refreshed first through the token keeper when due
+    #[command(after_help = "\
+stdout: {\"token\": ..., \"expires_at\": UNIX_SECONDS or null, \"refreshed\": true|false}.
+
+The token is refreshed first when now >= expires_at - margin (--margin, default 7200 s; at
+most half the token's lifetime is used, so a fresh token is never due). Only the printed token
+is refreshed (bot and user tokens rotate separately), and once however many runs share the
+store: the others wait for the refresh lease and print the stored result. `refreshed` is true
+when the printed token is newer than the one stored when the run started.
+
+Exit 1 with {\"ok\":false,\"error\":\"installation_not_found\"} when nothing is stored for the
+key, or with Slack's error and \"needs_reinstall\":true when Slack refuses the refresh; exit 3
+when the store or Slack cannot be reached. Needs the app's credentials (SLACK_CLIENT_ID,
+SLACK_CLIENT_SECRET) to refresh.
+
+Example:
+  slack-oauth token --store sqlite:tokens.db --team T0123 | jq -r .token
+  slack-oauth token --store postgres://app@db/slack --team T0123 --user U0456 --margin 600")]
+    Token(KeptTokenArgs),
+
+    /// The installations in a store: list their keys, delete one or a user's tokens
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  slack-oauth installations list --store sqlite:tokens.db
+  slack-oauth installations delete --store sqlite:tokens.db --team T0123 --user U0456"
+    )]
+    Installations(InstallationsCommand),
 
     /// Serve the Slack simulator on 127.0.0.1 (same as the slack-oauth-sim binary)
     #[command(after_help = "\
@@ -189,6 +236,78 @@ Example:
   slack-oauth sim --port 8080 &
   slack-oauth --base-url http://127.0.0.1:8080/api rotate-config-token")]
     Sim(SimArgs),
+}
+
+/// `--store URL` of the installation commands.
+#[derive(Debug, Args)]
+pub struct StoreArg {
+    /// Where installations are kept: sqlite:PATH, postgres://..., postgresql://... or
+    /// redis://... [env: SLACK_OAUTH_STORE]
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// The table (SQLite, PostgreSQL: NAME or SCHEMA.NAME) or key prefix (Redis) in the
+    /// store [env: SLACK_OAUTH_STORE_NAMESPACE] [default: slack_oauth_records / slack-oauth]
+    #[arg(long, value_name = "NAME")]
+    pub store_namespace: Option<String>,
+}
+
+/// Which installation, and which of its tokens.
+#[derive(Debug, Args)]
+pub struct InstallationKey {
+    /// The workspace (team) id
+    #[arg(long, value_name = "T")]
+    pub team: String,
+    /// The Enterprise Grid org id (finds an org-wide install for any of its workspaces)
+    #[arg(long, value_name = "E")]
+    pub enterprise: Option<String>,
+    /// This user's token instead of the bot token
+    #[arg(long, value_name = "U")]
+    pub user: Option<String>,
+}
+
+/// `token`.
+#[derive(Debug, Args)]
+pub struct KeptTokenArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// The installation.
+    #[command(flatten)]
+    pub key: InstallationKey,
+    /// Refresh when the token expires within this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
+    pub margin: u64,
+}
+
+/// `installations`.
+#[derive(Debug, Subcommand)]
+pub enum InstallationsCommand {
+    /// The stored installations' keys and expiry times (never a token)
+    #[command(after_help = "\
+Not every store can enumerate its keys yet: this exits 2 and says so until it can.
+
+Example:
+  slack-oauth installations list --store sqlite:tokens.db")]
+    List(StoreArg),
+    /// Delete an installation (app_uninstalled), or with --user only that user's tokens
+    /// (tokens_revoked)
+    #[command(after_help = "\
+stdout: {\"ok\":true,\"deleted\":true|false,...}; deleting what is not there is not an error.
+
+Example:
+  slack-oauth installations delete --store sqlite:tokens.db --team T0123")]
+    Delete(DeleteArgs),
+}
+
+/// `installations delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// The installation.
+    #[command(flatten)]
+    pub key: InstallationKey,
 }
 
 /// `authorize-url`.
@@ -230,6 +349,9 @@ pub struct CodeArgs {
     /// A file holding the PKCE code verifier (`-` = stdin)
     #[arg(long, value_name = "PATH")]
     pub code_verifier_file: Option<PathBuf>,
+    /// Save the installation in this store.
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 /// `refresh`.
@@ -327,6 +449,9 @@ pub struct InstallArgs {
     /// Leave PKCE out, for apps that do not have it turned on (the client secret is then required)
     #[arg(long)]
     pub no_pkce: bool,
+    /// Save the installation in this store.
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 /// `sim`.

@@ -8,7 +8,8 @@ use slack_oauth::tooling_tokens::Rotate;
 use slack_oauth::{Api, ClientCredentials, Reply};
 
 use crate::args::{
-    Cli, CodeArgs, Command, ExternalTokenCommand, Global, RefreshArgs, RotateArgs, TokenArgs,
+    Cli, CodeArgs, Command, ExternalTokenCommand, Global, InstallationsCommand, RefreshArgs,
+    RotateArgs, TokenArgs,
 };
 use crate::client::Caller;
 use crate::fail::Failure;
@@ -62,6 +63,13 @@ pub fn run(cli: Cli) -> Outcome {
         }
         Command::Install(args) => crate::install::install(&global, &mut secrets, args),
         Command::Sim(args) => crate::sim::run(args),
+        Command::Token(args) => crate::kept::token(&global, &mut secrets, args),
+        Command::Installations(InstallationsCommand::List(args)) => {
+            crate::kept::list(&global, args)
+        }
+        Command::Installations(InstallationsCommand::Delete(args)) => {
+            crate::kept::delete(&global, args)
+        }
     }
 }
 
@@ -164,6 +172,11 @@ where
             "the authorization code",
         )?,
     };
+    // Opened before the call: an unreachable store is found while the code is unspent.
+    let store = match crate::kept::url(&args.store) {
+        Some(url) => Some(crate::kept::open(&url, &args.store, global)?),
+        None => None,
+    };
     let mut method = new(code);
     if let Some(uri) = args.redirect_uri {
         method = method.with_redirect_uri(uri);
@@ -172,7 +185,14 @@ where
         method = method.with_code_verifier(verifier);
     }
     let caller = caller(global, api(global)?.with_credentials(credentials))?;
-    print(caller.call(&method)?)
+    let reply = caller.call(&method)?;
+    match store {
+        Some(store) => {
+            let installation = crate::kept::installation_now(reply.value)?;
+            crate::kept::save(&store, &installation, &reply.warnings)
+        }
+        None => print(reply),
+    }
 }
 
 /// What `access` and `user-access` share.

@@ -28,6 +28,14 @@ pub enum Failure {
     },
     /// No usable answer: exit 3.
     Transport(String),
+    /// A stored installation cannot give the token asked for (none stored, or Slack refused
+    /// its refresh): exit 1, `json` on stdout.
+    Kept {
+        /// `{"ok":false,"error":...}` and what else tells the caller what to do.
+        json: serde_json::Value,
+        /// For stderr.
+        message: String,
+    },
 }
 
 impl Failure {
@@ -36,7 +44,8 @@ impl Failure {
         match self {
             Failure::Usage(_) => EXIT_USAGE,
             Failure::Slack(SlackAnswer::Slack(_) | SlackAnswer::RateLimited(_))
-            | Failure::Denied { .. } => EXIT_SLACK,
+            | Failure::Denied { .. }
+            | Failure::Kept { .. } => EXIT_SLACK,
             Failure::Slack(_) | Failure::Transport(_) => EXIT_TRANSPORT,
         }
     }
@@ -78,7 +87,9 @@ impl Failure {
     /// The human message for stderr.
     pub fn message(&self) -> String {
         match self {
-            Failure::Usage(m) | Failure::Transport(m) => m.clone(),
+            Failure::Usage(m) | Failure::Transport(m) | Failure::Kept { message: m, .. } => {
+                m.clone()
+            }
             Failure::Slack(e) => {
                 let mut m = e.to_string();
                 if e.needs_reinstall() {
@@ -97,6 +108,9 @@ impl Failure {
     /// Prints the failure (JSON on stdout when Slack answered, a message on stderr) and
     /// returns the exit code.
     pub fn report(&self) -> ExitCode {
+        if let Failure::Kept { json, .. } = self {
+            let _ = crate::output::print(json);
+        }
         if let Some(value) = self.stdout_json() {
             // Nothing useful is left to do if even this fails.
             let _ = crate::output::print(&value);

@@ -104,8 +104,12 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
     let url = url
         .build()
         .map_err(|e| Failure::Usage(format!("cannot build the authorize URL: {e}")))?;
-    // Built before the wait so a bad --base-url or --transport fails at once.
+    // Built before the wait so a bad --base-url, --transport or --store fails at once.
     let caller = caller(global, api(global)?.with_credentials(credentials))?;
+    let store = match crate::kept::url(&args.store) {
+        Some(url) => Some(crate::kept::open(&url, &args.store, global)?),
+        None => None,
+    };
 
     eprintln!("The redirect URI is {redirect_uri} (it must be one of the app's Redirect URLs).");
     eprintln!("Open this URL in a browser and approve the install:\n\n{url}\n");
@@ -178,6 +182,17 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
             return Err(failure);
         }
     };
+    // Saved before the browser hears "installed": a store that fails says so there too.
+    let key = match &store {
+        Some(store) => match crate::kept::put(store, &installation) {
+            Ok(key) => Some(key),
+            Err(failure) => {
+                callback.respond(false, "Not installed", &failure.message());
+                return Err(failure);
+            }
+        },
+        None => None,
+    };
     let place = installation
         .team_name
         .as_deref()
@@ -189,7 +204,10 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
         &format!("The app is installed in {place}. You can close this tab."),
     );
     eprintln!("Installed in {place} ({}).", installation.key());
-    output::print(&WithWarnings::new(&installation, &reply.warnings))
+    match key {
+        Some(key) => crate::kept::print_saved(&key, &installation, &reply.warnings),
+        None => output::print(&WithWarnings::new(&installation, &reply.warnings)),
+    }
 }
 
 /// Whether `query` holds exactly one `state` and it is `expected` (compared in constant time).

@@ -13,6 +13,7 @@ mod client;
 mod commands;
 mod fail;
 mod install;
+mod kept;
 mod output;
 mod secrets;
 mod sim;

@@ -18,13 +18,15 @@ const CLIENT_ID: &str = "111.222";
 const SECRET: &str = "app-secret-CANARY-7f3a";
 const APP_ID: &str = "A0CLITEST";
 /// Every variable the binary reads; removed from the inherited environment.
-const ENV_VARS: [&str; 6] = [
+const ENV_VARS: [&str; 8] = [
     "SLACK_AUTH_CODE",
     "SLACK_CLIENT_ID",
     "SLACK_CLIENT_SECRET",
     "SLACK_REFRESH_TOKEN",
     "SLACK_CONFIG_REFRESH_TOKEN",
     "SLACK_TOKEN",
+    "SLACK_OAUTH_STORE",
+    "SLACK_OAUTH_STORE_NAMESPACE",
 ];
 
 /// The transports this build has (`hyper` is a default feature).
@@ -1202,4 +1204,30 @@ fn hyper_needs_its_feature() {
         .args(&["--transport", "hyper", "rotate-config-token"])
         .run()
         .failed(2);
+}
+
+#[test]
+fn install_with_a_store_prints_keys_and_no_token() {
+    let server = start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("tokens.db").display());
+    let (child, url, lines) = start_install(&server, &["--wait", "30", "--store", &store]);
+    let redirect = server.sim().approve(&url).unwrap();
+    assert!(http_get(&redirect).starts_with("HTTP/1.1 200"));
+    let run = finish(child, lines);
+    let value = run.ok();
+    assert!(!run.stdout.contains("xox"), "{run:?}");
+    assert!(!run.stderr.contains("xox"), "{run:?}");
+    let team = text(&value, "/team_id");
+    assert_eq!(text(&value, "/key"), team);
+    assert!(value["bot"]["expires_at"].is_u64(), "{value}");
+
+    // The stored bot token is what `token` prints.
+    let token = cli(Some(&server))
+        .app()
+        .args(&["token", "--store", &store, "--team", &team])
+        .run()
+        .ok();
+    assert!(text(&token, "/token").starts_with("xoxe.xoxb-"), "{token}");
+    assert_eq!(token["refreshed"], false);
 }

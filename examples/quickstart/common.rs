@@ -9,6 +9,51 @@ use slack_oauth::{
 };
 use slack_oauth_sim::{AppConfig, Server, Sim, TokenStatus};
 
+/// A folder of the run's own under the system's temporary folder, removed at the end.
+pub struct TempFolder(pub std::path::PathBuf);
+
+impl TempFolder {
+    pub fn new() -> Result<TempFolder> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .subsec_nanos();
+        let path = std::env::temp_dir().join(format!(
+            "slack-oauth-quickstart-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir(&path)?;
+        Ok(TempFolder(path))
+    }
+
+    /// The installation store's file in it.
+    pub fn store(&self) -> std::path::PathBuf {
+        self.0.join("installations.db")
+    }
+}
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `mode 600` (the file's permission bits), where the platform has them.
+pub fn mode(path: &std::path::Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) => format!("mode {:o}", meta.permissions().mode() & 0o777),
+            Err(e) => format!("mode unknown: {e}"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        "readable by you".to_owned()
+    }
+}
+
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 pub const CLIENT_ID: &str = "1111111111.2222222222";

@@ -7,6 +7,7 @@ use slack_oauth::oauth_v2::Exchange;
 use slack_oauth::ureq::{Client, Keeper};
 use slack_oauth::{ConfigTokens, Installation, MemoryStore, TokenType};
 use slack_oauth_sim::{ExternalTokenSeed, TokenStatus};
+use slack_oauth_store::SqliteStore;
 
 use crate::common::{self, mask, Printer, Report, Result};
 
@@ -31,7 +32,10 @@ pub fn run(out: &mut dyn FnMut(&str)) -> Result<Report> {
 
     // 6. Exchange the code (with the PKCE verifier) for the installation's tokens.
     let installation = Installation::from_access(client.call(&exchange)?.value, sim.now())?;
-    let store = Arc::new(MemoryStore::new());
+    // The installation lives in a SQLite file (created 0600) that other processes or
+    // connections can share; the folder is removed at the end.
+    let folder = common::TempFolder::new()?;
+    let store = SqliteStore::open(folder.store())?;
     let clock = sim.clone();
     let keeper = Keeper::new(client.clone(), store).with_clock(move || clock.now());
     let key = keeper.install(&installation)?;
@@ -43,6 +47,10 @@ pub fn run(out: &mut dyn FnMut(&str)) -> Result<Report> {
             installation.team_name.as_deref().unwrap_or("?"),
         ),
     );
+    p.more(&format!(
+        "store: SQLite file installations.db in a temporary folder ({})",
+        common::mode(&folder.store())
+    ));
     for token_type in [TokenType::Bot, TokenType::User] {
         let Some(set) = installation.token(token_type) else {
             return Err(format!("the install gave no {token_type} token").into());
@@ -108,6 +116,20 @@ pub fn run(out: &mut dyn FnMut(&str)) -> Result<Report> {
         report.callers,
         report.refreshes,
         mask(new.expose())
+    ));
+    // A second keeper on a connection of its own (as another process would have) sees the
+    // refreshed token in the file: no refresh of its own.
+    let second = Keeper::new(client.clone(), SqliteStore::open(folder.store())?).with_clock({
+        let sim = sim.clone();
+        move || sim.now()
+    });
+    let shared = second.bot_token(&key)?;
+    if shared != new || refresh_calls() - before != report.refreshes {
+        return Err("the second keeper did not share the stored token".into());
+    }
+    p.more(&format!(
+        "keeper 2, on its own connection to the file: {}, no refresh of its own",
+        mask(shared.expose())
     ));
     let user = keeper.user_token(&key)?;
     report.secret(user.expose());

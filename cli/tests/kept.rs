@@ -1,0 +1,533 @@
+//! `--store URL`: `access` / `install` save the installation, `token` hands out (and
+//! refreshes once between any number of processes) the stored token, `installations delete`
+//! removes it; against the simulator, with SQLite in a temporary folder and the real
+//! PostgreSQL and Redis servers (skipped loudly unless SLACK_OAUTH_REQUIRE_SERVICES=1).
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use slack_oauth::stores::{AnyStore, Options};
+use slack_oauth::{Installation, Store};
+use slack_oauth_sim::{AppConfig, Fault, Server, Sim};
+
+const BIN: &str = env!("CARGO_BIN_EXE_slack-oauth");
+const CLIENT_ID: &str = "111.333";
+const SECRET: &str = "kept-secret-CANARY-29c1";
+const TEAM: &str = "T0SIM";
+const USER: &str = "U0SIMUSER";
+
+/// A simulator whose tokens live `lifetime` seconds.
+fn start(lifetime: u64) -> Server {
+    let sim = Sim::new();
+    sim.register_app(
+        AppConfig::new(CLIENT_ID, SECRET)
+            .token_rotation(true)
+            .token_expires_in(lifetime)
+            .bot_scopes("chat:write")
+            .user_scopes("search:read"),
+    );
+    Server::start(sim).expect("the simulator starts")
+}
+
+/// Where the tests keep installations: a URL and the namespace in it.
+struct Backend {
+    url: String,
+    namespace: Option<String>,
+}
+
+/// One run's exit code and output.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        let run = Run {
+            code: output.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        };
+        assert!(
+            !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
+            "the client secret leaked: {run:?}"
+        );
+        run
+    }
+
+    fn json(&self) -> Value {
+        let lines: Vec<&str> = self.stdout.lines().collect();
+        assert_eq!(lines.len(), 1, "stdout is one line of JSON: {self:?}");
+        let value: Value = serde_json::from_str(lines[0]).expect("stdout is JSON");
+        assert!(value.is_object(), "{self:?}");
+        value
+    }
+
+    fn ok(&self) -> Value {
+        assert_eq!(self.code, 0, "{self:?}");
+        self.json()
+    }
+}
+
+/// The binary with the app's credentials, `--base-url` and `--store`.
+fn command(server: &Server, backend: &Backend, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(["--base-url", &server.base_url()])
+        .args(args)
+        .args(["--store", &backend.url])
+        .env("SLACK_CLIENT_ID", CLIENT_ID)
+        .env("SLACK_CLIENT_SECRET", SECRET)
+        .env_remove("SLACK_OAUTH_STORE")
+        .env_remove("SLACK_OAUTH_STORE_NAMESPACE")
+        .env_remove("SLACK_AUTH_CODE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(namespace) = &backend.namespace {
+        command.args(["--store-namespace", namespace]);
+    }
+    command
+}
+
+fn run(server: &Server, backend: &Backend, args: &[&str]) -> Run {
+    Run::from(command(server, backend, args).output().unwrap())
+}
+
+/// Approves an install with bot and user scopes and saves it with `access --store`.
+fn install(server: &Server, backend: &Backend) -> Value {
+    let url = slack_oauth::AuthorizeUrl::new(CLIENT_ID)
+        .with_base_url(&server.url())
+        .unwrap()
+        .bot_scopes(["chat:write"])
+        .user_scopes(["search:read"])
+        .redirect_uri("http://127.0.0.1:9/cb")
+        .build()
+        .unwrap();
+    let redirect = server.sim().approve(&url).expect("the simulator approves");
+    let query = redirect.split_once('?').unwrap().1;
+    let code = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let saved = run(
+        server,
+        backend,
+        &[
+            "access",
+            "--code",
+            &code,
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+        ],
+    );
+    let value = saved.ok();
+    // Keys and expiry times, no token material at all.
+    assert!(!saved.stdout.contains("xox"), "{saved:?}");
+    assert!(!saved.stderr.contains("xox"), "{saved:?}");
+    assert_eq!(value["key"], TEAM, "{saved:?}");
+    assert_eq!(value["team_id"], TEAM);
+    assert_eq!(value["user"]["user_id"], USER);
+    assert!(value["bot"]["expires_at"].is_u64(), "{saved:?}");
+    value
+}
+
+/// The installation as stored, read through the library.
+fn stored(backend: &Backend) -> Installation {
+    let mut options = Options::new();
+    if let Some(namespace) = &backend.namespace {
+        options = options.namespace(namespace.clone());
+    }
+    let store = AnyStore::<Installation>::open_with(&backend.url, &options).unwrap();
+    store.load(TEAM).unwrap().expect("stored").value
+}
+
+/// Rewrites the stored installation so that both its tokens expire within a minute: due for
+/// a refresh (the sim's new tokens are not).
+fn make_due(backend: &Backend) {
+    let mut options = Options::new();
+    if let Some(namespace) = &backend.namespace {
+        options = options.namespace(namespace.clone());
+    }
+    let store = AnyStore::<Installation>::open_with(&backend.url, &options).unwrap();
+    let mut installation = store.load(TEAM).unwrap().expect("stored").value;
+    let now = slack_oauth::unix_seconds(std::time::SystemTime::now());
+    for set in [&mut installation.bot, &mut installation.user]
+        .into_iter()
+        .flatten()
+    {
+        set.issued_at = Some(now - 43_000);
+        set.expires_at = Some(now + 60);
+    }
+    store.put(TEAM, &installation).unwrap();
+}
+
+fn refreshes(server: &Server) -> u64 {
+    server.sim().calls_with("oauth.v2.access", |a| {
+        a.get("grant_type") == Some("refresh_token")
+    })
+}
+
+/// Several `token` processes at once on a due token: one refresh, one token printed by all;
+/// the user's token is a chain of its own.
+fn shared_refresh(backend: &Backend) {
+    let server = start(43_200);
+    install(&server, backend);
+    let first = stored(backend);
+    let old_bot = first.bot.as_ref().unwrap().token.expose().to_owned();
+    let old_user = first.user.as_ref().unwrap().token.expose().to_owned();
+
+    // Not due yet: the stored token as it is.
+    let fresh = run(&server, backend, &["token", "--team", TEAM]).ok();
+    assert_eq!(fresh["token"], old_bot.as_str());
+    assert_eq!(fresh["refreshed"], false);
+    assert_eq!(refreshes(&server), 0);
+
+    make_due(backend);
+    let first = stored(backend);
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            command(&server, backend, &["token", "--team", TEAM])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| Run::from(c.wait_with_output().unwrap()))
+        .collect();
+    let printed: Vec<Value> = runs.iter().map(Run::ok).collect();
+    assert_eq!(refreshes(&server), 1, "{runs:?}");
+    let token = printed[0]["token"].as_str().unwrap().to_owned();
+    assert_ne!(token, old_bot);
+    for value in &printed {
+        assert_eq!(value["token"], token.as_str(), "{printed:?}");
+        assert!(
+            value["expires_at"].as_u64().unwrap() > first.bot.as_ref().unwrap().expires_at.unwrap()
+        );
+    }
+    assert!(
+        printed.iter().any(|v| v["refreshed"] == true),
+        "{printed:?}"
+    );
+    // Only the bot token was refreshed.
+    let after = stored(backend);
+    assert_eq!(after.bot.as_ref().unwrap().token.expose(), token);
+    assert_eq!(after.user.as_ref().unwrap().token.expose(), old_user);
+
+    let user = run(&server, backend, &["token", "--team", TEAM, "--user", USER]).ok();
+    assert_eq!(refreshes(&server), 2);
+    assert_ne!(user["token"], old_user.as_str());
+    assert!(
+        user["token"].as_str().unwrap().starts_with("xoxe.xoxp-"),
+        "{user}"
+    );
+    assert_eq!(user["refreshed"], true);
+    // The refreshed bot token is not due: printed as stored.
+    let again = run(&server, backend, &["token", "--team", TEAM]).ok();
+    assert_eq!(again["token"], token.as_str());
+    assert_eq!(again["refreshed"], false);
+    assert_eq!(refreshes(&server), 2);
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn sqlite_several_processes_refresh_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.db");
+    let backend = Backend {
+        url: format!("sqlite:{}", path.display()),
+        namespace: None,
+    };
+    shared_refresh(&backend);
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn sqlite_files_are_0600_whatever_the_umask() {
+    let server = start(3600);
+    let dir = tempfile::tempdir().unwrap();
+    for (i, args) in [
+        &["token", "--team", TEAM][..],
+        &["installations", "delete", "--team", TEAM][..],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = dir.path().join(format!("{i}.db"));
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg("umask 000; exec \"$@\"")
+            .arg("sh")
+            .arg(BIN)
+            .args(["--base-url", &server.base_url()])
+            .args(args)
+            .arg("--store")
+            .arg(format!("sqlite:{}", path.display()))
+            .env("SLACK_CLIENT_ID", CLIENT_ID)
+            .env_remove("SLACK_OAUTH_STORE");
+        let output = Run::from(command.output().unwrap());
+        assert!(output.code == 0 || output.code == 1, "{output:?}");
+        assert_eq!(mode(&path), 0o600, "{args:?}");
+    }
+}
+
+#[test]
+fn sqlite_from_the_environment_and_relative_paths() {
+    let server = start(3600);
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args(["--base-url", &server.base_url(), "token", "--team", TEAM])
+        .current_dir(dir.path())
+        .env("SLACK_CLIENT_ID", CLIENT_ID)
+        .env("SLACK_OAUTH_STORE", "sqlite:tokens.db")
+        .env_remove("SLACK_OAUTH_STORE_NAMESPACE")
+        .output()
+        .unwrap();
+    let missing = Run::from(output);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert_eq!(missing.json()["error"], "installation_not_found");
+    assert!(dir.path().join("tokens.db").exists());
+}
+
+#[test]
+fn exit_codes_of_token() {
+    let server = start(43_200);
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Backend {
+        url: format!("sqlite:{}", dir.path().join("t.db").display()),
+        namespace: None,
+    };
+    // Nothing stored: exit 1.
+    let missing = run(&server, &backend, &["token", "--team", "T0NONE"]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert_eq!(
+        missing.json(),
+        serde_json::json!({"ok": false, "error": "installation_not_found"})
+    );
+    install(&server, &backend);
+    // Both transports drive a keeper.
+    let transports: &[&str] = if cfg!(feature = "hyper") {
+        &["ureq", "hyper"]
+    } else {
+        &["ureq"]
+    };
+    for transport in transports {
+        let value = run(
+            &server,
+            &backend,
+            &["--transport", transport, "token", "--team", TEAM],
+        )
+        .ok();
+        assert_eq!(value["refreshed"], false, "{value}");
+    }
+    let wrong_user = run(
+        &server,
+        &backend,
+        &["token", "--team", TEAM, "--user", "U0OTHER"],
+    );
+    assert_eq!(wrong_user.json()["error"], "installation_not_found");
+
+    // Slack unreachable for the refresh: exit 3, nothing on stdout.
+    make_due(&backend);
+    server
+        .sim()
+        .inject("oauth.v2.access", Fault::ServerError(503), 1);
+    let down = run(&server, &backend, &["token", "--team", TEAM]);
+    assert_eq!(down.code, 3, "{down:?}");
+    assert_eq!(down.stdout, "");
+
+    // The refresh token spent elsewhere: Slack refuses, exit 1, reinstall.
+    let refresh = stored(&backend)
+        .bot
+        .unwrap()
+        .refresh_token
+        .unwrap()
+        .expose()
+        .to_owned();
+    let spent = Run::from(
+        Command::new(BIN)
+            .args(["--base-url", &server.base_url(), "refresh"])
+            .env("SLACK_CLIENT_ID", CLIENT_ID)
+            .env("SLACK_CLIENT_SECRET", SECRET)
+            .env("SLACK_REFRESH_TOKEN", &refresh)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(spent.code, 0, "{spent:?}");
+    let refused = run(&server, &backend, &["token", "--team", TEAM]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    let value = refused.json();
+    assert_eq!(value["needs_reinstall"], true, "{refused:?}");
+    assert_eq!(value["ok"], false);
+    assert!(!refused.stderr.contains(&refresh));
+
+    // A store that cannot be reached: exit 3; a URL nobody knows: exit 2.
+    let unreachable = Backend {
+        url: format!("redis://127.0.0.1:{}", closed_port()),
+        namespace: None,
+    };
+    let run3 = run(
+        &server,
+        &unreachable,
+        &["--timeout", "2", "token", "--team", TEAM],
+    );
+    assert_eq!(run3.code, 3, "{run3:?}");
+    let bad = Backend {
+        url: "mysql://db/x".into(),
+        namespace: None,
+    };
+    assert_eq!(run(&server, &bad, &["token", "--team", TEAM]).code, 2);
+}
+
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn delete_a_users_tokens_then_the_installation() {
+    let server = start(3600);
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Backend {
+        url: format!("sqlite:{}", dir.path().join("d.db").display()),
+        namespace: None,
+    };
+    install(&server, &backend);
+    let user = run(
+        &server,
+        &backend,
+        &["installations", "delete", "--team", TEAM, "--user", USER],
+    )
+    .ok();
+    assert_eq!(user["deleted"], true);
+    assert_eq!(user["tokens"], "user");
+    let gone = run(
+        &server,
+        &backend,
+        &["token", "--team", TEAM, "--user", USER],
+    );
+    assert_eq!(gone.json()["error"], "installation_not_found");
+    run(&server, &backend, &["token", "--team", TEAM]).ok();
+
+    let all = run(
+        &server,
+        &backend,
+        &["installations", "delete", "--team", TEAM],
+    )
+    .ok();
+    assert_eq!(all["deleted"], true);
+    assert_eq!(all["tokens"], "installation");
+    let gone = run(&server, &backend, &["token", "--team", TEAM]);
+    assert_eq!(gone.json()["error"], "installation_not_found");
+    let again = run(
+        &server,
+        &backend,
+        &["installations", "delete", "--team", TEAM],
+    )
+    .ok();
+    assert_eq!(again["deleted"], false);
+}
+
+/// Whether services that do not answer fail the test instead of skipping it.
+fn required() -> bool {
+    std::env::var("SLACK_OAUTH_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+fn skipped(name: &str, url: &str, why: &str) {
+    assert!(!required(), "{name} at {url} does not answer ({why})");
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPED: {name} at {url} does not answer ({why}); \
+         set SLACK_OAUTH_REQUIRE_SERVICES=1 to fail instead ***"
+    );
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}_{}_{nanos}", std::process::id())
+}
+
+fn pg(url: &str) -> Result<postgres::Client, postgres::Error> {
+    let mut config: postgres::Config = url.parse()?;
+    config.connect_timeout(Duration::from_secs(3));
+    config.connect(postgres::NoTls)
+}
+
+#[test]
+fn postgres_several_processes_refresh_once() {
+    let url = std::env::var("SLACK_OAUTH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    if let Err(e) = pg(&url) {
+        return skipped("PostgreSQL", &url, &e.to_string());
+    }
+    let schema = unique("slack_oauth_cli_test");
+    let backend = Backend {
+        url: url.clone(),
+        namespace: Some(format!("{schema}.records")),
+    };
+    // Dropped whatever the test's outcome.
+    struct Clean(String, String);
+    impl Drop for Clean {
+        fn drop(&mut self) {
+            if let Ok(mut client) = pg(&self.0) {
+                let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.1));
+            }
+        }
+    }
+    let _cleanup = Clean(url, schema);
+    shared_refresh(&backend);
+}
+
+#[test]
+fn redis_several_processes_refresh_once() {
+    let url =
+        std::env::var("SLACK_OAUTH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let connect =
+        || redis::Client::open(url.as_str())?.get_connection_with_timeout(Duration::from_secs(3));
+    let answered = connect().and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+    if let Err(e) = answered {
+        return skipped("Redis", &url, &e.to_string());
+    }
+    let prefix = unique("slack-oauth-cli-test");
+    let backend = Backend {
+        url: url.clone(),
+        namespace: Some(prefix.clone()),
+    };
+    struct Clean(String, String);
+    impl Drop for Clean {
+        fn drop(&mut self) {
+            let Ok(mut c) = redis::Client::open(self.0.as_str())
+                .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(3)))
+            else {
+                return;
+            };
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{{{}}}:*", self.1))
+                .query(&mut c)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _ = redis::cmd("DEL").arg(keys).query::<u64>(&mut c);
+            }
+        }
+    }
+    let _cleanup = Clean(url, prefix);
+    shared_refresh(&backend);
+}

@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use slack_oauth_core::keeper::{Cache, Clock, Machine, Outcome, Queue, Settings, Slot, Step};
+use slack_oauth_core::keeper::{
+    Cache, Clock, FirstLook, Machine, Outcome, Queue, Settings, Slot, Step,
+};
 use slack_oauth_core::{
     unix_seconds, AccessToken, AsyncStore, ConfigToken, ConfigTokens, Installation,
     InstallationKey, KeeperError, KeptToken, Method, Renewable, StoredToken, TokenType,
@@ -124,16 +126,20 @@ where
             Some(fresh) => return Ok(fresh),
             None => AsyncStore::load(self.store(), key).await,
         };
-        if let Some(fresh) = cached.check(loaded, &self.opts, key, token, now)? {
-            return Ok(fresh);
-        }
+        let record = match cached.first_look(loaded, &self.opts, key, token, now)? {
+            FirstLook::Fresh(fresh) => return Ok(fresh),
+            FirstLook::Due(record) => record,
+        };
         let place = self.inner.2.enter(key);
         let (ticket, keeper) = (place.finished(), self.clone());
         // The task owns the place and the lock: callers queue behind it even if we go away.
         let run = tokio::spawn(async move {
             let mut slot = place.lock().lock().await;
             let behind = place.finished() != ticket;
-            let machine = Machine::new(&mut *slot, &keeper.opts, place.key(), token, behind);
+            let mut machine = Machine::new(&mut *slot, &keeper.opts, place.key(), token, behind);
+            if !behind {
+                machine.start_from(record, (keeper.clock)()); // no second load of the same record
+            }
             let result = keeper.drive(machine).await;
             place.finish();
             result
@@ -203,6 +209,11 @@ impl<S: AsyncStore<Installation> + Send + Sync + 'static> Keeper<Installation, S
     /// record's key (what [`Keeper::install`] returns) it is the token of the user who
     /// installed last; [`Keeper::find_user_token`] names the user.
     pub async fn user_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
+        // Only a bot record's key needs a look at the record for its installer's own key;
+        // any other key is asked directly, so a fresh token stays a cache hit.
+        if InstallationKey::kept_token(key) != Some(KeptToken::Bot) {
+            return self.get(key, KeptToken::User).await;
+        }
         let loaded = AsyncStore::load(self.store(), key).await;
         let key = match loaded.map_err(KeeperError::store)? {
             Some(record) => record.value.user_record_for(key),

@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use slack_oauth_core::keeper::{Cache, Clock, Machine, Outcome, Queue, Settings, Slot, Step};
+use slack_oauth_core::keeper::{
+    Cache, Clock, FirstLook, Machine, Outcome, Queue, Settings, Slot, Step,
+};
 use slack_oauth_core::{
     unix_seconds, AccessToken, ConfigToken, ConfigTokens, Installation, InstallationKey,
     KeeperError, KeptToken, Renewable, Store, StoredToken, TokenType,
@@ -125,9 +127,10 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
             return Ok(fresh); // not due: no store round trip
         }
         let loaded = self.store().load(key);
-        if let Some(fresh) = cache.check(loaded, &self.settings, key, token, now)? {
-            return Ok(fresh);
-        }
+        let record = match cache.first_look(loaded, &self.settings, key, token, now)? {
+            FirstLook::Fresh(fresh) => return Ok(fresh),
+            FirstLook::Due(record) => record,
+        };
         // Dropping the place leaves the line, also when the run panics. The slot's lock is
         // held across the refresh call on purpose (only callers of this key wait on it); a
         // panic poisons it, but the slot is changed in single assignments: still usable.
@@ -135,7 +138,10 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
         let ticket = place.finished();
         let mut slot = place.lock().lock().unwrap_or_else(|e| e.into_inner());
         let behind = place.finished() != ticket;
-        let machine = Machine::new(&mut *slot, &self.settings, key, token, behind);
+        let mut machine = Machine::new(&mut *slot, &self.settings, key, token, behind);
+        if !behind {
+            machine.start_from(record, (self.clock)()); // no second load of the same record
+        }
         let result = self.drive(machine);
         place.finish();
         result
@@ -197,6 +203,11 @@ impl<S: Store<Installation>> Keeper<Installation, S> {
     /// record's key (what [`Keeper::install`] returns) it is the token of the user who
     /// installed last; [`Keeper::find_user_token`] names the user.
     pub fn user_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
+        // Only a bot record's key needs a look at the record for its installer's own key;
+        // any other key is asked directly, so a fresh token stays a cache hit.
+        if InstallationKey::kept_token(key) != Some(KeptToken::Bot) {
+            return self.get(key, KeptToken::User);
+        }
         let key = match self.store().load(key).map_err(KeeperError::store)? {
             Some(record) => record.value.user_record_for(key),
             None => key.to_owned(),

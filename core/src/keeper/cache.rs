@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::decision::Decision;
-use crate::keeper::{KeeperError, KeptToken, Renewable, Settings};
+use crate::keeper::{FirstLook, KeeperError, KeptToken, Renewable, Settings};
 use crate::store::Record;
 
 /// Fresh tokens by key, each valid until its refresh margin begins (on the caller's clock).
@@ -61,6 +61,27 @@ impl<R: Renewable> Cache<R> {
     where
         E: std::error::Error + Send + Sync + 'static,
     {
+        self.first_look(loaded, settings, key, token, now)
+            .map(FirstLook::into_fresh)
+    }
+
+    /// [`Cache::check`] that hands back the loaded record when the token is due, so that
+    /// the run under the key's lock can start from it ([`Machine::start_from`]) instead of
+    /// loading it again: an uncontended refresh then costs a load, the lease and the
+    /// write-back.
+    ///
+    /// [`Machine::start_from`]: crate::keeper::Machine::start_from
+    pub fn first_look<E>(
+        &self,
+        loaded: Result<Option<Record<R>>, E>,
+        settings: &Settings,
+        key: &str,
+        token: KeptToken,
+        now: u64,
+    ) -> Result<FirstLook<R>, KeeperError>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let Some(record) = loaded.map_err(KeeperError::store)? else {
             self.invalidate(key);
             return Err(KeeperError::NotFound { key: key.into() });
@@ -73,7 +94,7 @@ impl<R: Renewable> Cache<R> {
         }
         let fresh = match record.value.decide(key, token, now, settings.margin)? {
             Decision::Use(fresh) => fresh,
-            Decision::Refresh(_) => return Ok(None),
+            Decision::Refresh(_) => return Ok(FirstLook::Due(record)),
         };
         let until = record.value.fresh_until(token, settings.margin);
         if now < until {
@@ -88,7 +109,7 @@ impl<R: Renewable> Cache<R> {
                 }
             }
         }
-        Ok(Some(fresh))
+        Ok(FirstLook::Fresh(fresh))
     }
 
     /// Forgets the tokens of `key`: the next call reads the store.

@@ -266,6 +266,20 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
         }
     }
 
+    /// Starts the run from `record`, loaded by the caller just before it took the key's lock
+    /// ([`FirstLook::Due`](crate::keeper::FirstLook::Due)), instead of loading it again.
+    ///
+    /// Ignored unless the run would begin with a plain load (no unsaved answer to write
+    /// first, no failure shared); call it only when no other run for the key finished while
+    /// the caller queued, or the record is likely stale. A stale record costs nothing in
+    /// safety: the lease is taken by compare-and-swap, which fails on it and makes the run
+    /// load again.
+    pub fn start_from(&mut self, record: Record<R>, now: u64) {
+        if matches!(self.state, State::Loading(Load::Fresh)) {
+            self.handle(Outcome::Loaded(Ok(Some(record))), now);
+        }
+    }
+
     /// The slot, to carry to the key's next run.
     pub fn into_slot(self) -> B {
         self.slot

@@ -139,6 +139,25 @@ impl Settings {
     }
 }
 
+/// What the lock-free first look of a keeper call found ([`Cache::first_look`]).
+pub enum FirstLook<R: Renewable> {
+    /// The stored token is not due: use it.
+    Fresh(R::Token),
+    /// The token is due: the record as loaded, for the run under the key's lock to start
+    /// from ([`Machine::start_from`]).
+    Due(Record<R>),
+}
+
+impl<R: Renewable> FirstLook<R> {
+    /// The fresh token, if the first look found one.
+    pub fn into_fresh(self) -> Option<R::Token> {
+        match self {
+            FirstLook::Fresh(token) => Some(token),
+            FirstLook::Due(_) => None,
+        }
+    }
+}
+
 /// The lock-free first look of a keeper call: the stored token when it is not due (`Some`),
 /// or `None` when a [`Machine`] must run under the key's lock.
 pub fn check<R, E>(

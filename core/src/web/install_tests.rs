@@ -116,6 +116,19 @@ fn assert_no_secrets(text: &str, cookie: &str) {
     }
 }
 
+/// `Debug` of the flow's steps shows no token, code, verifier or cookie value (token prefixes
+/// such as `xoxb-` may show: they are no secret).
+fn assert_debug_hides_secrets(shown: &str, cookie: &str) {
+    for secret in [
+        "SECRET-BOT",
+        "SECRET-USER",
+        "4724.1234",
+        &cookie["slack_oauth_state=".len()..],
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}
+
 #[test]
 fn install_page_shows_the_button_and_sets_the_cookie() {
     let flow = flow();
@@ -197,6 +210,7 @@ fn the_whole_install_with_pkce() {
     let exchange = flow
         .redirect(&with_cookie(&redirect, &cookie), NOW + 30)
         .unwrap();
+    assert_debug_hides_secrets(&format!("{exchange:?}"), &cookie);
 
     // The exchange carries the code, the redirect URI and the verifier of the challenge.
     let api = Api::new().with_credentials(ClientCredentials::new("111.222", "secret"));
@@ -216,6 +230,7 @@ fn the_whole_install_with_pkce() {
     assert_eq!(<Access as Method>::NAME, "oauth.v2.access");
 
     let check = exchange.exchanged(access_answer(), NOW + 31).unwrap();
+    assert_debug_hides_secrets(&format!("{check:?}"), &cookie);
     assert_eq!(check.installation().key(), "T1");
     let test = check.auth_test().unwrap();
     let test_request = api.request(&test).unwrap();
@@ -224,6 +239,7 @@ fn the_whole_install_with_pkce() {
         "Bearer xoxb-SECRET-BOT"
     );
     let installed = check.finish(Some(auth_test_answer()));
+    assert_debug_hides_secrets(&format!("{installed:?}"), &cookie);
     assert_eq!(installed.key, "T1");
     assert_eq!(installed.bot_id.as_deref(), Some("B1"));
     assert_eq!(

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::decision::Decision;
-use crate::keeper::{FirstLook, KeeperError, KeptToken, Renewable, Settings};
+use crate::keeper::{look, FirstLook, KeeperError, KeptToken, Renewable, Settings};
 use crate::store::Record;
 
 /// Fresh tokens by key, each valid until its refresh margin begins (on the caller's clock).
@@ -82,19 +81,15 @@ impl<R: Renewable> Cache<R> {
     where
         E: std::error::Error + Send + Sync + 'static,
     {
-        let Some(record) = loaded.map_err(KeeperError::store)? else {
-            self.invalidate(key);
-            return Err(KeeperError::NotFound { key: key.into() });
+        let (record, fresh) = match look(loaded, settings, key, token, now) {
+            Err(missing @ KeeperError::NotFound { .. }) => {
+                self.invalidate(key);
+                return Err(missing);
+            }
+            looked => looked?,
         };
-        if !R::TOKENS.contains(&token) {
-            return Err(KeeperError::WrongToken {
-                key: key.into(),
-                token,
-            });
-        }
-        let fresh = match record.value.decide(key, token, now, settings.margin)? {
-            Decision::Use(fresh) => fresh,
-            Decision::Refresh(_) => return Ok(FirstLook::Due(record)),
+        let Some(fresh) = fresh else {
+            return Ok(FirstLook::Due(record));
         };
         let until = record.value.fresh_until(token, settings.margin);
         if now < until {

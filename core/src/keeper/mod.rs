@@ -171,6 +171,22 @@ where
     R: Renewable,
     E: std::error::Error + Send + Sync + 'static,
 {
+    look(loaded, settings, key, token, now).map(|(_, fresh)| fresh)
+}
+
+/// The record as loaded, and its token when not due: what [`check`] and
+/// [`Cache::first_look`] both decide from.
+pub(crate) fn look<R, E>(
+    loaded: Result<Option<Record<R>>, E>,
+    settings: &Settings,
+    key: &str,
+    token: KeptToken,
+    now: u64,
+) -> Result<(Record<R>, Option<R::Token>), KeeperError>
+where
+    R: Renewable,
+    E: std::error::Error + Send + Sync + 'static,
+{
     let Some(record) = loaded.map_err(KeeperError::store)? else {
         return Err(KeeperError::NotFound {
             key: key.to_owned(),
@@ -182,12 +198,11 @@ where
             token,
         });
     }
-    Ok(
-        match record.value.decide(key, token, now, settings.margin)? {
-            Decision::Use(token) => Some(token),
-            Decision::Refresh(_) => None,
-        },
-    )
+    let fresh = match record.value.decide(key, token, now, settings.margin)? {
+        Decision::Use(token) => Some(token),
+        Decision::Refresh(_) => None,
+    };
+    Ok((record, fresh))
 }
 
 /// Per-key places in line: each key's lock `L` (a `Mutex<Slot<R>>` of the transport's kind)

@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use slack_oauth::hyper::{Client, Keeper};
-use slack_oauth::web::{Event, InstallFlow, Revoked, SigningSecret, Verifier, MAX_EVENT_BODY};
+use slack_oauth::web::{Event, ForgetStep, InstallFlow, SigningSecret, Verifier, MAX_EVENT_BODY};
 use slack_oauth::{
     unix_seconds, Api, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, StateKey,
 };
@@ -96,36 +96,16 @@ async fn events(app: &App, request: Request<Vec<u8>>) -> Response<Vec<u8>> {
         Ok(event) => event,
         Err(refused) => return refused.response(),
     };
-    if let Event::AppUninstalled(team) = &event {
-        // The keeper's records: the bot and every user of this app's installation.
-        let uninstalled = match team.installation_key() {
-            Some(key) => app.keeper.uninstall(&key).await.map(drop),
-            None => Ok(()),
+    // What `app_uninstalled` / `tokens_revoked` delete: core plans it, one store step at a time.
+    let mut forget = event.forget();
+    while let Some(step) = forget.next_step() {
+        let done = match step {
+            ForgetStep::Uninstall(key) => app.keeper.uninstall(&key).await.map(drop),
+            ForgetStep::Load(key) => forget.loaded(app.keeper.load(&key).await),
+            ForgetStep::Delete(key) => app.keeper.delete(&key).await.map(drop),
+            ForgetStep::Save(key, left) => app.keeper.save(&key, &left).await,
         };
-        if uninstalled.is_err() {
-            return status(500); // Slack retries.
-        }
-    }
-    let keys = match &event {
-        Event::AppUninstalled(team) => team.key().into_iter().collect(),
-        Event::TokensRevoked(revocation) => revocation.keys(),
-        _ => Vec::new(),
-    };
-    for key in keys {
-        let Ok(stored) = app.keeper.load(&key).await else {
-            continue;
-        };
-        let outcome = match &event {
-            Event::AppUninstalled(team) if team.owns(&stored) => Revoked::Delete,
-            Event::TokensRevoked(revocation) => revocation.apply(&stored),
-            _ => Revoked::Unchanged,
-        };
-        let stored = match outcome {
-            Revoked::Delete => app.keeper.delete(&key).await.map(drop),
-            Revoked::Replace(left) => app.keeper.save(&key, &left).await,
-            Revoked::Unchanged => Ok(()),
-        };
-        if stored.is_err() {
+        if done.is_err() {
             return status(500); // Slack retries.
         }
     }

@@ -42,7 +42,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use slack_oauth_core::web::{
-    Event, InstallFailure, InstallFlow, Installed, Revoked, Verifier, INSTALL_RANDOM_BYTES,
+    Event, ForgetStep, InstallFailure, InstallFlow, Installed, Verifier, INSTALL_RANDOM_BYTES,
     MAX_EVENT_BODY,
 };
 use slack_oauth_core::{unix_seconds, AsyncStore, Installation, KeeperError};
@@ -202,45 +202,18 @@ where
         response
     }
 
-    /// Deletes what `app_uninstalled` or `tokens_revoked` says is gone.
+    /// Performs the store operations core plans for `app_uninstalled` / `tokens_revoked`.
     async fn forget(&self, event: &Event) -> Result<(), KeeperError> {
-        match event {
-            Event::AppUninstalled(team) => {
-                // A keeper's records: the bot and every user of this app's installation.
-                if let Some(installation) = team.installation_key() {
-                    self.keeper.uninstall(&installation).await?;
-                }
-                // An installation stored whole under its short key.
-                let Some(key) = team.key() else { return Ok(()) };
-                if let Some(installation) = self.stored(&key).await? {
-                    if team.owns(&installation) {
-                        self.keeper.delete(&key).await?;
-                    }
-                }
+        let (mut forget, keeper) = (event.forget(), &self.keeper);
+        while let Some(step) = forget.next_step() {
+            match step {
+                ForgetStep::Uninstall(key) => drop(keeper.uninstall(&key).await?),
+                ForgetStep::Load(key) => forget.loaded(keeper.load(&key).await)?,
+                ForgetStep::Delete(key) => drop(keeper.delete(&key).await?),
+                ForgetStep::Save(key, left) => keeper.save(&key, &left).await?,
             }
-            Event::TokensRevoked(revocation) => {
-                for key in revocation.keys() {
-                    let Some(installation) = self.stored(&key).await? else {
-                        continue;
-                    };
-                    match revocation.apply(&installation) {
-                        Revoked::Delete => drop(self.keeper.delete(&key).await?),
-                        Revoked::Replace(left) => self.keeper.save(&key, &left).await?,
-                        Revoked::Unchanged => {}
-                    }
-                }
-            }
-            _ => {}
         }
         Ok(())
-    }
-
-    async fn stored(&self, key: &str) -> Result<Option<Installation>, KeeperError> {
-        match self.keeper.load(key).await {
-            Ok(installation) => Ok(Some(installation)),
-            Err(KeeperError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 }
 

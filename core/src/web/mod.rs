@@ -9,16 +9,20 @@
 //!   `X-Slack-Request-Timestamp`).
 //! - [`Event`]: `url_verification`, `app_uninstalled`, `tokens_revoked` and the rest, with
 //!   what each means for the stored installations ([`EventTeam::key`], [`Revocation::apply`]).
+//! - [`Forget`]: what `app_uninstalled` and `tokens_revoked` delete or change, as the store
+//!   operations an adapter performs ([`Event::forget`]).
 //!
 //! A web framework adapter only moves these values: the `slack-oauth-axum` crate does it for
 //! axum, and `examples/install_hyper.rs` for bare hyper.
 
 mod events;
+mod forget;
 mod install;
 mod page;
 mod signature;
 
 pub use events::{Event, EventError, EventTeam, Revocation, Revoked, MAX_EVENT_BODY};
+pub use forget::{Forget, ForgetStep};
 pub use install::{
     BotCheck, CodeExchange, FlowError, InstallFailure, InstallFlow, InstallPage, Installed,
     DEFAULT_STATE_COOKIE, INSTALL_RANDOM_BYTES,

@@ -1,6 +1,11 @@
 //! `--store URL`: installations kept in a shared store (SQLite, PostgreSQL, Redis) and the
 //! commands on them: save after `access` / `install`, `token`, `installations`.
 //!
+//! The records are the library keeper's (`Keeper::install`, keys as in
+//! [`InstallationKey`]) and every command goes through the keeper's own calls, so an app and
+//! the CLI sharing a store see the same installations. Only finding which app (and org) a
+//! `--team` means is done here, from the store's keys.
+//!
 //! Nothing here prints a token except `token`, whose job it is: the output of a save, a list
 //! or a delete holds keys, ids, scopes and expiry times only.
 

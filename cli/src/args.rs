@@ -106,8 +106,10 @@ The code comes from --code-file PATH (`-` = stdin) or SLACK_AUTH_CODE, which sta
 you; --code CODE works too, but a flag value shows in the process list (`ps`,
 /proc/PID/cmdline) to every user of the machine while the command runs.
 
-With --store URL (or SLACK_OAUTH_STORE) the installation is saved there and stdout is only its
-keys and expiry times (no token); get the token with `slack-oauth token`.
+With --store URL (or SLACK_OAUTH_STORE) the installation is saved there as `Keeper::install`
+saves it (the bot's record `APP/ENTERPRISE/TEAM/bot` and the installing user's
+`APP/ENTERPRISE/TEAM/user/USER`) and stdout is only those keys, ids and expiry times (no
+token); get the token with `slack-oauth token`.
 
 Example:
   SLACK_CLIENT_ID=111.222 SLACK_CLIENT_SECRET=... SLACK_AUTH_CODE=4724469134.4644 \\
@@ -189,8 +191,10 @@ does not carry this install's state (a forged `error=access_denied` included) is
 its request within 10 s and before --wait ends, and the whole wait ends at --wait: a slow
 client can neither block Slack's redirect nor keep the command waiting longer.
 
-With --store URL (or SLACK_OAUTH_STORE) the installation is saved there and stdout is only its
-keys and expiry times (no token); get the token with `slack-oauth token`.
+With --store URL (or SLACK_OAUTH_STORE) the installation is saved there as `Keeper::install`
+saves it (the bot's record `APP/ENTERPRISE/TEAM/bot` and the installing user's
+`APP/ENTERPRISE/TEAM/user/USER`) and stdout is only those keys, ids and expiry times (no
+token); get the token with `slack-oauth token`.
 
 Example:
   slack-oauth install --scope chat:write,commands --port 8765 > installation.json
@@ -206,6 +210,15 @@ most half the token's lifetime is used, so a fresh token is never due). Only the
 is refreshed (bot and user tokens rotate separately), and once however many runs share the
 store: the others wait for the refresh lease and print the stored result. `refreshed` is true
 when the printed token is newer than the one stored when the run started.
+
+Where it looks: the records `Keeper::install` writes, `APP/ENTERPRISE/TEAM/bot` and
+`APP/ENTERPRISE/TEAM/user/USER`, through the keeper's own look-ups (`find_bot_token`,
+`find_user_token`): the workspace's record, else with --enterprise an org-wide install of the
+org (`APP/ENTERPRISE//bot`). Without --app the store's keys are searched for the team (or
+with --enterprise alone, for the org-wide install), which also finds the enterprise of a
+workspace in an org; when installations of several apps match, exit 2 asks for --app. A store
+written by an earlier slack-oauth (short keys: `T0123`, `T0123:U0456`) is still read when
+nothing in this layout matches.
 
 Exit 1 with {\"ok\":false,\"error\":\"installation_not_found\"} when nothing is stored for the
 key, or with Slack's error and \"needs_reinstall\":true when Slack refuses the refresh; exit 3
@@ -253,15 +266,20 @@ pub struct StoreArg {
 
 /// Which installation, and which of its tokens.
 #[derive(Debug, Args)]
-pub struct InstallationKey {
+pub struct KeyArgs {
+    /// The app's id (`A…`, the `app_id` that `access --store` prints); only needed when the
+    /// store holds installations of several apps in that workspace
+    #[arg(long, value_name = "A", value_parser = parse_id)]
+    pub app: Option<String>,
     /// The workspace (team) id
-    #[arg(long, value_name = "T")]
-    pub team: String,
-    /// The Enterprise Grid org id (finds an org-wide install for any of its workspaces)
-    #[arg(long, value_name = "E")]
+    #[arg(long, value_name = "T", value_parser = parse_id, required_unless_present = "enterprise")]
+    pub team: Option<String>,
+    /// The Enterprise Grid org id (with --team: that workspace, else an org-wide install of
+    /// the org; alone: the org-wide install)
+    #[arg(long, value_name = "E", value_parser = parse_id)]
     pub enterprise: Option<String>,
     /// This user's token instead of the bot token
-    #[arg(long, value_name = "U")]
+    #[arg(long, value_name = "U", value_parser = parse_id)]
     pub user: Option<String>,
 }
 
@@ -273,7 +291,7 @@ pub struct KeptTokenArgs {
     pub store: StoreArg,
     /// The installation.
     #[command(flatten)]
-    pub key: InstallationKey,
+    pub key: KeyArgs,
     /// Refresh when the token expires within this many seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
     pub margin: u64,
@@ -284,19 +302,46 @@ pub struct KeptTokenArgs {
 pub enum InstallationsCommand {
     /// The stored installations' keys and expiry times (never a token)
     #[command(after_help = "\
-Not every store can enumerate its keys yet: this exits 2 and says so until it can.
+stdout: {\"ok\":true,\"tokens\":[{\"key\":\"A0123//T0123/bot\",\"kind\":\"bot\",\"app_id\":\"A0123\",
+\"team_id\":\"T0123\",\"expires_at\":UNIX_SECONDS or null},...]}: one entry per stored token, in key
+order; --app, --enterprise and --team keep only the tokens of those ids. Records a previous
+slack-oauth stored under short keys (`T0123`) are listed with \"legacy\":true when no filter is
+given.
 
 Example:
-  slack-oauth installations list --store sqlite:tokens.db")]
-    List(StoreArg),
+  slack-oauth installations list --store sqlite:tokens.db --team T0123")]
+    List(ListArgs),
     /// Delete an installation (app_uninstalled), or with --user only that user's tokens
     /// (tokens_revoked)
     #[command(after_help = "\
-stdout: {\"ok\":true,\"deleted\":true|false,...}; deleting what is not there is not an error.
+stdout: {\"ok\":true,\"deleted\":true|false,\"records\":N,\"tokens\":\"installation\"|\"user\",...};
+deleting what is not there is not an error. Without --user every record of the installation
+goes (`Keeper::uninstall`: the bot's and every user's, \"prefix\" says which); with --user only
+that user's record (`Keeper::delete_user`, \"key\"). --team deletes that workspace's own
+installation only; an org-wide install goes with --enterprise E and no --team. The
+installation is found as `token` finds it (--app when several apps match; short keys of an
+earlier slack-oauth when nothing in the new layout matches).
 
 Example:
   slack-oauth installations delete --store sqlite:tokens.db --team T0123")]
     Delete(DeleteArgs),
+}
+
+/// `installations list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Only this app's tokens
+    #[arg(long, value_name = "A", value_parser = parse_id)]
+    pub app: Option<String>,
+    /// Only the tokens of this Enterprise Grid org
+    #[arg(long, value_name = "E", value_parser = parse_id)]
+    pub enterprise: Option<String>,
+    /// Only the tokens of this workspace
+    #[arg(long, value_name = "T", value_parser = parse_id)]
+    pub team: Option<String>,
 }
 
 /// `installations delete`.
@@ -307,7 +352,7 @@ pub struct DeleteArgs {
     pub store: StoreArg,
     /// The installation.
     #[command(flatten)]
-    pub key: InstallationKey,
+    pub key: KeyArgs,
 }
 
 /// `authorize-url`.
@@ -464,6 +509,16 @@ pub struct SimArgs {
     /// it one demo app is registered (client id 111.222, secret app-secret)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// A Slack id (app, org, workspace, user): not empty, since an empty id means "none" in a
+/// store key (an org-wide install has no team).
+fn parse_id(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    if id.is_empty() {
+        return Err("expected an id, got an empty value".into());
+    }
+    Ok(id.to_owned())
 }
 
 /// A positive number of seconds, fractions allowed (`0.5`), at most one day.

@@ -189,7 +189,7 @@ where
     match store {
         Some(store) => {
             let installation = crate::kept::installation_now(reply.value)?;
-            crate::kept::save(&store, &installation, &reply.warnings)
+            crate::kept::save(&store, &installation, &reply.warnings, global)
         }
         None => print(reply),
     }

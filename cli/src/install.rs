@@ -183,9 +183,9 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
         }
     };
     // Saved before the browser hears "installed": a store that fails says so there too.
-    let key = match &store {
-        Some(store) => match crate::kept::put(store, &installation) {
-            Ok(key) => Some(key),
+    let keys = match &store {
+        Some(store) => match crate::kept::put(store, &installation, global) {
+            Ok(keys) => Some(keys),
             Err(failure) => {
                 callback.respond(false, "Not installed", &failure.message());
                 return Err(failure);
@@ -203,11 +203,25 @@ pub fn install(global: &Global, secrets: &mut SecretReader, args: InstallArgs) -
         "Installed",
         &format!("The app is installed in {place}. You can close this tab."),
     );
-    eprintln!("Installed in {place} ({}).", installation.key());
-    match key {
-        Some(key) => crate::kept::print_saved(&key, &installation, &reply.warnings),
+    eprintln!("Installed in {place} ({}).", ids(&installation));
+    match keys {
+        Some(keys) => crate::kept::print_saved(&keys, &installation, &reply.warnings),
         None => output::print(&WithWarnings::new(&installation, &reply.warnings)),
     }
+}
+
+/// The ids an installation is known by, for people: `app A1, enterprise E1, team T1`.
+fn ids(installation: &Installation) -> String {
+    let ids = [
+        ("app", &installation.app_id),
+        ("enterprise", &installation.enterprise_id),
+        ("team", &installation.team_id),
+    ];
+    let named: Vec<String> = ids
+        .iter()
+        .filter_map(|(what, id)| id.as_ref().map(|id| format!("{what} {id}")))
+        .collect();
+    named.join(", ")
 }
 
 /// Whether `query` holds exactly one `state` and it is `expected` (compared in constant time).

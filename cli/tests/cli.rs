@@ -1219,7 +1219,10 @@ fn install_with_a_store_prints_keys_and_no_token() {
     assert!(!run.stdout.contains("xox"), "{run:?}");
     assert!(!run.stderr.contains("xox"), "{run:?}");
     let team = text(&value, "/team_id");
-    assert_eq!(text(&value, "/key"), team);
+    let app = text(&value, "/app_id");
+    // The records `Keeper::install` writes: the bot's, then the installing user's.
+    assert_eq!(text(&value, "/key"), format!("{app}//{team}/bot"));
+    assert_eq!(text(&value, "/keys/0"), format!("{app}//{team}/bot"));
     assert!(value["bot"]["expires_at"].is_u64(), "{value}");
 
     // The stored bot token is what `token` prints.

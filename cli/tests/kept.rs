@@ -5,11 +5,13 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
+use slack_oauth::oauth_v2::Access;
 use slack_oauth::stores::{AnyStore, Options};
-use slack_oauth::{Installation, Store};
+use slack_oauth::{Api, ClientCredentials, Installation, InstallationKey, Store};
 use slack_oauth_sim::{AppConfig, Fault, Server, Sim};
 
 const BIN: &str = env!("CARGO_BIN_EXE_slack-oauth");
@@ -18,17 +20,38 @@ const SECRET: &str = "kept-secret-CANARY-29c1";
 const TEAM: &str = "T0SIM";
 const USER: &str = "U0SIMUSER";
 
+/// The app the simulator serves, its tokens living `lifetime` seconds.
+fn app(lifetime: u64) -> AppConfig {
+    AppConfig::new(CLIENT_ID, SECRET)
+        .token_rotation(true)
+        .token_expires_in(lifetime)
+        .bot_scopes("chat:write")
+        .user_scopes("search:read")
+}
+
 /// A simulator whose tokens live `lifetime` seconds.
 fn start(lifetime: u64) -> Server {
+    start_with(app(lifetime))
+}
+
+fn start_with(app: AppConfig) -> Server {
     let sim = Sim::new();
-    sim.register_app(
-        AppConfig::new(CLIENT_ID, SECRET)
-            .token_rotation(true)
-            .token_expires_in(lifetime)
-            .bot_scopes("chat:write")
-            .user_scopes("search:read"),
-    );
+    sim.register_app(app);
     Server::start(sim).expect("the simulator starts")
+}
+
+/// The simulated app's id (`app_id` in its answers).
+fn app_id() -> String {
+    app(1).get_app_id().to_owned()
+}
+
+/// Where `Keeper::install` puts the bot's and the installing user's records.
+fn bot_key() -> String {
+    format!("{}//{TEAM}/bot", app_id())
+}
+
+fn user_key() -> String {
+    format!("{}//{TEAM}/user/{USER}", app_id())
 }
 
 /// Where the tests keep installations: a URL and the namespace in it.
@@ -98,8 +121,8 @@ fn run(server: &Server, backend: &Backend, args: &[&str]) -> Run {
     Run::from(command(server, backend, args).output().unwrap())
 }
 
-/// Approves an install with bot and user scopes and saves it with `access --store`.
-fn install(server: &Server, backend: &Backend) -> Value {
+/// Approves an install with bot and user scopes; the code.
+fn approve(server: &Server) -> String {
     let url = slack_oauth::AuthorizeUrl::new(CLIENT_ID)
         .with_base_url(&server.url())
         .unwrap()
@@ -110,11 +133,16 @@ fn install(server: &Server, backend: &Backend) -> Value {
         .unwrap();
     let redirect = server.sim().approve(&url).expect("the simulator approves");
     let query = redirect.split_once('?').unwrap().1;
-    let code = form_urlencoded::parse(query.as_bytes())
+    form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "code")
         .unwrap()
         .1
-        .into_owned();
+        .into_owned()
+}
+
+/// Approves an install with bot and user scopes and saves it with `access --store`.
+fn install(server: &Server, backend: &Backend) -> Value {
+    let code = approve(server);
     let saved = run(
         server,
         backend,
@@ -130,41 +158,48 @@ fn install(server: &Server, backend: &Backend) -> Value {
     // Keys and expiry times, no token material at all.
     assert!(!saved.stdout.contains("xox"), "{saved:?}");
     assert!(!saved.stderr.contains("xox"), "{saved:?}");
-    assert_eq!(value["key"], TEAM, "{saved:?}");
+    assert_eq!(value["key"], bot_key(), "{saved:?}");
+    assert_eq!(value["keys"], serde_json::json!([bot_key(), user_key()]));
+    assert_eq!(value["app_id"], app_id().as_str());
     assert_eq!(value["team_id"], TEAM);
     assert_eq!(value["user"]["user_id"], USER);
     assert!(value["bot"]["expires_at"].is_u64(), "{saved:?}");
     value
 }
 
-/// The installation as stored, read through the library.
-fn stored(backend: &Backend) -> Installation {
+fn open_store(backend: &Backend) -> AnyStore<Installation> {
     let mut options = Options::new();
     if let Some(namespace) = &backend.namespace {
         options = options.namespace(namespace.clone());
     }
-    let store = AnyStore::<Installation>::open_with(&backend.url, &options).unwrap();
-    store.load(TEAM).unwrap().expect("stored").value
+    AnyStore::<Installation>::open_with(&backend.url, &options).unwrap()
 }
 
-/// Rewrites the stored installation so that both its tokens expire within a minute: due for
-/// a refresh (the sim's new tokens are not).
+/// The record under `key` as stored, read through the library.
+fn stored(backend: &Backend, key: &str) -> Installation {
+    open_store(backend)
+        .load(key)
+        .unwrap()
+        .expect("stored")
+        .value
+}
+
+/// Rewrites the stored records so that their tokens expire within a minute: due for a
+/// refresh (the sim's new tokens are not).
 fn make_due(backend: &Backend) {
-    let mut options = Options::new();
-    if let Some(namespace) = &backend.namespace {
-        options = options.namespace(namespace.clone());
-    }
-    let store = AnyStore::<Installation>::open_with(&backend.url, &options).unwrap();
-    let mut installation = store.load(TEAM).unwrap().expect("stored").value;
+    let store = open_store(backend);
     let now = slack_oauth::unix_seconds(std::time::SystemTime::now());
-    for set in [&mut installation.bot, &mut installation.user]
-        .into_iter()
-        .flatten()
-    {
-        set.issued_at = Some(now - 43_000);
-        set.expires_at = Some(now + 60);
+    for key in store.keys("").unwrap() {
+        let mut installation = store.load(&key).unwrap().expect("stored").value;
+        for set in [&mut installation.bot, &mut installation.user]
+            .into_iter()
+            .flatten()
+        {
+            set.issued_at = Some(now - 43_000);
+            set.expires_at = Some(now + 60);
+        }
+        store.put(&key, &installation).unwrap();
     }
-    store.put(TEAM, &installation).unwrap();
 }
 
 fn refreshes(server: &Server) -> u64 {
@@ -178,9 +213,13 @@ fn refreshes(server: &Server) -> u64 {
 fn shared_refresh(backend: &Backend) {
     let server = start(43_200);
     install(&server, backend);
-    let first = stored(backend);
+    let first = stored(backend, &bot_key());
     let old_bot = first.bot.as_ref().unwrap().token.expose().to_owned();
-    let old_user = first.user.as_ref().unwrap().token.expose().to_owned();
+    let old_user = (stored(backend, &user_key()).user.as_ref())
+        .unwrap()
+        .token
+        .expose()
+        .to_owned();
 
     // Not due yet: the stored token as it is.
     let fresh = run(&server, backend, &["token", "--team", TEAM]).ok();
@@ -189,7 +228,7 @@ fn shared_refresh(backend: &Backend) {
     assert_eq!(refreshes(&server), 0);
 
     make_due(backend);
-    let first = stored(backend);
+    let first = stored(backend, &bot_key());
     let children: Vec<_> = (0..6)
         .map(|_| {
             command(&server, backend, &["token", "--team", TEAM])
@@ -216,8 +255,9 @@ fn shared_refresh(backend: &Backend) {
         "{printed:?}"
     );
     // Only the bot token was refreshed.
-    let after = stored(backend);
+    let after = stored(backend, &bot_key());
     assert_eq!(after.bot.as_ref().unwrap().token.expose(), token);
+    let after = stored(backend, &user_key());
     assert_eq!(after.user.as_ref().unwrap().token.expose(), old_user);
 
     let user = run(&server, backend, &["token", "--team", TEAM, "--user", USER]).ok();
@@ -351,7 +391,7 @@ fn exit_codes_of_token() {
     assert_eq!(down.stdout, "");
 
     // The refresh token spent elsewhere: Slack refuses, exit 1, reinstall.
-    let refresh = stored(&backend)
+    let refresh = stored(&backend, &bot_key())
         .bot
         .unwrap()
         .refresh_token
@@ -414,6 +454,8 @@ fn delete_a_users_tokens_then_the_installation() {
     )
     .ok();
     assert_eq!(user["deleted"], true);
+    assert_eq!(user["records"], 1);
+    assert_eq!(user["key"], user_key());
     assert_eq!(user["tokens"], "user");
     let gone = run(
         &server,
@@ -430,6 +472,8 @@ fn delete_a_users_tokens_then_the_installation() {
     )
     .ok();
     assert_eq!(all["deleted"], true);
+    assert_eq!(all["records"], 1, "the bot's record was left");
+    assert_eq!(all["prefix"], format!("{}//{TEAM}/", app_id()));
     assert_eq!(all["tokens"], "installation");
     let gone = run(&server, &backend, &["token", "--team", TEAM]);
     assert_eq!(gone.json()["error"], "installation_not_found");
@@ -440,6 +484,367 @@ fn delete_a_users_tokens_then_the_installation() {
     )
     .ok();
     assert_eq!(again["deleted"], false);
+}
+
+fn sqlite(dir: &tempfile::TempDir, name: &str) -> Backend {
+    Backend {
+        url: format!("sqlite:{}", dir.path().join(name).display()),
+        namespace: None,
+    }
+}
+
+/// The library's client for the simulator, with the app's credentials.
+fn library_client(server: &Server) -> slack_oauth::ureq::Client {
+    let api = Api::new()
+        .with_base_url(&server.base_url())
+        .unwrap()
+        .with_credentials(ClientCredentials::new(CLIENT_ID, SECRET));
+    slack_oauth::ureq::Client::new(api)
+}
+
+/// An install exchanged by the library, as an app's own code does it.
+fn library_installation(server: &Server) -> Installation {
+    let access = Access::code(approve(server)).redirect_uri("http://127.0.0.1:9/cb");
+    let reply = library_client(server).call(&access).unwrap();
+    let now = slack_oauth::unix_seconds(std::time::SystemTime::now());
+    Installation::from_access(reply.value, now).unwrap()
+}
+
+fn library_keeper(
+    server: &Server,
+    backend: &Backend,
+) -> slack_oauth::ureq::Keeper<Installation, Arc<AnyStore<Installation>>> {
+    slack_oauth::ureq::Keeper::new(library_client(server), Arc::new(open_store(backend)))
+}
+
+fn token_of(installation: &Installation, user: bool) -> String {
+    let set = if user {
+        &installation.user
+    } else {
+        &installation.bot
+    };
+    set.as_ref().unwrap().token.expose().to_owned()
+}
+
+#[test]
+fn the_library_and_the_cli_read_each_others_installations() {
+    let server = start(43_200);
+    let dir = tempfile::tempdir().unwrap();
+
+    // Written by the library's Keeper::install, read by `slack-oauth token`.
+    let backend = sqlite(&dir, "library.db");
+    let installation = library_installation(&server);
+    assert_eq!(
+        library_keeper(&server, &backend)
+            .install(&installation)
+            .unwrap(),
+        bot_key()
+    );
+    let bot = run(&server, &backend, &["token", "--team", TEAM]).ok();
+    assert_eq!(bot["token"], token_of(&installation, false));
+    assert_eq!(bot["refreshed"], false);
+    assert_eq!(
+        bot["expires_at"],
+        installation.bot.as_ref().unwrap().expires_at.unwrap()
+    );
+    let user = run(
+        &server,
+        &backend,
+        &["token", "--team", TEAM, "--user", USER],
+    )
+    .ok();
+    assert_eq!(user["token"], token_of(&installation, true));
+    // Naming the app and the (absent) org finds the same record.
+    let named = run(
+        &server,
+        &backend,
+        &["token", "--app", &app_id(), "--team", TEAM],
+    )
+    .ok();
+    assert_eq!(named["token"], bot["token"]);
+
+    // The CLI refreshes; a keeper of the library's hands out what the CLI stored.
+    make_due(&backend);
+    let refreshed = run(&server, &backend, &["token", "--team", TEAM]).ok();
+    assert_eq!(refreshed["refreshed"], true, "{refreshed}");
+    assert_eq!(refreshes(&server), 1);
+    let workspace = InstallationKey::new(app_id()).with_team(TEAM);
+    let keeper = library_keeper(&server, &backend);
+    assert_eq!(
+        keeper.find_bot_token(&workspace).unwrap().expose(),
+        refreshed["token"].as_str().unwrap()
+    );
+    assert_eq!(refreshes(&server), 1, "the CLI's refreshed token is fresh");
+
+    // Saved by `access --store`, read by the library's look-ups.
+    let backend = sqlite(&dir, "cli.db");
+    install(&server, &backend);
+    let keeper = library_keeper(&server, &backend);
+    let stored_user = token_of(&stored(&backend, &user_key()), true);
+    let found = keeper
+        .find_user_token(&workspace.clone().with_user(USER))
+        .unwrap();
+    assert_eq!(found.expose(), stored_user);
+    let printed = run(&server, &backend, &["token", "--team", TEAM]).ok();
+    assert_eq!(
+        keeper.find_bot_token(&workspace).unwrap().expose(),
+        printed["token"].as_str().unwrap()
+    );
+    assert_eq!(
+        keeper.stored("").unwrap().len(),
+        2,
+        "one bot and one user record"
+    );
+}
+
+#[test]
+fn an_org_wide_install_is_found_for_any_workspace_of_the_org() {
+    let server = start_with(app(43_200).org_install(true).enterprise("E0ORG", "Org"));
+    let dir = tempfile::tempdir().unwrap();
+    let backend = sqlite(&dir, "org.db");
+    let code = approve(&server);
+    let saved = run(
+        &server,
+        &backend,
+        &[
+            "access",
+            "--code",
+            &code,
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+        ],
+    );
+    let saved_json = saved.ok();
+    assert!(!saved.stdout.contains("xox"), "{saved:?}");
+    let org_bot = format!("{}/E0ORG//bot", app_id());
+    assert_eq!(saved_json["key"], org_bot.as_str(), "{saved_json}");
+    assert_eq!(saved_json["is_enterprise_install"], true);
+    let org_record = stored(&backend, &org_bot);
+
+    // Any workspace of the org, with the org named.
+    let args = ["token", "--team", "T0ANYWHERE", "--enterprise", "E0ORG"];
+    let bot = run(&server, &backend, &args).ok();
+    assert_eq!(bot["token"], token_of(&org_record, false));
+    let mut user_args = args.to_vec();
+    user_args.extend(["--user", USER]);
+    let user = run(&server, &backend, &user_args).ok();
+    assert!(
+        user["token"].as_str().unwrap().starts_with("xoxe.xoxp-"),
+        "{user}"
+    );
+    // The org alone names its org-wide install.
+    let alone = run(&server, &backend, &["token", "--enterprise", "E0ORG"]).ok();
+    assert_eq!(alone["token"], bot["token"]);
+    // A workspace id alone cannot tell which org it belongs to.
+    let missing = run(&server, &backend, &["token", "--team", "T0ANYWHERE"]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert_eq!(missing.json()["error"], "installation_not_found");
+    // Due: refreshed through the org-wide record.
+    make_due(&backend);
+    let refreshed = run(&server, &backend, &args).ok();
+    assert_eq!(refreshed["refreshed"], true, "{refreshed}");
+    assert_eq!(refreshes(&server), 1);
+    let after = stored(&backend, &org_bot);
+    assert_eq!(refreshed["token"], token_of(&after, false));
+    assert_eq!(
+        refreshed["expires_at"],
+        after.bot.as_ref().unwrap().expires_at.unwrap()
+    );
+
+    // Deleting a workspace's own installation leaves the org's; the org alone deletes it.
+    let none = run(
+        &server,
+        &backend,
+        &[
+            "installations",
+            "delete",
+            "--team",
+            "T0ANYWHERE",
+            "--enterprise",
+            "E0ORG",
+        ],
+    )
+    .ok();
+    assert_eq!(none["deleted"], false, "{none}");
+    let gone = run(
+        &server,
+        &backend,
+        &["installations", "delete", "--enterprise", "E0ORG"],
+    )
+    .ok();
+    assert_eq!(gone["deleted"], true, "{gone}");
+    assert_eq!(gone["records"], 2);
+    let missing = run(&server, &backend, &["token", "--enterprise", "E0ORG"]);
+    assert_eq!(missing.json()["error"], "installation_not_found");
+}
+
+/// The `tokens` of `installations list`, checked to hold no token.
+fn list(server: &Server, backend: &Backend, filters: &[&str]) -> Vec<Value> {
+    let mut args = vec!["installations", "list"];
+    args.extend(filters);
+    let listed = run(server, backend, &args);
+    assert!(!listed.stdout.contains("xox"), "{listed:?}");
+    assert!(!listed.stderr.contains("xox"), "{listed:?}");
+    let value = listed.ok();
+    assert_eq!(value["ok"], true);
+    value["tokens"].as_array().unwrap().clone()
+}
+
+#[test]
+fn installations_list_shows_keys_and_expiry_and_never_a_token() {
+    let server = start(3600);
+    let dir = tempfile::tempdir().unwrap();
+    let backend = sqlite(&dir, "list.db");
+    assert!(list(&server, &backend, &[]).is_empty());
+    install(&server, &backend);
+    // A second app installed in the same workspace, by the library; its token never expires.
+    // (Its id sorts after the simulator's, whose ids are `A0` and hex digits.)
+    let other: Installation = serde_json::from_str(&format!(
+        r#"{{"app_id":"AZOTHER","team_id":"{TEAM}","bot":{{"token":"xoxb-other-app"}}}}"#
+    ))
+    .unwrap();
+    library_keeper(&server, &backend).install(&other).unwrap();
+
+    let bot = stored(&backend, &bot_key());
+    let tokens = list(&server, &backend, &[]);
+    assert_eq!(tokens.len(), 3, "{tokens:?}");
+    let keys: Vec<&str> = tokens.iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            bot_key().as_str(),
+            user_key().as_str(),
+            "AZOTHER//T0SIM/bot"
+        ]
+    );
+    assert_eq!(tokens[2]["expires_at"], Value::Null);
+    assert_eq!(tokens[0]["kind"], "bot");
+    assert_eq!(tokens[0]["app_id"], app_id().as_str());
+    assert_eq!(tokens[0]["team_id"], TEAM);
+    assert_eq!(
+        tokens[0]["expires_at"],
+        bot.bot.as_ref().unwrap().expires_at.unwrap()
+    );
+    assert_eq!(tokens[1]["kind"], "user");
+    assert_eq!(tokens[1]["user_id"], USER);
+    assert!(tokens[1]["expires_at"].is_u64());
+    let mine = list(&server, &backend, &["--app", &app_id()]);
+    assert_eq!(mine.len(), 2);
+    assert_eq!(
+        list(&server, &backend, &["--app", "AZOTHER", "--team", TEAM]).len(),
+        1
+    );
+    assert_eq!(list(&server, &backend, &["--team", TEAM]).len(), 3);
+    assert!(list(&server, &backend, &["--team", "T0NONE"]).is_empty());
+    assert!(list(&server, &backend, &["--enterprise", "E0NONE"]).is_empty());
+
+    // Two apps in the workspace: `token` asks which one.
+    let ambiguous = run(&server, &backend, &["token", "--team", TEAM]);
+    assert_eq!(ambiguous.code, 2, "{ambiguous:?}");
+    assert!(ambiguous.stderr.contains("--app"), "{ambiguous:?}");
+    assert!(!ambiguous.stderr.contains("xox"), "{ambiguous:?}");
+    let theirs = run(
+        &server,
+        &backend,
+        &["token", "--team", TEAM, "--app", "AZOTHER"],
+    )
+    .ok();
+    assert_eq!(theirs["token"], "xoxb-other-app");
+    assert_eq!(theirs["expires_at"], Value::Null);
+    // The user's token is only one app's: no question.
+    run(
+        &server,
+        &backend,
+        &["token", "--team", TEAM, "--user", USER],
+    )
+    .ok();
+
+    // Delete then list.
+    let app = app_id();
+    let user = run(
+        &server,
+        &backend,
+        &[
+            "installations",
+            "delete",
+            "--app",
+            &app,
+            "--team",
+            TEAM,
+            "--user",
+            USER,
+        ],
+    )
+    .ok();
+    assert_eq!(user["deleted"], true, "{user}");
+    let keys: Vec<String> = list(&server, &backend, &[])
+        .iter()
+        .map(|t| t["key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys, [bot_key(), "AZOTHER//T0SIM/bot".to_owned()]);
+    let all = run(
+        &server,
+        &backend,
+        &["installations", "delete", "--app", &app, "--team", TEAM],
+    )
+    .ok();
+    assert_eq!(all["records"], 1, "{all}");
+    let left = list(&server, &backend, &[]);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["key"], "AZOTHER//T0SIM/bot");
+}
+
+#[test]
+fn a_store_written_by_the_previous_cli_is_still_read() {
+    let server = start(43_200);
+    let dir = tempfile::tempdir().unwrap();
+    let backend = sqlite(&dir, "legacy.db");
+    // What an earlier slack-oauth stored: one record under the team id, both tokens in it.
+    let installation = library_installation(&server);
+    open_store(&backend).put(TEAM, &installation).unwrap();
+
+    let bot = run(&server, &backend, &["token", "--team", TEAM]).ok();
+    assert_eq!(bot["token"], token_of(&installation, false));
+    let user = run(
+        &server,
+        &backend,
+        &["token", "--team", TEAM, "--user", USER],
+    )
+    .ok();
+    assert_eq!(user["token"], token_of(&installation, true));
+    let tokens = list(&server, &backend, &[]);
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    for token in &tokens {
+        assert_eq!(token["key"], TEAM);
+        assert_eq!(token["legacy"], true);
+        assert!(token["expires_at"].is_u64());
+    }
+    assert!(list(&server, &backend, &["--team", TEAM]).is_empty());
+
+    // Deleting reaches it too: one user's tokens (the bot's stay in the record), then all.
+    let user_gone = run(
+        &server,
+        &backend,
+        &["installations", "delete", "--team", TEAM, "--user", USER],
+    )
+    .ok();
+    assert_eq!(user_gone["deleted"], true, "{user_gone}");
+    assert_eq!(user_gone["key"], TEAM);
+    let missing = run(
+        &server,
+        &backend,
+        &["token", "--team", TEAM, "--user", USER],
+    );
+    assert_eq!(missing.json()["error"], "installation_not_found");
+    run(&server, &backend, &["token", "--team", TEAM]).ok();
+    let all = run(
+        &server,
+        &backend,
+        &["installations", "delete", "--team", TEAM],
+    )
+    .ok();
+    assert_eq!(all["deleted"], true, "{all}");
+    assert!(list(&server, &backend, &[]).is_empty());
 }
 
 /// Whether services that do not answer fail the test instead of skipping it.

@@ -63,7 +63,13 @@ fn allow_installs_and_shows_the_workspace() {
         .next()
         .unwrap();
     assert!(!done.body.contains(code));
-    assert_eq!(*app.installs.lock().unwrap(), [TEAM_ID]);
+    // The hook got the bot record's key, where the installation (with the bot's id) is.
+    let bot_key = format!("{APP_ID}//{TEAM_ID}/bot");
+    assert_eq!(*app.installs.lock().unwrap(), [bot_key]);
+    assert!(installation
+        .bot_id
+        .as_deref()
+        .is_some_and(|id| id.starts_with('B')));
     // The keeper hands out the stored bot token.
     assert_eq!(app.bot_token(TEAM_ID).unwrap(), bot.token.expose());
     assert_eq!(app.sim.sim().calls("oauth.v2.access"), 1);

@@ -274,6 +274,11 @@ pub struct Installation {
     /// The user who installed the app (`authed_user.id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The bot's id (`B…`), which `oauth.v2.access` does not return: `auth.test` with the
+    /// bot token tells it (the install flow in [`web`](crate::web) asks), as Slack's SDKs
+    /// store it beside the bot token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_id: Option<String>,
     /// The bot token, if bot scopes were granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot: Option<TokenSet>,
@@ -388,6 +393,7 @@ impl Installation {
             enterprise_name,
             is_enterprise_install,
             user_id: installer,
+            bot_id: None,
             bot,
             user,
             incoming_webhook,

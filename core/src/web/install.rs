@@ -583,9 +583,11 @@ impl BotCheck {
     ) -> Installed {
         let test = answer.and_then(Result::ok).map(|reply| reply.value);
         let test = test.unwrap_or_default();
+        let mut installation = self.installation;
+        installation.bot_id.clone_from(&test.bot_id);
         Installed {
-            key: self.installation.key(),
-            installation: self.installation,
+            key: first_record_key(&installation),
+            installation,
             bot_id: test.bot_id,
             team_url: test.url,
             team_name: test.team,
@@ -598,15 +600,28 @@ impl BotCheck {
     }
 }
 
+/// The store key of the first of `installation`'s records.
+fn first_record_key(installation: &Installation) -> String {
+    let records = installation.records();
+    records
+        .into_iter()
+        .next()
+        .map(|(key, _)| key)
+        .unwrap_or_default()
+}
+
 /// A completed install: what to store, and what the success page shows.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Installed {
     /// What to store (tokens included: keep it secret).
     pub installation: Installation,
-    /// The key to store it under ([`Installation::key`]).
+    /// The key of its first record, what a keeper's `install` returns: the bot record's
+    /// (`APP/ENTERPRISE/TEAM/bot`, see [`Installation::records`]), or the installer's own for
+    /// a user-only install.
     pub key: String,
-    /// The bot's id (`B…`) from `auth.test`, if it answered.
+    /// The bot's id (`B…`) from `auth.test`, if it answered; also in
+    /// [`Installation::bot_id`].
     pub bot_id: Option<String>,
     /// The workspace's URL from `auth.test`.
     pub team_url: Option<String>,

@@ -240,8 +240,11 @@ fn the_whole_install_with_pkce() {
     );
     let installed = check.finish(Some(auth_test_answer()));
     assert_debug_hides_secrets(&format!("{installed:?}"), &cookie);
-    assert_eq!(installed.key, "T1");
+    // The key a keeper's install returns: the bot record of app A1 in workspace T1.
+    assert_eq!(installed.key, "A1//T1/bot");
     assert_eq!(installed.bot_id.as_deref(), Some("B1"));
+    // Stored with the installation, so a reader of the store knows the bot too.
+    assert_eq!(installed.installation.bot_id.as_deref(), Some("B1"));
     assert_eq!(
         installed.deep_link().as_deref(),
         Some("slack://app?team=T1&id=A1")
@@ -276,6 +279,7 @@ fn a_failed_auth_test_keeps_the_install() {
         .unwrap();
     let installed = check.finish(Some(Err(transport::Error::Timeout)));
     assert_eq!(installed.bot_id, None);
+    assert_eq!(installed.installation.bot_id, None);
     assert!(installed.installation.bot.is_some());
     // Without auth.test's answer the success page still names the team from the exchange.
     assert!(body(&flow.success(&installed)).contains("Acme &amp; Co"));

@@ -1,0 +1,369 @@
+//! [`Errand`]: a keeper call about an installation's records (install, look up, list, delete)
+//! as a small state machine the keeper drives, so that which records it touches is decided
+//! here once, without I/O, and each transport only performs the [`Ask`]s.
+
+use std::borrow::Cow;
+
+use crate::installation::{Installation, TokenType};
+use crate::installation_key::{InstallationKey, StoredToken};
+use crate::keeper::{Installers, KeeperError, KeptToken};
+use crate::secret::AccessToken;
+use crate::store::Record;
+
+/// What an [`Errand`] asks its keeper to do next.
+#[derive(Debug)]
+pub enum Ask<'a, T> {
+    /// The keeper's own `get(key, token)` (its cache, its refresh): answer [`Answer::Got`].
+    Get(&'a str, KeptToken),
+    /// Load the record under the key, as it is: answer [`Answer::loaded`].
+    Load(&'a str),
+    /// List the store keys starting with the prefix: answer [`Answer::listed`].
+    List(&'a str),
+    /// The keeper's `save(key, record)`: answer [`Answer::Saved`].
+    Save(&'a str, &'a Installation),
+    /// The keeper's `delete(key)`: answer [`Answer::Deleted`].
+    Delete(&'a str),
+    /// The errand is over: hand this to the caller.
+    Done(Result<T, KeeperError>),
+}
+
+/// What came of an [`Ask`], handed back with [`Errand::answer`].
+#[derive(Debug)]
+pub enum Answer {
+    /// What [`Ask::Get`] gave.
+    Got(Result<AccessToken, KeeperError>),
+    /// What [`Ask::Load`] gave.
+    Loaded(Result<Option<Record<Installation>>, KeeperError>),
+    /// What [`Ask::List`] gave.
+    Listed(Result<Vec<String>, KeeperError>),
+    /// What [`Ask::Save`] gave.
+    Saved(Result<(), KeeperError>),
+    /// What [`Ask::Delete`] gave.
+    Deleted(Result<bool, KeeperError>),
+}
+
+impl Answer {
+    /// A store's answer to [`Ask::Load`].
+    pub fn loaded<E>(loaded: Result<Option<Record<Installation>>, E>) -> Answer
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Answer::Loaded(loaded.map_err(KeeperError::store))
+    }
+
+    /// A store's answer to [`Ask::List`].
+    pub fn listed<E>(keys: Result<Vec<String>, E>) -> Answer
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Answer::Listed(keys.map_err(KeeperError::store))
+    }
+}
+
+/// A keeper call about installation records, driven by its keeper: perform what
+/// [`Errand::ask`] asks, hand the [`Answer`] to [`Errand::answer`], until [`Ask::Done`].
+/// An answer that does not answer the last ask is ignored, and the ask stays.
+///
+/// ```
+/// use slack_oauth_core::keeper::{Answer, Ask, Errand, Uninstall};
+/// use slack_oauth_core::{InstallationKey, KeeperError};
+///
+/// let mut uninstall = Uninstall::new(&InstallationKey::new("A1").with_team("T1"));
+/// let deleted = loop {
+///     let answer = match uninstall.ask() {
+///         Ask::List(prefix) => Answer::Listed(Ok(vec![format!("{prefix}bot")])),
+///         Ask::Delete(_) => Answer::Deleted(Ok(true)),
+///         Ask::Done(result) => break result,
+///         other => unreachable!("uninstalling never asks {other:?}"),
+///     };
+///     uninstall.answer(answer);
+/// };
+/// assert_eq!(deleted.unwrap(), 1);
+/// ```
+pub trait Errand {
+    /// What the caller gets.
+    type Output;
+
+    /// What to do next; asking again before an answer asks the same.
+    fn ask(&self) -> Ask<'_, Self::Output>;
+
+    /// Takes what came of the last [`Errand::ask`].
+    fn answer(&mut self, answer: Answer);
+}
+
+/// Stores an installation as its records ([`Installation::records`]): the bot record, then the
+/// installing user's. Ends with the first record's key, or the first store error.
+#[derive(Debug)]
+pub struct Install {
+    records: Vec<(String, Installation)>,
+    saved: usize,
+    failed: Option<KeeperError>,
+}
+
+impl Install {
+    /// The install of `installation`.
+    pub fn new(installation: &Installation) -> Install {
+        Install {
+            records: installation.records(),
+            saved: 0,
+            failed: None,
+        }
+    }
+}
+
+impl Errand for Install {
+    type Output = String;
+
+    fn ask(&self) -> Ask<'_, String> {
+        match (&self.failed, self.records.get(self.saved)) {
+            (Some(e), _) => Ask::Done(Err(e.clone())),
+            (None, Some((key, record))) => Ask::Save(key, record),
+            (None, None) => Ask::Done(Ok(self
+                .records
+                .first()
+                .map(|r| r.0.clone())
+                .unwrap_or_default())),
+        }
+    }
+
+    fn answer(&mut self, answer: Answer) {
+        match answer {
+            Answer::Saved(Ok(())) => self.saved += 1,
+            Answer::Saved(Err(e)) => self.failed = Some(e),
+            _ => {}
+        }
+    }
+}
+
+/// The bot or user token asked for under a record key: the bot token and the user token of
+/// a user's record under `key` itself; a user token under a bot record's key in the record of
+/// the user who installed last ([`Installers`]: the bot record is loaded only when that user
+/// is not known).
+#[derive(Debug)]
+pub struct Token<'a> {
+    key: &'a str,
+    installers: &'a Installers,
+    margin: u64,
+    now: u64,
+    token: KeptToken,
+    record: Option<Cow<'a, str>>,
+    result: Option<Result<AccessToken, KeeperError>>,
+}
+
+impl<'a> Token<'a> {
+    /// `token_type` under `key` at `now`, with `installers` learnt from bot records whose
+    /// tokens are refreshed `margin` seconds before expiry.
+    pub fn new(
+        key: &'a str,
+        token_type: TokenType,
+        installers: &'a Installers,
+        margin: u64,
+        now: u64,
+    ) -> Token<'a> {
+        let record = match token_type {
+            TokenType::Bot => Some(Cow::Borrowed(key)),
+            TokenType::User => installers.user_record(key, now),
+        };
+        Token {
+            key,
+            installers,
+            margin,
+            now,
+            token: token_type.into(),
+            record,
+            result: None,
+        }
+    }
+}
+
+impl Errand for Token<'_> {
+    type Output = AccessToken;
+
+    fn ask(&self) -> Ask<'_, AccessToken> {
+        match (&self.result, &self.record) {
+            (Some(result), _) => Ask::Done(result.clone()),
+            (None, Some(record)) => Ask::Get(record, self.token),
+            (None, None) => Ask::Load(self.key),
+        }
+    }
+
+    fn answer(&mut self, answer: Answer) {
+        match (answer, &self.record) {
+            (Answer::Got(got), Some(_)) => self.result = Some(got),
+            (Answer::Loaded(Ok(loaded)), None) => {
+                let stored = loaded.as_ref().map(|record| &record.value);
+                let learnt = (self.installers).learn(self.key, stored, self.margin, self.now);
+                self.record = Some(Cow::Owned(learnt));
+            }
+            (Answer::Loaded(Err(e)), None) => self.result = Some(Err(e)),
+            _ => {}
+        }
+    }
+}
+
+/// Deletes one user's record (`tokens_revoked`). Ends with whether there was one; `false`
+/// at once for a key without a user.
+#[derive(Debug)]
+pub struct DeleteUser {
+    record: Option<String>,
+    result: Option<Result<bool, KeeperError>>,
+}
+
+impl DeleteUser {
+    /// The delete of `key`'s user's record.
+    pub fn new(key: &InstallationKey) -> DeleteUser {
+        DeleteUser {
+            record: key.user_record(),
+            result: None,
+        }
+    }
+}
+
+impl Errand for DeleteUser {
+    type Output = bool;
+
+    fn ask(&self) -> Ask<'_, bool> {
+        match (&self.result, &self.record) {
+            (Some(result), _) => Ask::Done(result.clone()),
+            (None, Some(record)) => Ask::Delete(record),
+            (None, None) => Ask::Done(Ok(false)),
+        }
+    }
+
+    fn answer(&mut self, answer: Answer) {
+        if let Answer::Deleted(deleted) = answer {
+            self.result = Some(deleted);
+        }
+    }
+}
+
+/// Lists the store keys under a prefix, then asks one thing of each: the shared course of
+/// [`Uninstall`] and [`Listing`].
+#[derive(Debug)]
+struct EachKey {
+    prefix: String,
+    keys: Option<Vec<String>>,
+    done: usize,
+    failed: Option<KeeperError>,
+}
+
+impl EachKey {
+    fn new(prefix: String) -> EachKey {
+        EachKey {
+            prefix,
+            keys: None,
+            done: 0,
+            failed: None,
+        }
+    }
+
+    /// What to ask next: the listing, `each(key)` for the next key, or `finish()`.
+    fn ask<'a, T>(
+        &'a self,
+        each: impl FnOnce(&'a str) -> Ask<'a, T>,
+        finish: impl FnOnce() -> T,
+    ) -> Ask<'a, T> {
+        match (&self.failed, &self.keys) {
+            (Some(e), _) => Ask::Done(Err(e.clone())),
+            (None, None) => Ask::List(&self.prefix),
+            (None, Some(keys)) => match keys.get(self.done) {
+                Some(key) => each(key),
+                None => Ask::Done(Ok(finish())),
+            },
+        }
+    }
+
+    /// Takes the listing; `Some` with a per-key answer's result, which moves on to the next key.
+    fn answer<T>(
+        &mut self,
+        answer: Answer,
+        each: impl FnOnce(Answer) -> Option<Result<T, KeeperError>>,
+    ) -> Option<T> {
+        match (&self.keys, answer) {
+            (None, Answer::Listed(Ok(keys))) => self.keys = Some(keys),
+            (None, Answer::Listed(Err(e))) => self.failed = Some(e),
+            (Some(_), answer) => match each(answer)? {
+                Ok(value) => {
+                    self.done += 1;
+                    return Some(value);
+                }
+                Err(e) => self.failed = Some(e),
+            },
+            _ => {}
+        }
+        None
+    }
+}
+
+/// Deletes every record of an installation, the bot's and every user's: every key starting
+/// with [`InstallationKey::prefix`] (`app_uninstalled`). Ends with how many went.
+#[derive(Debug)]
+pub struct Uninstall {
+    each: EachKey,
+    deleted: usize,
+}
+
+impl Uninstall {
+    /// The uninstall of the installation `key` names (its user, if any, is ignored).
+    pub fn new(key: &InstallationKey) -> Uninstall {
+        Uninstall {
+            each: EachKey::new(key.prefix()),
+            deleted: 0,
+        }
+    }
+}
+
+impl Errand for Uninstall {
+    type Output = usize;
+
+    fn ask(&self) -> Ask<'_, usize> {
+        self.each.ask(Ask::Delete, || self.deleted)
+    }
+
+    fn answer(&mut self, answer: Answer) {
+        let deleted = self.each.answer(answer, |answer| match answer {
+            Answer::Deleted(deleted) => Some(deleted),
+            _ => None,
+        });
+        self.deleted += deleted.map_or(0, usize::from);
+    }
+}
+
+/// Lists the tokens stored under keys starting with a prefix: their keys and expiry times
+/// ([`StoredToken`]), never the tokens. A record deleted since the keys were listed is not
+/// listed.
+#[derive(Debug)]
+pub struct Listing {
+    each: EachKey,
+    listed: Vec<StoredToken>,
+}
+
+impl Listing {
+    /// The listing of the keys starting with `prefix` (`""` for all,
+    /// [`InstallationKey::prefix`] for one installation).
+    pub fn new(prefix: &str) -> Listing {
+        Listing {
+            each: EachKey::new(prefix.to_owned()),
+            listed: Vec::new(),
+        }
+    }
+}
+
+impl Errand for Listing {
+    type Output = Vec<StoredToken>;
+
+    fn ask(&self) -> Ask<'_, Vec<StoredToken>> {
+        self.each.ask(Ask::Load, || self.listed.clone())
+    }
+
+    fn answer(&mut self, answer: Answer) {
+        let key = (self.each.keys.as_ref()).and_then(|keys| keys.get(self.each.done).cloned());
+        let loaded = self.each.answer(answer, |answer| match answer {
+            Answer::Loaded(loaded) => Some(loaded),
+            _ => None,
+        });
+        if let (Some(key), Some(Some(record))) = (key, loaded) {
+            self.listed.extend(StoredToken::of(&key, &record.value));
+        }
+    }
+}

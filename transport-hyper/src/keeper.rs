@@ -1,9 +1,9 @@
-//! [`Keeper`]: async fresh tokens over core's [`Machine`] and [`Parts`]: the per-key lock (a
-//! tokio `Mutex`), the refresh task and the loops driving core's machines.
+//! [`Keeper`]: async fresh tokens over core's [`Machine`] (the refresh), [`Errand`]s (the
+//! look-ups across an installation's records) and [`Parts`]: here are the per-key lock (a
+//! tokio `Mutex`), the refresh task and the loops that drive them.
 
-use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use slack_oauth_core::keeper::{
     self, Answer, Ask, DeleteUser, Errand, FirstLook, Install, Listing, Lookup, Machine, Outcome,
@@ -21,17 +21,7 @@ use crate::client::Client;
 /// Tokio runtime. Clones share the store and the per-key locks. Example in the crate docs.
 pub struct Keeper<R: Renewable, S>(Parts<Client, S, R, Mutex<Slot<R>>>);
 
-impl<R: Renewable, S> Clone for Keeper<R, S> {
-    fn clone(&self) -> Self {
-        Keeper(self.0.clone())
-    }
-}
-
-impl<R: Renewable, S> fmt::Debug for Keeper<R, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Keeper").field(&self.0).finish()
-    }
-}
+slack_oauth_core::keeper_parts!(Keeper, Client);
 
 impl<R, S> Keeper<R, S>
 where
@@ -39,41 +29,12 @@ where
     R: Send + Sync + 'static,
     S: AsyncStore<R> + Send + Sync + 'static,
 {
-    /// A keeper over `client` and `store`, with the system clock and [`Settings::new`].
+    /// A keeper over `client` and `store`, with the system clock and
+    /// [`Settings::new`](keeper::Settings::new).
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
         let holder = format!("pid {} async keeper", std::process::id());
         let clock = Arc::new(|| unix_seconds(SystemTime::now()));
         Keeper(Parts::new(client, store, &holder, clock))
-    }
-
-    /// Reads the time from `clock` (Unix seconds) instead of the system clock.
-    pub fn with_clock(self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
-        Keeper(self.0.with_clock(clock))
-    }
-
-    /// Sets [`Settings::margin`], seconds before expiry (at most half the token's lifetime).
-    pub fn with_margin(self, seconds: u64) -> Self {
-        Keeper(self.0.with_margin(seconds))
-    }
-
-    /// Sets [`Settings::lease`]: well above the client's timeout, the same for all keepers.
-    pub fn with_lease(self, seconds: u64) -> Self {
-        Keeper(self.0.with_lease(seconds))
-    }
-
-    /// Sets [`Settings::wait`], the wait for others' leases before [`KeeperError::Busy`].
-    pub fn with_wait(self, wait: Duration) -> Self {
-        Keeper(self.0.with_wait(wait))
-    }
-
-    /// The store.
-    pub fn store(&self) -> &S {
-        self.0.store()
-    }
-
-    /// The client refreshes go through.
-    pub fn client(&self) -> &Client {
-        self.0.client()
     }
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
@@ -93,11 +54,6 @@ where
         self.invalidate(key);
         let deleted = AsyncStore::delete(self.store(), key).await;
         deleted.map_err(KeeperError::store)
-    }
-
-    /// Forgets what this process knows of `key` (its cached tokens, its installer).
-    pub fn invalidate(&self, key: &str) {
-        self.0.invalidate(key);
     }
 
     /// The `token` under `key`, refreshed first if due; dropping the future does not stop it.
@@ -211,12 +167,12 @@ impl<S: AsyncStore<Installation> + Send + Sync + 'static> Keeper<Installation, S
         let store = self.store();
         loop {
             let answer = match errand.ask() {
-                Ask::Done(result) => return result,
                 Ask::Get(key, token) => Answer::Got(self.get(key, token).await),
-                Ask::Save(key, record) => Answer::Saved(self.save(key, record).await),
-                Ask::Delete(key) => Answer::Deleted(self.delete(key).await),
                 Ask::Load(key) => Answer::loaded(AsyncStore::load(store, key).await),
                 Ask::List(prefix) => Answer::listed(AsyncStore::keys(store, prefix).await),
+                Ask::Save(key, record) => Answer::Saved(self.save(key, record).await),
+                Ask::Delete(key) => Answer::Deleted(self.delete(key).await),
+                Ask::Done(result) => return result,
             };
             errand.answer(answer);
         }

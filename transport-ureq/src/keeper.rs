@@ -1,9 +1,9 @@
-//! [`Keeper`]: always-fresh tokens. The refresh protocol is core's [`Machine`], the keeper's
-//! state core's [`Parts`]; here are the per-key lock (a std `Mutex`) and the blocking loops.
+//! [`Keeper`]: always-fresh tokens. The refresh protocol is core's [`Machine`], the look-ups
+//! across an installation's records core's [`Errand`]s, the keeper's state core's [`Parts`];
+//! here are the per-key lock (a std `Mutex`) and the blocking loops that drive them.
 
-use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use slack_oauth_core::keeper::{
     self, Answer, Ask, DeleteUser, Errand, FirstLook, Install, Listing, Lookup, Machine, Outcome,
@@ -24,54 +24,15 @@ use crate::client::Client;
 /// other keepers in this one) coordinate through the store's leases.
 pub struct Keeper<R: Renewable, S>(Parts<Client, S, R, Mutex<Slot<R>>>);
 
-impl<R: Renewable, S> Clone for Keeper<R, S> {
-    fn clone(&self) -> Self {
-        Keeper(self.0.clone())
-    }
-}
-
-impl<R: Renewable, S> fmt::Debug for Keeper<R, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Keeper").field(&self.0).finish()
-    }
-}
+slack_oauth_core::keeper_parts!(Keeper, Client);
 
 impl<R: Renewable, S: Store<R>> Keeper<R, S> {
-    /// A keeper refreshing through `client`, storing in `store`, with [`Settings::new`].
+    /// A keeper refreshing through `client`, storing in `store`, with
+    /// [`Settings::new`](keeper::Settings::new).
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
         let holder = format!("pid {} keeper", std::process::id());
         let clock = Arc::new(|| unix_seconds(SystemTime::now()));
         Keeper(Parts::new(client, store, &holder, clock))
-    }
-
-    /// Reads the time from `clock` (Unix seconds) instead of the system clock.
-    pub fn with_clock(self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
-        Keeper(self.0.with_clock(clock))
-    }
-
-    /// Sets [`Settings::margin`]: seconds before expiry (capped at half the token's lifetime).
-    pub fn with_margin(self, seconds: u64) -> Self {
-        Keeper(self.0.with_margin(seconds))
-    }
-
-    /// Sets [`Settings::lease`]: well above the client's timeout, the same for all keepers.
-    pub fn with_lease(self, seconds: u64) -> Self {
-        Keeper(self.0.with_lease(seconds))
-    }
-
-    /// Sets [`Settings::wait`], the wait for others' leases before [`KeeperError::Busy`].
-    pub fn with_wait(self, wait: Duration) -> Self {
-        Keeper(self.0.with_wait(wait))
-    }
-
-    /// The store.
-    pub fn store(&self) -> &S {
-        self.0.store()
-    }
-
-    /// The client refreshes go through.
-    pub fn client(&self) -> &Client {
-        self.0.client()
     }
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
@@ -90,12 +51,6 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
     pub fn delete(&self, key: &str) -> Result<bool, KeeperError> {
         self.invalidate(key);
         self.store().delete(key).map_err(KeeperError::store)
-    }
-
-    /// Forgets what this process knows of `key` ([`Cache`], [`Installers`]), e.g. after a
-    /// reinstall stored by another process: the next call reads the store.
-    pub fn invalidate(&self, key: &str) {
-        self.0.invalidate(key);
     }
 
     /// The `token` stored under `key`, refreshed first if it is due. Concurrent callers for
@@ -165,7 +120,7 @@ impl<S: Store<Installation>> Keeper<Installation, S> {
     }
 
     /// The user token of the record under `key`, refreshed first if due; under a bot
-    /// record's key (what [`Keeper::install`] returns), the last installer's ([`Token`]).
+    /// record's key (what [`Keeper::install`] returns), the last installer's ([`Token`](slack_oauth_core::keeper::Token)).
     pub fn user_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
         self.token(key, TokenType::User)
     }

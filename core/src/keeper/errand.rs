@@ -28,6 +28,9 @@ pub enum Ask<'a, T> {
 }
 
 /// What came of an [`Ask`], handed back with [`Errand::answer`].
+// One answer at a time, moved once into its errand: boxing the record would cost an
+// allocation per load for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Answer {
     /// What [`Ask::Get`] gave.

@@ -138,3 +138,86 @@ impl<C: fmt::Debug, S, R: Renewable, L> fmt::Debug for Parts<C, S, R, L> {
             .finish()
     }
 }
+
+/// Writes what a transport's keeper `$keeper<R, S>` has that only touches its [`Parts`], once
+/// for every transport: `Clone` (clones share the parts, see [`Parts`]), `Debug`, and the
+/// methods `with_clock`, `with_margin`, `with_lease`, `with_wait`, `store`, `client` and
+/// `invalidate`. For a keeper that is a tuple struct over [`Parts`] (field `0`) with client
+/// type `$client`.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use slack_oauth_core::keeper::{Parts, Renewable, Slot};
+/// use slack_oauth_core::{Installation, MemoryStore};
+///
+/// /// A keeper of one's own, over a client of one's own.
+/// pub struct Keeper<R: Renewable, S>(Parts<String, S, R, Mutex<Slot<R>>>);
+///
+/// slack_oauth_core::keeper_parts!(Keeper, String);
+///
+/// let store = MemoryStore::<Installation>::new();
+/// let parts = Parts::new("client".to_owned(), store, "me", Arc::new(|| 7));
+/// let keeper: Keeper<Installation, _> = Keeper(parts).with_margin(60).with_clock(|| 42);
+/// assert_eq!((keeper.client().as_str(), keeper.0.now()), ("client", 42));
+/// assert_eq!(keeper.clone().0.settings().margin, 60);
+/// assert!(format!("{keeper:?}").starts_with("Keeper(Parts { client: \"client\""));
+/// ```
+#[macro_export]
+macro_rules! keeper_parts {
+    ($keeper:ident, $client:ty) => {
+        impl<R: $crate::keeper::Renewable, S> ::std::clone::Clone for $keeper<R, S> {
+            fn clone(&self) -> Self {
+                $keeper(self.0.clone())
+            }
+        }
+
+        impl<R: $crate::keeper::Renewable, S> ::std::fmt::Debug for $keeper<R, S> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_tuple(stringify!($keeper)).field(&self.0).finish()
+            }
+        }
+
+        impl<R: $crate::keeper::Renewable, S> $keeper<R, S> {
+            /// Reads the time from `clock` (Unix seconds) instead of the system clock.
+            pub fn with_clock(self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+                $keeper(self.0.with_clock(clock))
+            }
+
+            /// Refreshes `seconds` before expiry (capped at half the token's lifetime): the
+            /// settings' `margin`.
+            pub fn with_margin(self, seconds: u64) -> Self {
+                $keeper(self.0.with_margin(seconds))
+            }
+
+            /// How long the leases this keeper takes last, in seconds: the settings' `lease`.
+            /// Keep it well above the client's timeout, and the same for all keepers sharing
+            /// a store.
+            pub fn with_lease(self, seconds: u64) -> Self {
+                $keeper(self.0.with_lease(seconds))
+            }
+
+            /// How long a call waits for other holders' leases in all before it fails with
+            /// `KeeperError::Busy`: the settings' `wait`.
+            pub fn with_wait(self, wait: ::std::time::Duration) -> Self {
+                $keeper(self.0.with_wait(wait))
+            }
+
+            /// The store.
+            pub fn store(&self) -> &S {
+                self.0.store()
+            }
+
+            /// The client refreshes go through.
+            pub fn client(&self) -> &$client {
+                self.0.client()
+            }
+
+            /// Forgets what this process knows of `key` (its cached tokens, the installer
+            /// learnt from its bot record), e.g. after a reinstall stored by another process:
+            /// the next call reads the store.
+            pub fn invalidate(&self, key: &str) {
+                self.0.invalidate(key);
+            }
+        }
+    };
+}

@@ -370,3 +370,162 @@ impl Errand for Listing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keeper::found;
+    use crate::{MemoryStore, Store};
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn installation(user: &str, tag: &str) -> Installation {
+        serde_json::from_str(&format!(
+            r#"{{"app_id":"A1","team_id":"T1","user_id":"{user}",
+                "bot":{{"token":"xoxe.xoxb-{tag}","expires_at":1700043200,"issued_at":1700000000}},
+                "user":{{"token":"xoxe.xoxp-{tag}","expires_at":1700043200}}}}"#
+        ))
+        .unwrap()
+    }
+
+    /// Performs what `errand` asks against `store` (a `get` hands out the stored token as it
+    /// is), returning the result and what was asked, as `Load key`, `Get key`, ...
+    fn run<E: Errand>(
+        store: &MemoryStore<Installation>,
+        mut errand: E,
+    ) -> (Result<E::Output, KeeperError>, Vec<String>) {
+        let mut asked = Vec::new();
+        loop {
+            let answer = match errand.ask() {
+                Ask::Get(key, token) => {
+                    asked.push(format!("Get {key}"));
+                    let token_type = token.token_type().unwrap();
+                    let got = found(key, store.load(key)).and_then(|value| {
+                        let set = value.token(token_type);
+                        let missing = KeeperError::NotFound { key: key.into() };
+                        set.map(|set| set.token.clone()).ok_or(missing)
+                    });
+                    Answer::Got(got)
+                }
+                Ask::Load(key) => {
+                    asked.push(format!("Load {key}"));
+                    Answer::loaded(store.load(key))
+                }
+                Ask::List(prefix) => {
+                    asked.push(format!("List {prefix}"));
+                    Answer::listed(store.keys(prefix))
+                }
+                Ask::Save(key, record) => {
+                    asked.push(format!("Save {key}"));
+                    Answer::Saved(store.put(key, record).map(drop).map_err(KeeperError::store))
+                }
+                Ask::Delete(key) => {
+                    asked.push(format!("Delete {key}"));
+                    Answer::Deleted(store.delete(key).map_err(KeeperError::store))
+                }
+                Ask::Done(result) => return (result, asked),
+            };
+            errand.answer(answer);
+        }
+    }
+
+    fn broken() -> KeeperError {
+        KeeperError::store(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+    }
+
+    #[test]
+    fn install_writes_the_bot_record_then_the_installers_and_stops_at_an_error() {
+        let store = MemoryStore::new();
+        let (first, asked) = run(&store, Install::new(&installation("U1", "1")));
+        assert_eq!(first.unwrap(), "A1//T1/bot");
+        assert_eq!(asked, ["Save A1//T1/bot", "Save A1//T1/user/U1"]);
+        let mut install = Install::new(&installation("U2", "2"));
+        install.answer(Answer::Saved(Err(broken())));
+        assert!(matches!(
+            install.ask(),
+            Ask::Done(Err(KeeperError::Store(_)))
+        ));
+    }
+
+    #[test]
+    fn a_user_token_by_bot_key_loads_the_bot_record_once_while_it_is_fresh() {
+        let (store, installers) = (MemoryStore::new(), Installers::new());
+        run(&store, Install::new(&installation("U1", "1")));
+        let margin = Installation::DEFAULT_REFRESH_MARGIN;
+        let token = |key, token_type| Token::new(key, token_type, &installers, margin, NOW);
+        let (got, asked) = run(&store, token("A1//T1/bot", TokenType::User));
+        assert_eq!(got.unwrap().expose(), "xoxe.xoxp-1");
+        assert_eq!(asked, ["Load A1//T1/bot", "Get A1//T1/user/U1"]);
+        let (_, asked) = run(&store, token("A1//T1/bot", TokenType::User));
+        assert_eq!(asked, ["Get A1//T1/user/U1"]);
+        // The bot token, and a user's own record, are asked for directly.
+        let (got, asked) = run(&store, token("A1//T1/bot", TokenType::Bot));
+        assert_eq!(
+            (got.unwrap().expose(), asked),
+            ("xoxe.xoxb-1", vec!["Get A1//T1/bot".into()])
+        );
+        let (_, asked) = run(&store, token("A1//T1/user/U1", TokenType::User));
+        assert_eq!(asked, ["Get A1//T1/user/U1"]);
+        // A store error on the bot record ends it.
+        let mut unknown = token("A1//T9/bot", TokenType::User);
+        assert!(matches!(unknown.ask(), Ask::Load("A1//T9/bot")));
+        unknown.answer(Answer::Loaded(Err(broken())));
+        assert!(matches!(
+            unknown.ask(),
+            Ask::Done(Err(KeeperError::Store(_)))
+        ));
+        // Nothing stored: asked under the key itself, which is not found.
+        let (missing, _) = run(&store, token("A1//T9/bot", TokenType::User));
+        assert!(matches!(missing, Err(KeeperError::NotFound { key }) if key == "A1//T9/bot"));
+    }
+
+    #[test]
+    fn deletes_and_listings_touch_only_the_installations_records() {
+        let store = MemoryStore::new();
+        run(&store, Install::new(&installation("U1", "1")));
+        run(&store, Install::new(&installation("U2", "2")));
+        let other: Installation =
+            serde_json::from_str(r#"{"app_id":"A2","team_id":"T1"}"#).unwrap();
+        store.put("A2//T1/bot", &other).unwrap();
+        let t1 = InstallationKey::new("A1").with_team("T1");
+
+        let (listed, _) = run(&store, Listing::new(&t1.prefix()));
+        let keys: Vec<_> = (listed.unwrap().into_iter())
+            .map(|s| (s.key, s.token))
+            .collect();
+        let user = |id: &str| (format!("A1//T1/user/{id}"), KeptToken::User);
+        assert_eq!(
+            keys,
+            [
+                ("A1//T1/bot".to_owned(), KeptToken::Bot),
+                user("U1"),
+                user("U2")
+            ]
+        );
+        // A record deleted between the listing and its load is not listed.
+        let mut listing = Listing::new(&t1.prefix());
+        listing.answer(Answer::Listed(Ok(vec!["A1//T1/gone".into()])));
+        listing.answer(Answer::Loaded(Ok(None)));
+        assert!(matches!(listing.ask(), Ask::Done(Ok(listed)) if listed.is_empty()));
+
+        let (nothing, asked) = run(&store, DeleteUser::new(&t1));
+        assert!(!nothing.unwrap() && asked.is_empty());
+        let (deleted, asked) = run(&store, DeleteUser::new(&t1.clone().with_user("U1")));
+        assert!(deleted.unwrap());
+        assert_eq!(asked, ["Delete A1//T1/user/U1"]);
+
+        let (gone, asked) = run(&store, Uninstall::new(&t1.clone().with_user("U2")));
+        assert_eq!(gone.unwrap(), 2);
+        assert_eq!(
+            asked,
+            ["List A1//T1/", "Delete A1//T1/bot", "Delete A1//T1/user/U2"]
+        );
+        assert_eq!(store.keys("").unwrap(), ["A2//T1/bot"]);
+        let mut failing = Uninstall::new(&t1);
+        failing.answer(Answer::Listed(Err(broken())));
+        assert!(matches!(
+            failing.ask(),
+            Ask::Done(Err(KeeperError::Store(_)))
+        ));
+    }
+}

@@ -450,7 +450,9 @@ mod tests {
     #[test]
     fn a_user_token_by_bot_key_loads_the_bot_record_once_while_it_is_fresh() {
         let (store, installers) = (MemoryStore::new(), Installers::new());
-        run(&store, Install::new(&installation("U1", "1")));
+        run(&store, Install::new(&installation("U1", "1")))
+            .0
+            .unwrap();
         let margin = Installation::DEFAULT_REFRESH_MARGIN;
         let token = |key, token_type| Token::new(key, token_type, &installers, margin, NOW);
         let (got, asked) = run(&store, token("A1//T1/bot", TokenType::User));
@@ -482,8 +484,12 @@ mod tests {
     #[test]
     fn deletes_and_listings_touch_only_the_installations_records() {
         let store = MemoryStore::new();
-        run(&store, Install::new(&installation("U1", "1")));
-        run(&store, Install::new(&installation("U2", "2")));
+        run(&store, Install::new(&installation("U1", "1")))
+            .0
+            .unwrap();
+        run(&store, Install::new(&installation("U2", "2")))
+            .0
+            .unwrap();
         let other: Installation =
             serde_json::from_str(r#"{"app_id":"A2","team_id":"T1"}"#).unwrap();
         store.put("A2//T1/bot", &other).unwrap();

@@ -54,7 +54,9 @@
 //! ```
 //!
 //! `slack_oauth_ureq::Keeper` and `slack_oauth_hyper::Keeper` are such loops; a transport of
-//! your own gets the whole protocol the same way.
+//! your own gets the whole protocol the same way. Their look-ups across an installation's
+//! records (install, the org-wide fallback, uninstall, listing) are [`Errand`]s, driven by a
+//! second loop of the same kind, and what they hold is [`Parts`] ([`keeper_parts!`](crate::keeper_parts)).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

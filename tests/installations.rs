@@ -3,15 +3,10 @@
 
 #![cfg(feature = "ureq")]
 
-use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use slack_oauth::oauth_v2::AccessResponse;
-use slack_oauth::{
-    Api, Installation, InstallationKey, KeeperError, KeptToken, Lease, MemoryStore, Record, Store,
-    Swap,
-};
+use slack_oauth::{Api, Installation, InstallationKey, KeeperError, KeptToken, MemoryStore, Store};
 
 const NOW: u64 = 1_700_000_000;
 
@@ -35,58 +30,6 @@ fn installed(
     ))
     .unwrap();
     Installation::from_access(answer, NOW).unwrap()
-}
-
-/// A memory store that counts its round trips.
-#[derive(Default)]
-struct Counting {
-    inner: MemoryStore<Installation>,
-    trips: AtomicU64,
-}
-
-impl Counting {
-    fn trips(&self) -> u64 {
-        self.trips.load(Ordering::Relaxed)
-    }
-
-    fn trip(&self) {
-        self.trips.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl Store<Installation> for Counting {
-    type Error = Infallible;
-
-    fn load(&self, key: &str) -> Result<Option<Record<Installation>>, Infallible> {
-        self.trip();
-        self.inner.load(key)
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &Installation,
-        lease: Option<&Lease>,
-    ) -> Result<Swap, Infallible> {
-        self.trip();
-        self.inner.compare_and_swap(key, expected, value, lease)
-    }
-
-    fn delete(&self, key: &str) -> Result<bool, Infallible> {
-        self.trip();
-        self.inner.delete(key)
-    }
-
-    fn put(&self, key: &str, value: &Installation) -> Result<u64, Infallible> {
-        self.trip();
-        self.inner.put(key, value)
-    }
-
-    fn keys(&self, prefix: &str) -> Result<Vec<String>, Infallible> {
-        self.trip();
-        self.inner.keys(prefix)
-    }
 }
 
 fn key(app: &str) -> InstallationKey {
@@ -188,72 +131,6 @@ fn second_installer_second_app_and_org_wide_install_lose_nothing() {
             "A2//T1/bot",
             "A2//T1/user/U1"
         ]
-    );
-}
-
-/// `user_token` under the bot record's key (what `install` returns) needs the bot record
-/// only to learn the installer's record: while the bot token is fresh, a fresh user token
-/// asked for that way makes no store round trip.
-#[test]
-fn a_fresh_user_token_by_bot_key_is_a_cache_hit() {
-    use slack_oauth::ureq::{Client, Keeper};
-
-    let store = Arc::new(Counting::default());
-    let keeper = Keeper::new(Client::new(Api::new()), Arc::clone(&store)).with_clock(|| NOW);
-    let bot = keeper
-        .install(&installed("A1", None, Some("T1"), "U1", "1"))
-        .unwrap();
-    let trips = store.trips();
-    assert_eq!(keeper.user_token(&bot).unwrap().expose(), "xoxe.xoxp-1");
-    assert_eq!(store.trips() - trips, 2, "the bot record, then the user's");
-    for _ in 0..3 {
-        assert_eq!(keeper.user_token(&bot).unwrap().expose(), "xoxe.xoxp-1");
-    }
-    assert_eq!(store.trips() - trips, 2, "fresh: no round trip");
-    // A reinstall by another user, saved through this keeper, is seen at once.
-    keeper
-        .install(&installed("A1", None, Some("T1"), "U2", "2"))
-        .unwrap();
-    assert_eq!(keeper.user_token(&bot).unwrap().expose(), "xoxe.xoxp-2");
-    // Told that the bot record changed elsewhere, the keeper reads it (only it) again.
-    let trips = store.trips();
-    keeper.invalidate(&bot);
-    assert_eq!(keeper.user_token(&bot).unwrap().expose(), "xoxe.xoxp-2");
-    assert_eq!(store.trips() - trips, 1);
-}
-
-#[cfg(feature = "hyper")]
-#[tokio::test]
-async fn async_keeper_finds_a_fresh_user_token_by_bot_key_in_its_cache() {
-    use slack_oauth::hyper::{Client, Keeper};
-
-    let store = Arc::new(Counting::default());
-    let keeper = Keeper::new(Client::new(Api::new()), Arc::clone(&store)).with_clock(|| NOW);
-    let installed = installed("A1", None, Some("T1"), "U1", "1");
-    let bot = keeper.install(&installed).await.unwrap();
-    let trips = store.trips();
-    assert_eq!(
-        keeper.user_token(&bot).await.unwrap().expose(),
-        "xoxe.xoxp-1"
-    );
-    for _ in 0..3 {
-        assert_eq!(
-            keeper.user_token(&bot).await.unwrap().expose(),
-            "xoxe.xoxp-1"
-        );
-    }
-    assert_eq!(
-        store.trips() - trips,
-        2,
-        "one look at each record, then none"
-    );
-    let trips = store.trips();
-    keeper.invalidate(&bot);
-    keeper.user_token(&bot).await.unwrap();
-    assert_eq!(
-        store.trips() - trips,
-        1,
-        "the bot record again, not the fresh user's"
     );
 }
 

@@ -121,7 +121,10 @@ impl<S: AsyncStore<Installation> + Send + Sync + 'static> Keeper<Installation, S
 
     /// The bot or user token under `key` ([`Keeper::bot_token`], [`Keeper::user_token`]).
     pub async fn token(&self, key: &str, kind: TokenType) -> Result<AccessToken, KeeperError> {
-        self.run(self.0.token(key, kind)).await
+        match kind {
+            TokenType::Bot => self.get(key, KeptToken::Bot).await, // no errand: nothing to look up
+            TokenType::User => self.run(self.0.token(key, kind)).await,
+        }
     }
 
     /// The bot token of the record under `key`, refreshed first if due.

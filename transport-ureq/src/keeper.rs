@@ -111,7 +111,10 @@ impl<S: Store<Installation>> Keeper<Installation, S> {
 
     /// The bot or user token under `key` ([`Keeper::bot_token`], [`Keeper::user_token`]).
     pub fn token(&self, key: &str, token_type: TokenType) -> Result<AccessToken, KeeperError> {
-        self.run(self.0.token(key, token_type))
+        match token_type {
+            TokenType::Bot => self.get(key, KeptToken::Bot), // no errand: nothing to look up
+            TokenType::User => self.run(self.0.token(key, token_type)),
+        }
     }
 
     /// The bot token of the record under `key`, refreshed first if due.

@@ -34,6 +34,7 @@ macro_rules! e2e_suite {
             truncated_body,
             closed_mid_body,
             statuses_and_headers_are_returned,
+            unusable_config_is_refused,
             insecure_url_is_refused_before_io,
             out_of_range_ports_are_refused_before_io,
             connections_are_reused,

@@ -25,6 +25,7 @@ macro_rules! keeper_suite {
             unrelated_change_during_refresh_is_merged,
             transient_failure_releases_the_lease,
             unknown_key_is_not_found,
+            fresh_user_token_by_bot_key_is_a_cache_hit,
         );
     };
     (@tests $h:ty; $($name:ident),* $(,)?) => {

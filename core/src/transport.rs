@@ -163,6 +163,26 @@ impl Setup {
         }
     }
 
+    /// Builds a transport's client from `api` and `config`: the setup, and the connection
+    /// pool `connect` makes from the config and the certificate authorities to trust (`None`
+    /// for [`TlsRoots::WebPki`], the DER certificates of [`TlsRoots::Custom`]; a transport that
+    /// accepts none of them says [`Error::unusable_roots`]).
+    ///
+    /// Fails with what `connect` fails with, or when the user agent suffix is not a valid
+    /// header value ([`Error::Build`]).
+    pub fn connect<P>(
+        api: crate::Api,
+        config: Config,
+        connect: impl FnOnce(&Config, Option<&[Vec<u8>]>) -> Result<P, Error>,
+    ) -> Result<(Setup, P), Error> {
+        let roots = match &config.tls_roots {
+            TlsRoots::WebPki => None,
+            TlsRoots::Custom(ders) => Some(ders.as_slice()),
+        };
+        let pool = connect(&config, roots)?;
+        Ok((Setup::new(api, config)?, pool))
+    }
+
     /// The [`Api`](crate::Api) requests are built with.
     pub fn api(&self) -> &crate::Api {
         &self.api
@@ -172,6 +192,67 @@ impl Setup {
     pub fn config(&self) -> &Config {
         &self.config
     }
+}
+
+/// Writes what a transport's `$client` has that only touches its [`Setup`] (a field named
+/// `setup`, beside the connection pool in field `$pool`), once for every transport: `new`
+/// (the default [`Config`], the pool from `$default_pool`, a closure taking the config),
+/// a `Debug` that shows the setup (base URL and config, never a credential) and not the
+/// pool's internals, and the accessors `setup`, `api` and `config`.
+///
+/// ```
+/// use slack_oauth_core::transport::{Config, Setup};
+/// use slack_oauth_core::Api;
+///
+/// /// A client of one's own, whose "pool" is the number of connections it may open.
+/// pub struct Client {
+///     setup: Setup,
+///     pool: usize,
+/// }
+///
+/// slack_oauth_core::transport_client!(Client { pool }, |_config| 4);
+///
+/// let client = Client::new(Api::new());
+/// assert_eq!(client.config(), &Config::default());
+/// assert_eq!(client.api().url("x"), client.setup().api().url("x"));
+/// assert!(format!("{client:?}").starts_with("Client(Setup {"));
+/// # assert_eq!(client.pool, 4);
+/// ```
+#[macro_export]
+macro_rules! transport_client {
+    ($client:ident { $pool:ident }, $default_pool:expr) => {
+        impl ::std::fmt::Debug for $client {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_tuple(stringify!($client))
+                    .field(&self.setup)
+                    .finish()
+            }
+        }
+
+        impl $client {
+            /// A client for `api` with the default transport `Config`.
+            pub fn new(api: $crate::Api) -> $client {
+                let setup = $crate::transport::Setup::with_defaults(api);
+                let $pool = ($default_pool)(setup.config());
+                $client { setup, $pool }
+            }
+
+            /// What the client was built from: its `Api` and its transport `Config`.
+            pub fn setup(&self) -> &$crate::transport::Setup {
+                &self.setup
+            }
+
+            /// The `Api` requests are built with.
+            pub fn api(&self) -> &$crate::Api {
+                self.setup.api()
+            }
+
+            /// The transport `Config` in force.
+            pub fn config(&self) -> &$crate::transport::Config {
+                self.setup.config()
+            }
+        }
+    };
 }
 
 /// Why a call or a send failed.
@@ -206,6 +287,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error for [`TlsRoots::Custom`] certificates of which the transport's TLS library
+    /// accepts none.
+    pub fn unusable_roots() -> Error {
+        Error::Tls(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "none of the custom root certificates is usable",
+        ))
+    }
+
     /// Slack's answer, when Slack answered.
     pub fn slack(&self) -> Option<&crate::Error> {
         match self {

@@ -62,7 +62,11 @@ impl Failure {
 /// A transport under test: a client plus whatever it needs to run (a runtime).
 pub trait Harness: Sized {
     const NAME: &'static str;
-    fn new(api: Api, settings: &Settings) -> Self;
+    /// The client for `api` with `settings`, or why the transport refuses them.
+    fn try_new(api: Api, settings: &Settings) -> Result<Self, Failure>;
+    fn new(api: Api, settings: &Settings) -> Self {
+        Self::try_new(api, settings).unwrap_or_else(|e| panic!("refused: {e:?}"))
+    }
     fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Failure>;
     fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Failure>;
 }
@@ -116,7 +120,7 @@ mod ureq_harness {
     impl Harness for Ureq {
         const NAME: &'static str = "ureq";
 
-        fn new(api: Api, s: &Settings) -> Self {
+        fn try_new(api: Api, s: &Settings) -> Result<Self, Failure> {
             let mut config = Config::default()
                 .timeout(s.timeout)
                 .connect_timeout(s.connect_timeout)
@@ -127,7 +131,7 @@ mod ureq_harness {
             if let Some(roots) = &s.roots {
                 config = config.tls_roots(TlsRoots::Custom(roots.clone()));
             }
-            Ureq(Client::with_config(api, config).unwrap())
+            Ok(Ureq(Client::with_config(api, config)?))
         }
 
         fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Failure> {
@@ -160,7 +164,7 @@ mod hyper_harness {
     impl Harness for Hyper {
         const NAME: &'static str = "hyper";
 
-        fn new(api: Api, s: &Settings) -> Self {
+        fn try_new(api: Api, s: &Settings) -> Result<Self, Failure> {
             let mut config = Config::default()
                 .timeout(s.timeout)
                 .connect_timeout(s.connect_timeout)
@@ -176,10 +180,10 @@ mod hyper_harness {
                 .enable_all()
                 .build()
                 .unwrap();
-            Hyper {
-                client: Client::with_config(api, config).unwrap(),
+            Ok(Hyper {
+                client: Client::with_config(api, config)?,
                 runtime,
-            }
+            })
         }
 
         fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Failure> {

@@ -479,6 +479,25 @@ pub fn statuses_and_headers_are_returned<H: Harness>() {
     }
 }
 
+/// A config the transport cannot use is refused when the client is built, before any call.
+pub fn unusable_config_is_refused<H: Harness>() {
+    let roots = Settings {
+        roots: Some(vec![b"not der".to_vec()]),
+        ..Settings::default()
+    };
+    let suffix = Settings {
+        user_agent_suffix: Some("bad\nsuffix".into()),
+        ..Settings::default()
+    };
+    for (settings, tls) in [(roots, true), (suffix, false)] {
+        match H::try_new(Api::new(), &settings) {
+            Err(e) if tls => assert!(matches!(e.kind, Kind::Tls), "{settings:?}: {e:?}"),
+            Err(e) => assert!(matches!(e.kind, Kind::Build), "{settings:?}: {e:?}"),
+            Ok(_) => panic!("{}: {settings:?} was accepted", H::NAME),
+        }
+    }
+}
+
 pub fn insecure_url_is_refused_before_io<H: Harness>() {
     let client = H::new(Api::new(), &Settings::default());
     // Had the client done any I/O, this address (TEST-NET-1) would time out, not be refused.

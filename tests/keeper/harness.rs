@@ -30,6 +30,8 @@ pub trait Harness: Clone + Send + Sync + Sized + 'static {
     fn with_wait(self, wait: Duration) -> Self;
     fn with_lease(self, seconds: u64) -> Self;
     fn token(&self, key: &str, token_type: TokenType) -> Result<String, Failure>;
+    /// Forgets what the keeper knows of `key` in this process.
+    fn invalidate(&self, key: &str);
     /// `callers` threads or tasks, released together, each asking one of `keepers` in turn.
     fn many(
         keepers: &[Self],
@@ -101,6 +103,10 @@ mod ureq_harness {
 
         fn token(&self, key: &str, token_type: TokenType) -> Result<String, Failure> {
             Ok(self.0.token(key, token_type)?.into_exposed())
+        }
+
+        fn invalidate(&self, key: &str) {
+            self.0.invalidate(key);
         }
 
         fn many(
@@ -194,6 +200,10 @@ mod hyper_harness {
 
         fn token(&self, key: &str, token_type: TokenType) -> Result<String, Failure> {
             runtime().block_on(async { Ok(self.0.token(key, token_type).await?.into_exposed()) })
+        }
+
+        fn invalidate(&self, key: &str) {
+            self.0.invalidate(key);
         }
 
         fn many(

@@ -2,13 +2,14 @@
 
 use std::collections::HashSet;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::{
-    parse, Api, AuthorizeUrl, ClientCredentials, ConfigTokens, Installation, Lease, MemoryStore,
-    Record, Store, Swap, TokenType,
+    parse, Api, AuthorizeUrl, ClientCredentials, ConfigTokens, Installation, InstallationKey,
+    Lease, MemoryStore, Record, Store, Swap, TokenType,
 };
 use slack_oauth_sim::{AppConfig, Fault, Server, Sim, TokenStatus};
 
@@ -340,16 +341,19 @@ pub fn live_lease_waits_and_watched_lease_is_taken_over<H: Harness>() {
 /// What a test does to the store behind the keeper's back.
 type Meddle = Box<dyn FnOnce(&MemoryStore<Installation>) + Send>;
 
-/// A store that lets a test act once, just before the keeper writes a refresh back.
+/// A store that lets a test act once, just before the keeper writes a refresh back, and
+/// counts the keeper's round trips.
 struct Meddling {
     inner: Arc<MemoryStore<Installation>>,
     before_write_back: Mutex<Option<Meddle>>,
+    trips: AtomicU64,
 }
 
 impl Store<Installation> for Meddling {
     type Error = Infallible;
 
     fn load(&self, key: &str) -> Result<Option<Record<Installation>>, Infallible> {
+        self.trips.fetch_add(1, Ordering::Relaxed);
         self.inner.load(key)
     }
 
@@ -360,6 +364,7 @@ impl Store<Installation> for Meddling {
         value: &Installation,
         lease: Option<&Lease>,
     ) -> Result<Swap, Infallible> {
+        self.trips.fetch_add(1, Ordering::Relaxed);
         // A write-back is the only leaseless swap of an existing record a keeper makes
         // after a successful refresh.
         if lease.is_none() && expected.is_some() {
@@ -371,10 +376,17 @@ impl Store<Installation> for Meddling {
     }
 
     fn delete(&self, key: &str) -> Result<bool, Infallible> {
+        self.trips.fetch_add(1, Ordering::Relaxed);
         self.inner.delete(key)
     }
 
+    fn put(&self, key: &str, value: &Installation) -> Result<u64, Infallible> {
+        self.trips.fetch_add(1, Ordering::Relaxed);
+        self.inner.put(key, value)
+    }
+
     fn keys(&self, prefix: &str) -> Result<Vec<String>, Infallible> {
+        self.trips.fetch_add(1, Ordering::Relaxed);
         self.inner.keys(prefix)
     }
 }
@@ -382,11 +394,43 @@ impl Store<Installation> for Meddling {
 fn meddling(
     world: &World,
     act: impl FnOnce(&MemoryStore<Installation>) + Send + 'static,
-) -> DynStore {
+) -> Arc<Meddling> {
     Arc::new(Meddling {
         inner: world.memory.clone(),
         before_write_back: Mutex::new(Some(Box::new(act))),
+        trips: AtomicU64::new(0),
     })
+}
+
+/// `user_token` under the bot record's key (what `install` returns) needs the bot record
+/// only to learn whose record holds the user token: while the bot token is fresh, a fresh
+/// user token asked for that way makes no store round trip, until the key is invalidated.
+pub fn fresh_user_token_by_bot_key_is_a_cache_hit<H: Harness>() {
+    let world = World::new();
+    let records = world.installed.records();
+    for (key, record) in &records {
+        world.memory.put(key, record).unwrap();
+    }
+    let bot = InstallationKey::of(&world.installed).bot_record();
+    assert_eq!(records[0].0, bot);
+    let user = token_of(
+        &world.memory.load(&records[1].0).unwrap().unwrap(),
+        TokenType::User,
+    );
+    let store = meddling(&world, |_| {});
+    let keeper = H::new(world.api.clone(), store.clone(), &world.sim);
+    let trips = || store.trips.load(Ordering::Relaxed);
+    assert_eq!(keeper.token(&bot, TokenType::User).unwrap(), user.0);
+    assert_eq!(trips(), 2, "the bot record, then the installer's");
+    for _ in 0..3 {
+        assert_eq!(keeper.token(&bot, TokenType::User).unwrap(), user.0);
+    }
+    assert_eq!(trips(), 2, "fresh: no round trip");
+    // Told that the bot record may have changed, the keeper reads it (and only it) again.
+    keeper.invalidate(&bot);
+    assert_eq!(keeper.token(&bot, TokenType::User).unwrap(), user.0);
+    assert_eq!(trips(), 3);
+    assert_eq!(world.refreshes(), 0);
 }
 
 pub fn reinstall_during_refresh_wins<H: Harness>() {

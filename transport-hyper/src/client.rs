@@ -1,9 +1,7 @@
 //! [`Client`]: sends core's requests with hyper-util's pooled client and hands the answers
 //! back to core.
 
-use std::fmt;
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,9 +17,7 @@ use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::{ClientConfig, RootCertStore};
-use slack_oauth_core::transport::{
-    localhost_addrs, mark_sensitive, Config, Error, Setup, TlsRoots,
-};
+use slack_oauth_core::transport::{localhost_addrs, mark_sensitive, Config, Error, Setup};
 use slack_oauth_core::{parse, Api, BaseUrl, BuildError, Method, Reply};
 use tower_service::Service;
 
@@ -57,21 +53,9 @@ pub struct Client {
     pool: Pool,
 }
 
-impl fmt::Debug for Client {
-    /// The setup (base URL and config), not the pool's internals.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Client").field(&self.setup).finish()
-    }
-}
+slack_oauth_core::transport_client!(Client { pool }, |config| pool(config, webpki_roots()));
 
 impl Client {
-    /// A client for `api` with the default [`Config`].
-    pub fn new(api: Api) -> Client {
-        let setup = Setup::with_defaults(api);
-        let pool = pool(setup.config(), webpki_roots());
-        Client { setup, pool }
-    }
-
     /// A client for `api` with `config`.
     ///
     /// Fails when the user agent suffix is not a valid header value or
@@ -84,34 +68,13 @@ impl Client {
                 reason: "slack-oauth-hyper does not support proxies; use slack-oauth-ureq",
             }));
         }
-        let roots = match &config.tls_roots {
-            TlsRoots::WebPki => webpki_roots(),
-            TlsRoots::Custom(ders) => custom_roots(ders)?,
-            _ => {
-                return Err(Error::Tls(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "this transport does not know the configured kind of TLS roots",
-                )))
-            }
-        };
-        let setup = Setup::new(api, config)?;
-        let pool = pool(setup.config(), roots);
+        let (setup, pool) = Setup::connect(api, config, |config, roots| {
+            Ok(pool(
+                config,
+                roots.map_or_else(|| Ok(webpki_roots()), custom_roots)?,
+            ))
+        })?;
         Ok(Client { setup, pool })
-    }
-
-    /// What the client was built from: its [`Api`] and [`Config`].
-    pub fn setup(&self) -> &Setup {
-        &self.setup
-    }
-
-    /// The [`Api`] requests are built with.
-    pub fn api(&self) -> &Api {
-        self.setup.api()
-    }
-
-    /// The [`Config`] in force.
-    pub fn config(&self) -> &Config {
-        self.setup.config()
     }
 
     /// Calls `method` and reads Slack's answer into its typed result.
@@ -236,10 +199,7 @@ fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCertStore, Error> {
             .map(|der| rustls::pki_types::CertificateDer::from(der.clone())),
     );
     if added == 0 {
-        return Err(Error::Tls(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "none of the custom root certificates is usable",
-        )));
+        return Err(Error::unusable_roots());
     }
     Ok(store)
 }
@@ -247,31 +207,7 @@ fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCertStore, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bad_config_is_refused() {
-        let config = Config::default().tls_roots(TlsRoots::Custom(vec![b"not der".to_vec()]));
-        assert!(matches!(
-            Client::with_config(Api::new(), config),
-            Err(Error::Tls(_))
-        ));
-        let config = Config::default().user_agent_suffix("bad\nsuffix");
-        assert!(matches!(
-            Client::with_config(Api::new(), config),
-            Err(Error::Build(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn insecure_url_is_refused_before_io() {
-        let client = Client::new(Api::new());
-        let request = Request::post("http://192.0.2.1:9/api/x")
-            .body(b"refresh_token=CANARY".to_vec())
-            .unwrap();
-        let err = client.send(request).await.unwrap_err();
-        assert!(matches!(err, Error::Build(BuildError::InsecureUrl { .. })));
-        assert!(!format!("{err} {err:?}").contains("CANARY"));
-    }
+    use std::io;
 
     #[test]
     fn proxies_are_refused_not_ignored() {

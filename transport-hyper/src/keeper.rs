@@ -1,11 +1,13 @@
-//! [`Keeper`]: async fresh tokens over core's [`Machine`]: key queue, refresh task, driving loop.
+//! [`Keeper`]: async fresh tokens over core's [`Machine`] (the refresh), [`Errand`]s (the
+//! look-ups across an installation's records) and [`Parts`]: here are the per-key lock (a
+//! tokio `Mutex`), the refresh task and the loops that drive them.
 
-use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use slack_oauth_core::keeper::{
-    Cache, Clock, FirstLook, Machine, Outcome, Queue, Settings, Slot, Step,
+    self, Answer, Ask, DeleteUser, Errand, FirstLook, Install, Listing, Lookup, Machine, Outcome,
+    Parts, Slot, Step, Uninstall,
 };
 use slack_oauth_core::{
     unix_seconds, AccessToken, AsyncStore, ConfigToken, ConfigTokens, Installation,
@@ -17,28 +19,9 @@ use crate::client::Client;
 
 /// Keeps tokens stored in `S`, any [`AsyncStore`] (so any blocking store), alive inside a
 /// Tokio runtime. Clones share the store and the per-key locks. Example in the crate docs.
-pub struct Keeper<R: Renewable, S> {
-    clock: Clock,
-    opts: Settings,
-    inner: Arc<Inner<R, S>>,
-}
+pub struct Keeper<R: Renewable, S>(Parts<Client, S, R, Mutex<Slot<R>>>);
 
-impl<R: Renewable, S> Clone for Keeper<R, S> {
-    fn clone(&self) -> Self {
-        let (inner, clock) = (Arc::clone(&self.inner), Arc::clone(&self.clock));
-        let opts = self.opts.clone();
-        Keeper { inner, clock, opts }
-    }
-}
-
-impl<R: Renewable, S> fmt::Debug for Keeper<R, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Keeper").field(&self.opts).finish()
-    }
-}
-
-/// The client, the store, the per-key lines and the fresh tokens, shared by clones.
-struct Inner<R: Renewable, S>(Client, S, Arc<Queue<Mutex<Slot<R>>>>, Cache<R>);
+slack_oauth_core::keeper_parts!(Keeper, Client);
 
 impl<R, S> Keeper<R, S>
 where
@@ -46,51 +29,12 @@ where
     R: Send + Sync + 'static,
     S: AsyncStore<R> + Send + Sync + 'static,
 {
-    /// A keeper over `client` and `store`, with the system clock and [`Settings::new`].
+    /// A keeper over `client` and `store`, with the system clock and
+    /// [`Settings::new`](keeper::Settings::new).
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
         let holder = format!("pid {} async keeper", std::process::id());
-        let inner = Arc::new(Inner(client, store, Arc::new(Queue::new()), Cache::new()));
-        Keeper {
-            inner,
-            opts: Settings::numbered(&holder),
-            clock: Arc::new(|| unix_seconds(SystemTime::now())),
-        }
-    }
-
-    /// Reads the time from `clock` (Unix seconds) instead of the system clock.
-    pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Sets [`Settings::margin`], seconds before expiry (at most half the token's lifetime).
-    pub fn with_margin(self, seconds: u64) -> Self {
-        self.tuned(|settings| settings.margin = seconds)
-    }
-
-    /// Sets [`Settings::lease`]: well above the client's timeout, the same for all keepers.
-    pub fn with_lease(self, seconds: u64) -> Self {
-        self.tuned(|settings| settings.lease = seconds)
-    }
-
-    /// Sets [`Settings::wait`], the wait for others' leases before [`KeeperError::Busy`].
-    pub fn with_wait(self, wait: Duration) -> Self {
-        self.tuned(|settings| settings.wait = wait)
-    }
-
-    fn tuned(mut self, change: impl FnOnce(&mut Settings)) -> Self {
-        change(&mut self.opts);
-        self
-    }
-
-    /// The store.
-    pub fn store(&self) -> &S {
-        &self.inner.1
-    }
-
-    /// The client refreshes go through.
-    pub fn client(&self) -> &Client {
-        &self.inner.0
+        let clock = Arc::new(|| unix_seconds(SystemTime::now()));
+        Keeper(Parts::new(client, store, &holder, clock))
     }
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
@@ -102,9 +46,7 @@ where
 
     /// What is stored under `key`, as it is (no refresh).
     pub async fn load(&self, key: &str) -> Result<R, KeeperError> {
-        let missing = KeeperError::NotFound { key: key.into() };
-        let loaded = AsyncStore::load(self.store(), key).await;
-        Ok(loaded.map_err(KeeperError::store)?.ok_or(missing)?.value)
+        keeper::found(key, AsyncStore::load(self.store(), key).await)
     }
 
     /// Removes what is stored under `key` (`app_uninstalled`); says whether there was any.
@@ -114,31 +56,27 @@ where
         deleted.map_err(KeeperError::store)
     }
 
-    /// Forgets the tokens of `key` cached in this process (see [`Cache`]).
-    pub fn invalidate(&self, key: &str) {
-        self.inner.3.invalidate(key);
-    }
-
     /// The `token` under `key`, refreshed first if due; dropping the future does not stop it.
     pub async fn get(&self, key: &str, token: KeptToken) -> Result<R::Token, KeeperError> {
-        let (cached, now) = (&self.inner.3, (self.clock)());
+        let (cached, now) = (self.0.cache(), self.0.now());
         let loaded = match cached.get(key, token, now) {
             Some(fresh) => return Ok(fresh),
             None => AsyncStore::load(self.store(), key).await,
         };
-        let record = match cached.first_look(loaded, &self.opts, key, token, now)? {
+        let record = match cached.first_look(loaded, self.0.settings(), key, token, now)? {
             FirstLook::Fresh(fresh) => return Ok(fresh),
             FirstLook::Due(record) => record,
         };
-        let place = self.inner.2.enter(key);
+        let place = self.0.queue().enter(key);
         let (ticket, keeper) = (place.finished(), self.clone());
         // The task owns the place and the lock: callers queue behind it even if we go away.
         let run = tokio::spawn(async move {
             let mut slot = place.lock().lock().await;
             let behind = place.finished() != ticket;
-            let mut machine = Machine::new(&mut *slot, &keeper.opts, place.key(), token, behind);
+            let mut machine =
+                Machine::new(&mut *slot, keeper.0.settings(), place.key(), token, behind);
             if !behind {
-                machine.start_from(record, (keeper.clock)()); // no second load of the same record
+                machine.start_from(record, keeper.0.now()); // no second load of the same record
             }
             let result = keeper.drive(machine).await;
             place.finish();
@@ -169,34 +107,23 @@ where
                     Outcome::swapped(swapped.await)
                 }
             };
-            machine.handle(outcome, (self.clock)());
+            machine.handle(outcome, self.0.now());
         }
     }
 }
 
 impl<S: AsyncStore<Installation> + Send + Sync + 'static> Keeper<Installation, S> {
-    /// Stores a new installation: its bot record and the installing user's record (see
-    /// [`InstallationKey`] and [`Installation::records`]). A reinstall replaces the bot
-    /// record and that user's record; other users' records stay. Returns the first record's
-    /// key (the bot record's, or the user's for a user-only install).
+    /// Stores a new installation: its bot record and the installing user's ([`Install`]);
+    /// other users' records stay. Returns the first record's key.
     pub async fn install(&self, installation: &Installation) -> Result<String, KeeperError> {
-        let records = installation.records();
-        for (key, record) in &records {
-            self.save(key, record).await?;
-        }
-        Ok(records
-            .into_iter()
-            .next()
-            .map(|(key, _)| key)
-            .unwrap_or_default())
+        self.run(Install::new(installation)).await
     }
 
-    /// The bot or user token of the record under `key`, refreshed first if due (for a user
-    /// token under a bot record's key: the last installer's, see [`Keeper::user_token`]).
+    /// The bot or user token under `key` ([`Keeper::bot_token`], [`Keeper::user_token`]).
     pub async fn token(&self, key: &str, kind: TokenType) -> Result<AccessToken, KeeperError> {
         match kind {
-            TokenType::Bot => self.bot_token(key).await,
-            TokenType::User => self.user_token(key).await,
+            TokenType::Bot => self.get(key, KeptToken::Bot).await, // no errand: nothing to look up
+            TokenType::User => self.run(self.0.token(key, kind)).await,
         }
     }
 
@@ -205,85 +132,53 @@ impl<S: AsyncStore<Installation> + Send + Sync + 'static> Keeper<Installation, S
         self.get(key, KeptToken::Bot).await
     }
 
-    /// The user token of the record under `key`, refreshed first if due. Under a bot
-    /// record's key (what [`Keeper::install`] returns) it is the token of the user who
-    /// installed last; [`Keeper::find_user_token`] names the user.
+    /// The user token of the record under `key`, refreshed first if due; under a bot
+    /// record's key (what [`Keeper::install`] returns), the last installer's.
     pub async fn user_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
-        // Only a bot record's key needs a look at the record for its installer's own key;
-        // any other key is asked directly, so a fresh token stays a cache hit.
-        if InstallationKey::kept_token(key) != Some(KeptToken::Bot) {
-            return self.get(key, KeptToken::User).await;
-        }
-        let loaded = AsyncStore::load(self.store(), key).await;
-        let key = match loaded.map_err(KeeperError::store)? {
-            Some(record) => record.value.user_record_for(key),
-            None => key.to_owned(),
-        };
-        self.get(&key, KeptToken::User).await
+        self.token(key, TokenType::User).await
     }
 
-    /// The bot token of `key`'s workspace (`enterprise`, `team`), else of an org-wide
-    /// install of its org, refreshed first if due.
+    /// The bot token of `key`'s workspace, else of its org's org-wide install ([`Lookup`]).
     pub async fn find_bot_token(&self, key: &InstallationKey) -> Result<AccessToken, KeeperError> {
-        self.find(key, KeptToken::Bot).await
+        self.run(Lookup::new(key, KeptToken::Bot)).await
     }
 
-    /// The tokens of `key`'s user (`enterprise`, `team`, `user`) in that workspace, else in
-    /// an org-wide install of its org, refreshed first if due.
+    /// The token of `key`'s user in that workspace, else in its org's org-wide install.
     pub async fn find_user_token(&self, key: &InstallationKey) -> Result<AccessToken, KeeperError> {
-        self.find(key, KeptToken::User).await
-    }
-
-    async fn find(
-        &self,
-        key: &InstallationKey,
-        token: KeptToken,
-    ) -> Result<AccessToken, KeeperError> {
-        let missing = || KeeperError::NotFound {
-            key: key.to_string(),
-        };
-        let record = key.record(token).ok_or_else(missing)?;
-        match self.get(&record, token).await {
-            Err(KeeperError::NotFound { .. }) if key.team.is_some() => {
-                let org = key.org_wide().record(token).ok_or_else(missing)?;
-                self.get(&org, token).await
-            }
-            result => result,
-        }
+        self.run(Lookup::new(key, KeptToken::User)).await
     }
 
     /// Removes the tokens of `key`'s user (`tokens_revoked`); says whether there were any.
     pub async fn delete_user(&self, key: &InstallationKey) -> Result<bool, KeeperError> {
-        match key.user_record() {
-            Some(record) => self.delete(&record).await,
-            None => Ok(false),
-        }
+        self.run(DeleteUser::new(key)).await
     }
 
-    /// Removes the whole installation `key` names, ignoring its user: the bot record and
-    /// every user's (`app_uninstalled`). Returns how many records went.
+    /// Removes the whole installation `key` names, the bot's and every user's record
+    /// (`app_uninstalled`, [`Uninstall`]). Returns how many records went.
     pub async fn uninstall(&self, key: &InstallationKey) -> Result<usize, KeeperError> {
-        let keys = AsyncStore::keys(self.store(), &key.prefix()).await;
-        let mut deleted = 0;
-        for record in keys.map_err(KeeperError::store)? {
-            deleted += usize::from(self.delete(&record).await?);
-        }
-        Ok(deleted)
+        self.run(Uninstall::new(key)).await
     }
 
     /// The keys and expiry times of the tokens stored under keys starting with `prefix`
     /// (`""` for all, [`InstallationKey::prefix`] for one installation); never the tokens.
     pub async fn stored(&self, prefix: &str) -> Result<Vec<StoredToken>, KeeperError> {
-        let keys = AsyncStore::keys(self.store(), prefix).await;
-        let mut listed = Vec::new();
-        for key in keys.map_err(KeeperError::store)? {
-            // A record deleted since the listing is simply not listed.
-            let loaded = AsyncStore::load(self.store(), &key).await;
-            if let Some(record) = loaded.map_err(KeeperError::store)? {
-                listed.extend(StoredToken::of(&key, &record.value));
-            }
+        self.run(Listing::new(prefix)).await
+    }
+
+    /// Performs what an installation errand asks, awaiting each, until it is done.
+    async fn run<E: Errand + Sync>(&self, mut errand: E) -> Result<E::Output, KeeperError> {
+        let store = self.store();
+        loop {
+            let answer = match errand.ask() {
+                Ask::Get(key, token) => Answer::Got(self.get(key, token).await),
+                Ask::Load(key) => Answer::loaded(AsyncStore::load(store, key).await),
+                Ask::List(prefix) => Answer::listed(AsyncStore::keys(store, prefix).await),
+                Ask::Save(key, record) => Answer::Saved(self.save(key, record).await),
+                Ask::Delete(key) => Answer::Deleted(self.delete(key).await),
+                Ask::Done(result) => return result,
+            };
+            errand.answer(answer);
         }
-        Ok(listed)
     }
 }
 

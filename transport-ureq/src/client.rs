@@ -1,14 +1,10 @@
 //! [`Client`]: sends core's requests with a ureq `Agent` and hands the answers back to core.
 
-use std::fmt;
-use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use http::{Request, Response};
-use slack_oauth_core::transport::{
-    localhost_addrs, mark_sensitive, Config, Error, Setup, TlsRoots,
-};
+use slack_oauth_core::transport::{localhost_addrs, mark_sensitive, Config, Error, Setup};
 use slack_oauth_core::{parse, Api, BaseUrl, Method, Reply};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -37,49 +33,21 @@ pub struct Client {
     agent: Agent,
 }
 
-impl fmt::Debug for Client {
-    /// The setup (base URL and config), not the agent's internals.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Client").field(&self.setup).finish()
-    }
-}
+slack_oauth_core::transport_client!(Client { agent }, |config| agent(config, RootCerts::WebPki));
 
 impl Client {
-    /// A client for `api` with the default [`Config`].
-    pub fn new(api: Api) -> Client {
-        let setup = Setup::with_defaults(api);
-        let agent = agent(setup.config(), RootCerts::WebPki);
-        Client { setup, agent }
-    }
-
     /// A client for `api` with `config`.
     ///
     /// Fails when the user agent suffix is not a valid header value
     /// ([`Error::Build`]) or custom TLS roots hold no usable certificate ([`Error::Tls`]).
     pub fn with_config(api: Api, config: Config) -> Result<Client, Error> {
-        let roots = match &config.tls_roots {
-            TlsRoots::WebPki => RootCerts::WebPki,
-            TlsRoots::Custom(ders) => custom_roots(ders)?,
-            _ => return Err(unsupported_roots()),
-        };
-        let setup = Setup::new(api, config)?;
-        let agent = agent(setup.config(), roots);
+        let (setup, agent) = Setup::connect(api, config, |config, roots| {
+            Ok(agent(
+                config,
+                roots.map_or(Ok(RootCerts::WebPki), custom_roots)?,
+            ))
+        })?;
         Ok(Client { setup, agent })
-    }
-
-    /// What the client was built from: its [`Api`] and [`Config`].
-    pub fn setup(&self) -> &Setup {
-        &self.setup
-    }
-
-    /// The [`Api`] requests are built with.
-    pub fn api(&self) -> &Api {
-        self.setup.api()
-    }
-
-    /// The [`Config`] in force.
-    pub fn config(&self) -> &Config {
-        self.setup.config()
     }
 
     /// Calls `method` and reads Slack's answer into its typed result.
@@ -183,13 +151,6 @@ impl<R: Resolver> Resolver for Pinned<R> {
     }
 }
 
-fn unsupported_roots() -> Error {
-    Error::Tls(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "this transport does not know the configured kind of TLS roots",
-    ))
-}
-
 fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCerts, Error> {
     let mut store = rustls::RootCertStore::empty();
     let (added, _ignored) = store.add_parsable_certificates(
@@ -197,10 +158,7 @@ fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCerts, Error> {
             .map(|der| rustls::pki_types::CertificateDer::from(der.as_slice())),
     );
     if added == 0 {
-        return Err(Error::Tls(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "none of the custom root certificates is usable",
-        )));
+        return Err(Error::unusable_roots());
     }
     let certs: Vec<Certificate<'static>> = ders
         .iter()
@@ -212,36 +170,6 @@ fn custom_roots(ders: &[Vec<u8>]) -> Result<RootCerts, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bad_custom_roots_are_refused() {
-        let config = Config::default().tls_roots(TlsRoots::Custom(vec![b"not der".to_vec()]));
-        assert!(matches!(
-            Client::with_config(Api::new(), config),
-            Err(Error::Tls(_))
-        ));
-        let config = Config::default().user_agent_suffix("bad\nsuffix");
-        assert!(matches!(
-            Client::with_config(Api::new(), config),
-            Err(Error::Build(_))
-        ));
-    }
-
-    #[test]
-    fn insecure_url_is_refused_before_io() {
-        let client = Client::new(Api::new());
-        // Port 9 (discard) on a documentation address: had the client tried I/O, this would
-        // time out or fail to connect rather than be refused at once.
-        let request = Request::post("http://192.0.2.1:9/api/x")
-            .body(b"refresh_token=CANARY".to_vec())
-            .unwrap();
-        let err = client.send(request).unwrap_err();
-        assert!(matches!(
-            err,
-            Error::Build(slack_oauth_core::BuildError::InsecureUrl { .. })
-        ));
-        assert!(!format!("{err} {err:?}").contains("CANARY"));
-    }
 
     /// A resolver that believes a hostile `/etc/hosts`: every name is 192.0.2.1.
     #[derive(Debug)]

@@ -1,12 +1,13 @@
-//! [`Keeper`]: always-fresh tokens. The refresh protocol is core's [`Machine`]; here are the
-//! per-key queue (a std `Mutex` per key) and the loop driving the machine with blocking calls.
+//! [`Keeper`]: always-fresh tokens. The refresh protocol is core's [`Machine`], the look-ups
+//! across an installation's records core's [`Errand`]s, the keeper's state core's [`Parts`];
+//! here are the per-key lock (a std `Mutex`) and the blocking loops that drive them.
 
-use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use slack_oauth_core::keeper::{
-    Cache, Clock, FirstLook, Machine, Outcome, Queue, Settings, Slot, Step,
+    self, Answer, Ask, DeleteUser, Errand, FirstLook, Install, Listing, Lookup, Machine, Outcome,
+    Parts, Slot, Step, Uninstall,
 };
 use slack_oauth_core::{
     unix_seconds, AccessToken, ConfigToken, ConfigTokens, Installation, InstallationKey,
@@ -21,90 +22,29 @@ use crate::client::Client;
 /// `R` is what is kept: [`Installation`] or [`ConfigTokens`]. Clones share the store and
 /// the per-key locks; give every thread a clone (or an `&`). Keepers in other processes (or
 /// other keepers in this one) coordinate through the store's leases.
-pub struct Keeper<R: Renewable, S> {
-    shared: Arc<Shared<R, S>>,
-    settings: Settings,
-    clock: Clock,
-}
+pub struct Keeper<R: Renewable, S>(Parts<Client, S, R, Mutex<Slot<R>>>);
 
-/// What clones share: the client, the store, the per-key queue and the fresh tokens.
-struct Shared<R: Renewable, S>(Client, S, Arc<Queue<Mutex<Slot<R>>>>, Cache<R>);
-
-impl<R: Renewable, S> Clone for Keeper<R, S> {
-    fn clone(&self) -> Self {
-        Keeper {
-            shared: Arc::clone(&self.shared),
-            settings: self.settings.clone(),
-            clock: Arc::clone(&self.clock),
-        }
-    }
-}
-
-impl<R: Renewable, S> fmt::Debug for Keeper<R, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = &mut f.debug_struct("Keeper");
-        shown.field("client", &self.shared.0);
-        shown.field("settings", &self.settings).finish()
-    }
-}
+slack_oauth_core::keeper_parts!(Keeper, Client);
 
 impl<R: Renewable, S: Store<R>> Keeper<R, S> {
-    /// A keeper refreshing through `client`, storing in `store`, with [`Settings::new`].
+    /// A keeper refreshing through `client`, storing in `store`, with
+    /// [`Settings::new`](keeper::Settings::new).
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
-        let shared = Shared(client, store, Arc::new(Queue::new()), Cache::new());
-        Keeper {
-            shared: Arc::new(shared),
-            settings: Settings::numbered(&format!("pid {} keeper", std::process::id())),
-            clock: Arc::new(|| unix_seconds(SystemTime::now())),
-        }
-    }
-
-    /// Reads the time from `clock` (Unix seconds) instead of the system clock.
-    pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Refreshes `seconds` before expiry (capped at half the token's lifetime).
-    pub fn with_margin(mut self, seconds: u64) -> Self {
-        self.settings.margin = seconds;
-        self
-    }
-
-    /// Sets [`Settings::lease`]: well above the client's timeout, the same for all keepers.
-    pub fn with_lease(mut self, seconds: u64) -> Self {
-        self.settings.lease = seconds;
-        self
-    }
-
-    /// Sets [`Settings::wait`], the wait for others' leases before [`KeeperError::Busy`].
-    pub fn with_wait(mut self, wait: Duration) -> Self {
-        self.settings.wait = wait;
-        self
-    }
-
-    /// The store.
-    pub fn store(&self) -> &S {
-        &self.shared.1
-    }
-
-    /// The client refreshes go through.
-    pub fn client(&self) -> &Client {
-        &self.shared.0
+        let holder = format!("pid {} keeper", std::process::id());
+        let clock = Arc::new(|| unix_seconds(SystemTime::now()));
+        Keeper(Parts::new(client, store, &holder, clock))
     }
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
     pub fn save(&self, key: &str, value: &R) -> Result<(), KeeperError> {
         self.invalidate(key);
-        self.store().put(key, value).map_err(KeeperError::store)?;
-        Ok(())
+        let stored = self.store().put(key, value);
+        stored.map(drop).map_err(KeeperError::store)
     }
 
     /// What is stored under `key`, as it is (no refresh).
     pub fn load(&self, key: &str) -> Result<R, KeeperError> {
-        let missing = KeeperError::NotFound { key: key.into() };
-        let loaded = self.store().load(key).map_err(KeeperError::store)?;
-        Ok(loaded.ok_or(missing)?.value)
+        keeper::found(key, self.store().load(key))
     }
 
     /// Removes what is stored under `key` (`app_uninstalled`); says whether there was any.
@@ -113,34 +53,28 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
         self.store().delete(key).map_err(KeeperError::store)
     }
 
-    /// Forgets the tokens of `key` cached in this process (see [`Cache`]), e.g. after a
-    /// reinstall stored by another process: the next call reads the store.
-    pub fn invalidate(&self, key: &str) {
-        self.shared.3.invalidate(key);
-    }
-
     /// The `token` stored under `key`, refreshed first if it is due. Concurrent callers for
     /// one key share one refresh; callers for other keys never wait on it.
     pub fn get(&self, key: &str, token: KeptToken) -> Result<R::Token, KeeperError> {
-        let (cache, now) = (&self.shared.3, (self.clock)());
+        let (cache, now) = (self.0.cache(), self.0.now());
         if let Some(fresh) = cache.get(key, token, now) {
             return Ok(fresh); // not due: no store round trip
         }
         let loaded = self.store().load(key);
-        let record = match cache.first_look(loaded, &self.settings, key, token, now)? {
+        let record = match cache.first_look(loaded, self.0.settings(), key, token, now)? {
             FirstLook::Fresh(fresh) => return Ok(fresh),
             FirstLook::Due(record) => record,
         };
         // Dropping the place leaves the line, also when the run panics. The slot's lock is
         // held across the refresh call on purpose (only callers of this key wait on it); a
         // panic poisons it, but the slot is changed in single assignments: still usable.
-        let place = self.shared.2.enter(key);
+        let place = self.0.queue().enter(key);
         let ticket = place.finished();
         let mut slot = place.lock().lock().unwrap_or_else(|e| e.into_inner());
         let behind = place.finished() != ticket;
-        let mut machine = Machine::new(&mut *slot, &self.settings, key, token, behind);
+        let mut machine = Machine::new(&mut *slot, self.0.settings(), key, token, behind);
         if !behind {
-            machine.start_from(record, (self.clock)()); // no second load of the same record
+            machine.start_from(record, self.0.now()); // no second load of the same record
         }
         let result = self.drive(machine);
         place.finish();
@@ -163,34 +97,23 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
                 }
                 Step::Done(result) => return result,
             };
-            machine.handle(outcome, (self.clock)());
+            machine.handle(outcome, self.0.now());
         }
     }
 }
 
 impl<S: Store<Installation>> Keeper<Installation, S> {
-    /// Stores a new installation: its bot record and the installing user's record (see
-    /// [`InstallationKey`] and [`Installation::records`]). A reinstall replaces the bot
-    /// record and that user's record; other users' records stay. Returns the first record's
-    /// key (the bot record's, or the user's for a user-only install).
+    /// Stores a new installation: its bot record and the installing user's ([`Install`]);
+    /// other users' records stay. Returns the first record's key.
     pub fn install(&self, installation: &Installation) -> Result<String, KeeperError> {
-        let records = installation.records();
-        for (key, record) in &records {
-            self.save(key, record)?;
-        }
-        Ok(records
-            .into_iter()
-            .next()
-            .map(|(key, _)| key)
-            .unwrap_or_default())
+        self.run(Install::new(installation))
     }
 
-    /// The bot or user token of the record under `key`, refreshed first if due (for a user
-    /// token under a bot record's key: the last installer's, see [`Keeper::user_token`]).
+    /// The bot or user token under `key` ([`Keeper::bot_token`], [`Keeper::user_token`]).
     pub fn token(&self, key: &str, token_type: TokenType) -> Result<AccessToken, KeeperError> {
         match token_type {
-            TokenType::Bot => self.bot_token(key),
-            TokenType::User => self.user_token(key),
+            TokenType::Bot => self.get(key, KeptToken::Bot), // no errand: nothing to look up
+            TokenType::User => self.run(self.0.token(key, token_type)),
         }
     }
 
@@ -199,78 +122,52 @@ impl<S: Store<Installation>> Keeper<Installation, S> {
         self.get(key, KeptToken::Bot)
     }
 
-    /// The user token of the record under `key`, refreshed first if due. Under a bot
-    /// record's key (what [`Keeper::install`] returns) it is the token of the user who
-    /// installed last; [`Keeper::find_user_token`] names the user.
+    /// The user token of the record under `key`, refreshed first if due; under a bot
+    /// record's key (what [`Keeper::install`] returns), the last installer's ([`Token`](slack_oauth_core::keeper::Token)).
     pub fn user_token(&self, key: &str) -> Result<AccessToken, KeeperError> {
-        // Only a bot record's key needs a look at the record for its installer's own key;
-        // any other key is asked directly, so a fresh token stays a cache hit.
-        if InstallationKey::kept_token(key) != Some(KeptToken::Bot) {
-            return self.get(key, KeptToken::User);
-        }
-        let key = match self.store().load(key).map_err(KeeperError::store)? {
-            Some(record) => record.value.user_record_for(key),
-            None => key.to_owned(),
-        };
-        self.get(&key, KeptToken::User)
+        self.token(key, TokenType::User)
     }
 
-    /// The bot token of `key`'s workspace (`enterprise`, `team`), else of an org-wide
-    /// install of its org, refreshed first if due.
+    /// The bot token of `key`'s workspace, else of its org's org-wide install ([`Lookup`]).
     pub fn find_bot_token(&self, key: &InstallationKey) -> Result<AccessToken, KeeperError> {
-        self.find(key, KeptToken::Bot)
+        self.run(Lookup::new(key, KeptToken::Bot))
     }
 
-    /// The tokens of `key`'s user (`enterprise`, `team`, `user`) in that workspace, else in
-    /// an org-wide install of its org, refreshed first if due.
+    /// The token of `key`'s user in that workspace, else in its org's org-wide install.
     pub fn find_user_token(&self, key: &InstallationKey) -> Result<AccessToken, KeeperError> {
-        self.find(key, KeptToken::User)
-    }
-
-    fn find(&self, key: &InstallationKey, token: KeptToken) -> Result<AccessToken, KeeperError> {
-        let missing = || KeeperError::NotFound {
-            key: key.to_string(),
-        };
-        let record = key.record(token).ok_or_else(missing)?;
-        match self.get(&record, token) {
-            Err(KeeperError::NotFound { .. }) if key.team.is_some() => {
-                let org = key.org_wide().record(token).ok_or_else(missing)?;
-                self.get(&org, token)
-            }
-            result => result,
-        }
+        self.run(Lookup::new(key, KeptToken::User))
     }
 
     /// Removes the tokens of `key`'s user (`tokens_revoked`); says whether there were any.
     pub fn delete_user(&self, key: &InstallationKey) -> Result<bool, KeeperError> {
-        match key.user_record() {
-            Some(record) => self.delete(&record),
-            None => Ok(false),
-        }
+        self.run(DeleteUser::new(key))
     }
 
-    /// Removes the whole installation `key` names, ignoring its user: the bot record and
-    /// every user's (`app_uninstalled`). Returns how many records went.
+    /// Removes the whole installation `key` names, the bot's and every user's record
+    /// (`app_uninstalled`, [`Uninstall`]). Returns how many records went.
     pub fn uninstall(&self, key: &InstallationKey) -> Result<usize, KeeperError> {
-        let keys = self.store().keys(&key.prefix());
-        let mut deleted = 0;
-        for record in keys.map_err(KeeperError::store)? {
-            deleted += usize::from(self.delete(&record)?);
-        }
-        Ok(deleted)
+        self.run(Uninstall::new(key))
     }
 
     /// The keys and expiry times of the tokens stored under keys starting with `prefix`
     /// (`""` for all, [`InstallationKey::prefix`] for one installation); never the tokens.
     pub fn stored(&self, prefix: &str) -> Result<Vec<StoredToken>, KeeperError> {
-        let mut listed = Vec::new();
-        for key in self.store().keys(prefix).map_err(KeeperError::store)? {
-            // A record deleted since the listing is simply not listed.
-            if let Some(record) = self.store().load(&key).map_err(KeeperError::store)? {
-                listed.extend(StoredToken::of(&key, &record.value));
-            }
+        self.run(Listing::new(prefix))
+    }
+
+    /// Performs what an installation errand asks, blocking, until it is done.
+    fn run<E: Errand>(&self, mut errand: E) -> Result<E::Output, KeeperError> {
+        loop {
+            let answer = match errand.ask() {
+                Ask::Get(key, token) => Answer::Got(self.get(key, token)),
+                Ask::Load(key) => Answer::loaded(self.store().load(key)),
+                Ask::List(prefix) => Answer::listed(self.store().keys(prefix)),
+                Ask::Save(key, record) => Answer::Saved(self.save(key, record)),
+                Ask::Delete(key) => Answer::Deleted(self.delete(key)),
+                Ask::Done(result) => return result,
+            };
+            errand.answer(answer);
         }
-        Ok(listed)
     }
 }
 

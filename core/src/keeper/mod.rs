@@ -54,7 +54,9 @@
 //! ```
 //!
 //! `slack_oauth_ureq::Keeper` and `slack_oauth_hyper::Keeper` are such loops; a transport of
-//! your own gets the whole protocol the same way.
+//! your own gets the whole protocol the same way. Their look-ups across an installation's
+//! records (install, the org-wide fallback, uninstall, listing) are [`Errand`]s, driven by a
+//! second loop of the same kind, and what they hold is [`Parts`] ([`keeper_parts!`](crate::keeper_parts)).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,16 +67,24 @@ use crate::decision::Decision;
 use crate::store::Record;
 
 mod cache;
+mod errand;
 mod error;
+mod installers;
+mod lookup;
 mod machine;
+mod parts;
 mod renewable;
 
 #[cfg(test)]
 mod tests;
 
 pub use cache::Cache;
+pub use errand::{Answer, Ask, DeleteUser, Errand, Install, Listing, Token, Uninstall};
 pub use error::{store_error, KeeperError, StoreError};
+pub use installers::Installers;
+pub use lookup::Lookup;
 pub use machine::{Machine, Outcome, Slot, Step};
+pub use parts::Parts;
 pub use renewable::{KeptToken, Renewable};
 
 /// Where a keeper reads the time (Unix seconds): the system clock in the transports' keepers,
@@ -172,6 +182,16 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     look(loaded, settings, key, token, now).map(|(_, fresh)| fresh)
+}
+
+/// The value stored under `key`, as loading it gave it (a keeper's `load`): no record is
+/// [`KeeperError::NotFound`].
+pub fn found<R, E>(key: &str, loaded: Result<Option<Record<R>>, E>) -> Result<R, KeeperError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let missing = KeeperError::NotFound { key: key.into() };
+    Ok(loaded.map_err(KeeperError::store)?.ok_or(missing)?.value)
 }
 
 /// The record as loaded, and its token when not due: what [`check`] and

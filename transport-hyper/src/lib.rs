@@ -64,6 +64,7 @@
 #![deny(missing_docs)]
 
 mod client;
+mod clock;
 mod error;
 mod keeper;
 

@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 mod client;
+mod clock;
 mod error;
 mod keeper;
 

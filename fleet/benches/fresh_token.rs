@@ -9,6 +9,9 @@
 //!    so the machine's drift cancels out.
 //! 2. **Criterion** absolute times of the same closures.
 //!
+//! The keeper runs on its default clock, the system clock, as a deployed keeper does (a clock
+//! set with `with_clock` is read on every call and would measure something else).
+//!
 //! The store under the keeper counts its loads: after the warm-up call per key, the
 //! measured calls must make none (checked at the end, so a cache that stopped working
 //! cannot pass as fast).

@@ -3,15 +3,14 @@
 //! tokio `Mutex`), the refresh task and the loops that drive them.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use slack_oauth_core::keeper::{
     self, Answer, Ask, DeleteUser, Errand, FirstLook, Install, Listing, Lookup, Machine, Outcome,
     Parts, Slot, Step, Uninstall,
 };
 use slack_oauth_core::{
-    unix_seconds, AccessToken, AsyncStore, ConfigToken, ConfigTokens, Installation,
-    InstallationKey, KeeperError, KeptToken, Method, Renewable, StoredToken, TokenType,
+    AccessToken, AsyncStore, ConfigToken, ConfigTokens, Installation, InstallationKey, KeeperError,
+    KeptToken, Method, Renewable, StoredToken, TokenType,
 };
 use tokio::sync::Mutex;
 
@@ -33,8 +32,8 @@ where
     /// [`Settings::new`](keeper::Settings::new).
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
         let holder = format!("pid {} async keeper", std::process::id());
-        let clock = Arc::new(|| unix_seconds(SystemTime::now()));
-        Keeper(Parts::new(client, store, &holder, clock))
+        let parts = Parts::new(client, store, &holder, Arc::new(slack_oauth_clock::system));
+        Keeper(parts.with_bound(slack_oauth_clock::not_behind))
     }
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
@@ -58,12 +57,11 @@ where
 
     /// The `token` under `key`, refreshed first if due; dropping the future does not stop it.
     pub async fn get(&self, key: &str, token: KeptToken) -> Result<R::Token, KeeperError> {
-        let (cached, now) = (self.0.cache(), self.0.now());
-        let loaded = match cached.get(key, token, now) {
-            Some(fresh) => return Ok(fresh),
-            None => AsyncStore::load(self.store(), key).await,
+        let (loaded, now) = match self.0.cached(key, token) {
+            Ok(fresh) => return Ok(fresh), // not due: no store round trip
+            Err(now) => (AsyncStore::load(self.store(), key).await, now),
         };
-        let record = match cached.first_look(loaded, self.0.settings(), key, token, now)? {
+        let record = match self.0.first_look(loaded, key, token, now)? {
             FirstLook::Fresh(fresh) => return Ok(fresh),
             FirstLook::Due(record) => record,
         };

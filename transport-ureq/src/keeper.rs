@@ -3,15 +3,14 @@
 //! here are the per-key lock (a std `Mutex`) and the blocking loops that drive them.
 
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use slack_oauth_core::keeper::{
     self, Answer, Ask, DeleteUser, Errand, FirstLook, Install, Listing, Lookup, Machine, Outcome,
     Parts, Slot, Step, Uninstall,
 };
 use slack_oauth_core::{
-    unix_seconds, AccessToken, ConfigToken, ConfigTokens, Installation, InstallationKey,
-    KeeperError, KeptToken, Renewable, Store, StoredToken, TokenType,
+    AccessToken, ConfigToken, ConfigTokens, Installation, InstallationKey, KeeperError, KeptToken,
+    Renewable, Store, StoredToken, TokenType,
 };
 
 use crate::client::Client;
@@ -31,8 +30,8 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
     /// [`Settings::new`](keeper::Settings::new).
     pub fn new(client: Client, store: S) -> Keeper<R, S> {
         let holder = format!("pid {} keeper", std::process::id());
-        let clock = Arc::new(|| unix_seconds(SystemTime::now()));
-        Keeper(Parts::new(client, store, &holder, clock))
+        let parts = Parts::new(client, store, &holder, Arc::new(slack_oauth_clock::system));
+        Keeper(parts.with_bound(slack_oauth_clock::not_behind))
     }
 
     /// Stores `value` under `key`, replacing whatever is there (an install or reinstall).
@@ -56,12 +55,12 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
     /// The `token` stored under `key`, refreshed first if it is due. Concurrent callers for
     /// one key share one refresh; callers for other keys never wait on it.
     pub fn get(&self, key: &str, token: KeptToken) -> Result<R::Token, KeeperError> {
-        let (cache, now) = (self.0.cache(), self.0.now());
-        if let Some(fresh) = cache.get(key, token, now) {
-            return Ok(fresh); // not due: no store round trip
-        }
+        let now = match self.0.cached(key, token) {
+            Ok(fresh) => return Ok(fresh), // not due: no store round trip
+            Err(now) => now,
+        };
         let loaded = self.store().load(key);
-        let record = match cache.first_look(loaded, self.0.settings(), key, token, now)? {
+        let record = match self.0.first_look(loaded, key, token, now)? {
             FirstLook::Fresh(fresh) => return Ok(fresh),
             FirstLook::Due(record) => record,
         };

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
+use foldhash::fast::RandomState;
+
 use crate::keeper::{look, FirstLook, KeeperError, KeptToken, Renewable, Settings};
 use crate::store::Record;
 
@@ -20,8 +22,10 @@ pub struct Cache<R: Renewable> {
 
 /// Each key's tokens, one slot per [`KeptToken`], with the time (Unix seconds) until which
 /// each may be handed out. Keyed by the key alone so that a look-up borrows the caller's
-/// `&str` instead of building an owned key on the fresh path.
-type Entries<R> = HashMap<String, [Option<(<R as Renewable>::Token, u64)>; 3]>;
+/// `&str` instead of building an owned key on the fresh path. Hashed with foldhash rather
+/// than std's SipHash: the look-up is most of a fresh-token call, and SipHash's protection
+/// against chosen keys buys little for keys that name installations this app stored itself.
+type Entries<R> = HashMap<String, [Option<(<R as Renewable>::Token, u64)>; 3], RandomState>;
 
 /// The slot of `token` in an entry.
 fn slot(token: KeptToken) -> usize {
@@ -36,7 +40,7 @@ impl<R: Renewable> Cache<R> {
     /// An empty cache.
     pub fn new() -> Cache<R> {
         Cache {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
         }
     }
 

@@ -84,7 +84,7 @@ pub use error::{store_error, KeeperError, StoreError};
 pub use installers::Installers;
 pub use lookup::Lookup;
 pub use machine::{Machine, Outcome, Slot, Step};
-pub use parts::Parts;
+pub use parts::{coarse_bound, Bound, Parts};
 pub use renewable::{KeptToken, Renewable};
 
 /// Where a keeper reads the time (Unix seconds): the system clock in the transports' keepers,

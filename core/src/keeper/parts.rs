@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use crate::installation::Installation;
 use crate::installation::TokenType;
-use crate::keeper::{Cache, Clock, Installers, Queue, Renewable, Settings, Token};
+use crate::keeper::{
+    Cache, Clock, FirstLook, Installers, KeeperError, KeptToken, Queue, Renewable, Settings, Token,
+};
+use crate::store::Record;
 
 /// A keeper's parts: its client `C` (the transport's), its store `S`, the per-key [`Queue`]
 /// of locks `L` (a `Mutex<Slot<R>>` of the transport's kind), the [`Cache`] of fresh tokens,
@@ -20,6 +23,24 @@ pub struct Parts<C, S, R: Renewable, L> {
     shared: Arc<Shared<C, S, R, L>>,
     settings: Settings,
     clock: Clock,
+    /// A cheap reading never behind `clock`, tried first on the fresh path.
+    bound: Option<Bound>,
+}
+
+/// A cheap reading of the time (Unix seconds) that is never behind a keeper's clock, or
+/// `None` when it cannot be had: e.g. a coarse system clock plus its worst lag. A token
+/// fresh at that reading is fresh on the clock too, so most fresh calls skip the exact read.
+pub type Bound = fn() -> Option<u64>;
+
+/// A [`Bound`]'s reading from the seconds of Linux's `CLOCK_REALTIME_COARSE`
+/// (clock_gettime(2)): the system clock as of the last timer tick, read from memory the kernel
+/// maps into the process without the exact clock's hardware counter, at a fraction of its
+/// cost. It lags the exact clock by at most a few ticks (milliseconds), so 2 seconds more are
+/// never behind it. `None` for a time before 1970.
+pub fn coarse_bound(coarse_seconds: i64) -> Option<u64> {
+    /// Far above the coarse clock's lag of a few timer ticks.
+    const SLACK: u64 = 2;
+    u64::try_from(coarse_seconds).ok()?.checked_add(SLACK)
 }
 
 struct Shared<C, S, R: Renewable, L> {
@@ -45,14 +66,24 @@ impl<C, S, R: Renewable, L: Default> Parts<C, S, R, L> {
             }),
             settings: Settings::numbered(holder),
             clock,
+            bound: None,
         }
     }
 }
 
 impl<C, S, R: Renewable, L> Parts<C, S, R, L> {
-    /// Reads the time from `clock` (Unix seconds).
+    /// Reads the time from `clock` (Unix seconds). Drops the [`Bound`], which bounds only
+    /// the clock it was made for.
     pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
         self.clock = Arc::new(clock);
+        self.bound = None;
+        self
+    }
+
+    /// Tries `bound` before the clock on the fresh path ([`Parts::cached`]); it must never
+    /// be behind the clock set now.
+    pub fn with_bound(mut self, bound: Bound) -> Self {
+        self.bound = Some(bound);
         self
     }
 
@@ -94,6 +125,34 @@ impl<C, S, R: Renewable, L> Parts<C, S, R, L> {
         (self.clock)()
     }
 
+    /// The cached `token` of `key` while it is fresh (no store round trip), else the time
+    /// now to go on with. A fresh token is checked against the [`Bound`] first, and against
+    /// the clock only when the bound says no: near the margin, or on a miss.
+    pub fn cached(&self, key: &str, token: KeptToken) -> Result<R::Token, u64> {
+        let cache = &self.shared.cache;
+        let bound = self.bound.and_then(|bound| bound());
+        if let Some(fresh) = bound.and_then(|soon| cache.get(key, token, soon)) {
+            return Ok(fresh);
+        }
+        let now = self.now();
+        cache.get(key, token, now).ok_or(now)
+    }
+
+    /// The first look at what was `loaded` for `key` after [`Parts::cached`] missed at `now`
+    /// ([`Cache::first_look`]): the token if it is fresh, else the record to refresh from.
+    pub fn first_look<E>(
+        &self,
+        loaded: Result<Option<Record<R>>, E>,
+        key: &str,
+        token: KeptToken,
+        now: u64,
+    ) -> Result<FirstLook<R>, KeeperError>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        (self.shared.cache).first_look(loaded, &self.settings, key, token, now)
+    }
+
     /// The per-key locks.
     pub fn queue(&self) -> &Arc<Queue<L>> {
         &self.shared.queue
@@ -126,6 +185,7 @@ impl<C, S, R: Renewable, L> Clone for Parts<C, S, R, L> {
             shared: Arc::clone(&self.shared),
             settings: self.settings.clone(),
             clock: Arc::clone(&self.clock),
+            bound: self.bound,
         }
     }
 }
@@ -220,4 +280,92 @@ macro_rules! keeper_parts {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::keeper::Slot;
+    use crate::memory_store::MemoryStore;
+    use crate::oauth_v2::AccessResponse;
+    use crate::store::Store;
+
+    const START: u64 = 1_700_000_000;
+    /// What the test's bound reads (a `Bound` is a plain `fn`, so it reads a static).
+    static BOUND: AtomicU64 = AtomicU64::new(0);
+
+    fn bound() -> Option<u64> {
+        Some(BOUND.load(Ordering::Relaxed))
+    }
+
+    type TestParts = Parts<(), MemoryStore<Installation>, Installation, Mutex<Slot<Installation>>>;
+
+    /// Parts on the clock `now`, holding a bot token that is fresh until `START + 600` (it
+    /// lives 1,200 s; the margin is capped at half of that), cached by a first look.
+    fn parts(now: &Arc<AtomicU64>) -> TestParts {
+        let answer: AccessResponse = serde_json::from_str(
+            r#"{"access_token":"xoxe.xoxb-1-A","token_type":"bot","expires_in":1200,
+                "refresh_token":"xoxe-1-R","team":{"id":"T1"}}"#,
+        )
+        .unwrap();
+        let store = MemoryStore::new();
+        store
+            .put("T1", &Installation::from_access(answer, START).unwrap())
+            .unwrap();
+        let clock = Arc::clone(now);
+        let parts = Parts::new(
+            (),
+            store,
+            "test",
+            Arc::new(move || clock.load(Ordering::Relaxed)),
+        );
+        let loaded = parts.store().load("T1");
+        let cache = parts.cache();
+        cache
+            .check(loaded, parts.settings(), "T1", KeptToken::Bot, START)
+            .unwrap();
+        parts
+    }
+
+    #[test]
+    fn the_bound_answers_first_and_the_clock_decides_when_it_says_no() {
+        let now = Arc::new(AtomicU64::new(START + 10));
+        let parts = parts(&now).with_bound(bound);
+        BOUND.store(START + 12, Ordering::Relaxed);
+        assert!(
+            parts.cached("T1", KeptToken::Bot).is_ok(),
+            "fresh at the bound"
+        );
+        // The bound is past the margin, the exact clock is not: still fresh.
+        BOUND.store(START + 600, Ordering::Relaxed);
+        now.store(START + 599, Ordering::Relaxed);
+        assert!(
+            parts.cached("T1", KeptToken::Bot).is_ok(),
+            "fresh on the clock"
+        );
+        // Both past it: the caller goes on with the exact time.
+        now.store(START + 600, Ordering::Relaxed);
+        assert_eq!(parts.cached("T1", KeptToken::Bot).err(), Some(START + 600));
+        assert_eq!(parts.cached("T1", KeptToken::User).err(), Some(START + 600));
+    }
+
+    #[test]
+    fn a_clock_of_its_own_drops_the_bound() {
+        let now = Arc::new(AtomicU64::new(START + 10));
+        // A bound made for another clock, which calls this token fresh: it is not asked.
+        let parts = parts(&now).with_bound(|| Some(START));
+        assert!(parts.cached("T1", KeptToken::Bot).is_ok());
+        let parts = parts.with_clock(|| START + 700);
+        assert_eq!(parts.cached("T1", KeptToken::Bot).err(), Some(START + 700));
+    }
+
+    #[test]
+    fn the_coarse_bound_adds_its_slack() {
+        assert_eq!(coarse_bound(1_700_000_000), Some(1_700_000_002));
+        assert_eq!(coarse_bound(-1), None);
+        assert_eq!(coarse_bound(i64::MAX), Some(i64::MAX as u64 + 2));
+    }
 }

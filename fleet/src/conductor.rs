@@ -157,7 +157,8 @@ struct Kill {
     /// `idle` (no refresh in flight), `in_flight_unanswered` (Slack never spent the refresh
     /// token), `landed` (the write landed), `after_answer` (answer read, write not stored),
     /// `answer_unread` (Slack answered, the process died before reading it), `unjudged`
-    /// (the simulator could not be asked whether the stored refresh token is spent).
+    /// (the simulator could not be asked whether the stored refresh token is spent),
+    /// `already_lost` (the refresh was of a window an earlier kill had already cost).
     outcome: &'static str,
     key: Option<String>,
     cost: usize,
@@ -589,6 +590,14 @@ fn judge_kill(
         "in_flight_unanswered"
     } else if answered {
         "after_answer"
+    } else if ledger
+        .windows
+        .get(&(key.clone(), which, exp))
+        .is_some_and(|counts| counts[2] > 0)
+    {
+        // An earlier kill already cost this window: the store has held its spent refresh
+        // token since, and this worker was presenting it again, not receiving a new pair.
+        "already_lost"
     } else {
         "answer_unread"
     };

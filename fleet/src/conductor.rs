@@ -1,4 +1,4 @@
-//! The conductor: starts the simulator, installs the workspaces through the OAuth flow,
+//! The conductor: starts the simulator (or uses a running one), installs the workspaces through the OAuth flow,
 //! runs the workers (killing some), reads their markers, checks every installation at the
 //! end and prints the summary.
 
@@ -13,18 +13,21 @@ use serde_json::{json, Value};
 use slack_oauth_core::auth::Test;
 use slack_oauth_core::oauth_v2::Access;
 use slack_oauth_core::{AuthorizeUrl, Installation, Store, TokenType};
-use slack_oauth_sim::{AppConfig, Clock, Server, Sim, TokenStatus};
 use slack_oauth_store::{AnyStore, Options};
 use slack_oauth_ureq::{Client, Keeper};
 
 use crate::counting::{Counting, Markers};
+use crate::simulator::Simulator;
 use crate::worker::Snapshot;
-use crate::{installation_key, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI};
+use crate::{installation_key, CLIENT_ID, REDIRECT_URI};
 
 /// The conductor's command line.
 #[derive(Debug, Clone)]
 pub struct FleetArgs {
     pub store: String,
+    /// A simulator already running on loopback (`http://127.0.0.1:PORT`) instead of one of
+    /// our own.
+    pub sim: Option<String>,
     pub namespace: Option<String>,
     pub processes: usize,
     pub installations: usize,
@@ -153,25 +156,24 @@ struct Kill {
     worker: usize,
     /// `idle` (no refresh in flight), `in_flight_unanswered` (Slack never spent the refresh
     /// token), `landed` (the write landed), `after_answer` (answer read, write not stored),
-    /// `answer_unread` (Slack answered, the process died before reading it).
+    /// `answer_unread` (Slack answered, the process died before reading it), `unjudged`
+    /// (the simulator could not be asked whether the stored refresh token is spent),
+    /// `already_lost` (the refresh was of a window an earlier kill had already cost).
     outcome: &'static str,
     key: Option<String>,
     cost: usize,
 }
 
-fn base_url(server: &Server) -> String {
-    server.base_url()
-}
-
 fn install_all(
-    server: &Server,
+    simulator: &Simulator,
     store: &AnyStore<Installation>,
     n: usize,
+    ttl: u64,
 ) -> Result<Duration, String> {
     let started = Instant::now();
-    let api = crate::worker_api(&base_url(server));
+    let api = crate::worker_api(&simulator.api());
     let client = Client::new(api);
-    let origin = server.url();
+    let origin = simulator.origin();
     for i in 0..n {
         // The browser half: the authorize page answers a script with a redirect to us.
         let url = AuthorizeUrl::new(CLIENT_ID)
@@ -202,6 +204,9 @@ fn install_all(
             .value;
         let now = slack_oauth_core::unix_seconds(std::time::SystemTime::now());
         let installation = Installation::from_access(answer, now).map_err(|e| e.to_string())?;
+        if i == 0 {
+            simulator.check_install(&installation, now, ttl)?;
+        }
         // Every install of the simulator's app lands in the same team: the harness keys
         // each one by its own workspace number instead of `Installation::key`.
         store
@@ -301,18 +306,12 @@ fn run_in(args: &FleetArgs, dir: &Path) -> Result<Value, String> {
     let store = AnyStore::<Installation>::open_with(&args.store, &options)
         .map_err(|e| format!("opening the store: {e}"))?;
 
-    let sim = Sim::with_clock(Clock::Wall);
-    sim.register_app(
-        AppConfig::new(CLIENT_ID, CLIENT_SECRET)
-            .redirect_uri(REDIRECT_URI)
-            .token_rotation(true)
-            .token_expires_in(args.ttl)
-            .bot_scopes("chat:write")
-            .user_scopes("search:read"),
-    );
-    let server = Server::start(sim.clone()).map_err(|e| format!("starting the simulator: {e}"))?;
-    let api = base_url(&server);
-    let install_time = install_all(&server, &store, args.installations)?;
+    let sim = match &args.sim {
+        Some(url) => Simulator::connect(url, args.ttl)?,
+        None => Simulator::start(args.ttl)?,
+    };
+    let api = sim.api();
+    let install_time = install_all(&sim, &store, args.installations, args.ttl)?;
 
     let started = Instant::now();
     let period = args
@@ -388,7 +387,7 @@ fn run_in(args: &FleetArgs, dir: &Path) -> Result<Value, String> {
     for id in 0..next_id {
         ledger.read(&marker_path(dir, id));
     }
-    let stats_before_check = sim.stats();
+    let stats_before_check = sim.stats()?;
 
     // Every installation must still work: a keeper of our own, on our own connection.
     let check_store = AnyStore::<Installation>::open_with(&args.store, &options)
@@ -445,7 +444,7 @@ fn run_in(args: &FleetArgs, dir: &Path) -> Result<Value, String> {
         }
     }
 
-    let stats = sim.stats();
+    let stats = sim.stats()?;
     let access = stats
         .methods
         .get("oauth.v2.access")
@@ -497,6 +496,7 @@ fn run_in(args: &FleetArgs, dir: &Path) -> Result<Value, String> {
     let summary = json!({
         "store": args.store.split(':').next().unwrap_or(""),
         "mode": if args.naive { "naive" } else { "keeper" },
+        "simulator": sim.describe(),
         "processes": args.processes,
         "installations": args.installations,
         "windows": args.windows,
@@ -554,7 +554,7 @@ fn run_in(args: &FleetArgs, dir: &Path) -> Result<Value, String> {
     for key in (0..args.installations).map(installation_key) {
         let _ = store.delete(&key);
     }
-    drop(server);
+    drop(sim);
     Ok(summary)
 }
 
@@ -565,7 +565,7 @@ fn judge_kill(
     path: &Path,
     worker: usize,
     store: &AnyStore<Installation>,
-    sim: &Sim,
+    sim: &Simulator,
 ) -> Kill {
     let Some((key, which, exp, answered)) = ledger.in_flight(path) else {
         return Kill {
@@ -580,13 +580,24 @@ fn judge_kill(
     let stored_exp = set.and_then(|t| t.expires_at).unwrap_or(0);
     let spent = set
         .and_then(|t| t.refresh_token.as_ref())
-        .is_some_and(|r| sim.token_status(r.expose()) == TokenStatus::Spent);
+        .map_or(Some(false), |r| sim.refresh_token_spent(r.expose()));
     let outcome = if stored_exp != exp {
         "landed"
-    } else if !spent {
+    } else if spent.is_none() {
+        // The simulator could not be asked: the loss, if any, shows as unexplained.
+        "unjudged"
+    } else if spent == Some(false) {
         "in_flight_unanswered"
     } else if answered {
         "after_answer"
+    } else if ledger
+        .windows
+        .get(&(key.clone(), which, exp))
+        .is_some_and(|counts| counts[2] > 0)
+    {
+        // An earlier kill already cost this window: the store has held its spent refresh
+        // token since, and this worker was presenting it again, not receiving a new pair.
+        "already_lost"
     } else {
         "answer_unread"
     };

@@ -7,6 +7,7 @@
 
 mod conductor;
 mod counting;
+mod simulator;
 mod worker;
 
 use std::path::PathBuf;
@@ -14,8 +15,9 @@ use std::process::ExitCode;
 
 use slack_oauth_core::{Api, ClientCredentials};
 
-/// The simulated app's credentials (the simulator's own fakes).
-pub(crate) const CLIENT_ID: &str = "111.222";
+/// The simulated app's credentials (fakes). Not the simulator's demo app (`111.222`), so a
+/// running simulator given with `--sim` keeps that one as it was.
+pub(crate) const CLIENT_ID: &str = "111.333";
 pub(crate) const CLIENT_SECRET: &str = "fleet-app-secret";
 pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
@@ -35,12 +37,17 @@ const USAGE: &str = "\
 slack-oauth-fleet: many processes keeping many installations alive on one store
 
 USAGE:
-    slack-oauth-fleet --store URL [--processes 8] [--installations 1000] [--windows 10]
+    slack-oauth-fleet --store URL [--sim URL] [--processes 8] [--installations 1000] [--windows 10]
                       [--kill-every SECONDS] [--max-kills 10] [--naive]
                       [--ttl 30] [--margin TTL/2] [--lease 5] [--user-share 0.25]
                       [--max-seconds S] [--namespace NS] [--json-only]
 
     --store URL        sqlite:PATH, postgres://... or redis://...
+    --sim URL          use the simulator running at URL (loopback only, e.g.
+                       http://127.0.0.1:8080) instead of starting one: the fleet registers
+                       its app there (client id 111.333, rotating tokens living --ttl) and
+                       puts it on the wall clock through POST /_sim/config; it should serve
+                       nobody else meanwhile (its stats are read as the fleet's)
     --ttl S            the simulator's rotating token lifetime; one window is TTL - margin
     --margin S         the keeper's refresh margin (at most TTL/2)
     --lease S          the keeper's refresh lease
@@ -79,6 +86,7 @@ fn main() -> ExitCode {
 fn fleet_main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     let mut fleet = conductor::FleetArgs {
         store: String::new(),
+        sim: None,
         namespace: None,
         processes: 8,
         installations: 1000,
@@ -101,6 +109,7 @@ fn fleet_main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
                 return Ok(());
             }
             "--store" => fleet.store = value(&flag, &mut args)?,
+            "--sim" => fleet.sim = Some(value(&flag, &mut args)?),
             "--namespace" => fleet.namespace = Some(value(&flag, &mut args)?),
             "--processes" => fleet.processes = value(&flag, &mut args)?,
             "--installations" => fleet.installations = value(&flag, &mut args)?,
@@ -122,6 +131,10 @@ fn fleet_main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     }
     if fleet.processes == 0 || fleet.installations == 0 || fleet.ttl < 2 {
         return Err("--processes and --installations must be positive, --ttl at least 2".into());
+    }
+    if let Some(url) = &fleet.sim {
+        // Refused before anything is installed or started.
+        simulator::loopback_origin(url)?;
     }
     fleet.margin = margin.unwrap_or(fleet.ttl / 2).min(fleet.ttl / 2);
     let summary = conductor::run(fleet.clone())?;

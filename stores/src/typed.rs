@@ -206,12 +206,10 @@ impl<B: RawStore, T: Serialize + DeserializeOwned> Store<T> for Typed<B, T> {
 impl<B: RawAsyncStore + Sync, T: Serialize + DeserializeOwned> AsyncStore<T> for Typed<B, T> {
     type Error = Error;
 
-    fn load(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
-        async move {
-            let raw = self.backend.load_raw(key).await?;
-            raw.map(|raw| decode(self.backend.name(), key, raw))
-                .transpose()
-        }
+    async fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
+        let raw = self.backend.load_raw(key).await?;
+        raw.map(|raw| decode(self.backend.name(), key, raw))
+            .transpose()
     }
 
     fn compare_and_swap(

@@ -149,9 +149,9 @@ impl<T, S: Store<T> + ?Sized> Store<T> for Arc<S> {
 /// over the network from an async runtime.
 ///
 /// Implement it for a store with an async client. [`MemoryStore`](crate::MemoryStore) is
-/// both a `Store` and an `AsyncStore`, as is an `Arc` of either; [`Blocking`] makes any other
-/// `Store` that never waits an `AsyncStore` whose futures are ready at once. Call it with
-/// `AsyncStore::load(&store, key)` when both traits are in scope.
+/// both a `Store` and an `AsyncStore`, and an `Arc` of any `AsyncStore` is one too;
+/// [`Blocking`] makes any other `Store` that never waits an `AsyncStore` whose futures are
+/// ready at once. Call it with `AsyncStore::load(&store, key)` when both traits are in scope.
 pub trait AsyncStore<T> {
     /// Why the storage failed.
     type Error: std::error::Error + Send + Sync + 'static;

@@ -14,6 +14,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 use serde_json::json;
+#[cfg(feature = "hyper")]
+use slack_oauth::stores::AsyncAnyStore;
 use slack_oauth::stores::{AnyStore, Error as StoreError, Options};
 use slack_oauth::{
     unix_seconds, Installation, InstallationKey, KeeperError, KeptToken, Record, Store, Swap,
@@ -54,28 +56,37 @@ fn env(name: &str) -> Option<String> {
 /// Opens the store `url` names (SQLite files are created 0600 by the store itself, and
 /// several processes creating one at once is safe).
 pub fn open(url: &str, arg: &StoreArg, global: &Global) -> Result<Arc<Installations>, Failure> {
-    let mut options = Options::new().timeout(global.timeout);
-    if let Some(namespace) = arg
-        .store_namespace
-        .clone()
-        .or_else(|| env(ENV_STORE_NAMESPACE))
-    {
-        options = options.namespace(namespace);
-    }
-    AnyStore::open_with(url, &options)
+    AnyStore::open_with(url, &options(arg, global))
         .map(Arc::new)
         .map_err(store_failure)
 }
 
+/// The store options from `--store-namespace` (or its variable) and `--timeout`.
+fn options(arg: &StoreArg, global: &Global) -> Options {
+    let options = Options::new().timeout(global.timeout);
+    match arg
+        .store_namespace
+        .clone()
+        .or_else(|| env(ENV_STORE_NAMESPACE))
+    {
+        Some(namespace) => options.namespace(namespace),
+        None => options,
+    }
+}
+
 /// Opens the store of a command that cannot work without one.
 fn open_required(arg: &StoreArg, global: &Global) -> Result<Arc<Installations>, Failure> {
-    let url = url(arg).ok_or_else(|| {
+    open(&required_url(arg)?, arg, global)
+}
+
+/// The store URL of a command that cannot work without one.
+fn required_url(arg: &StoreArg) -> Result<String, Failure> {
+    url(arg).ok_or_else(|| {
         Failure::Usage(format!(
             "no installation store: pass --store URL or set {ENV_STORE} (sqlite:PATH, \
              postgres://..., redis://...)"
         ))
-    })?;
-    open(&url, arg, global)
+    })
 }
 
 /// A bad URL is the user's to fix (exit 2); anything else means the store cannot be reached
@@ -451,19 +462,21 @@ pub fn token(global: &Global, secrets: &mut SecretReader, args: KeptTokenArgs) -
             }
         }
         #[cfg(feature = "hyper")]
-        Caller::Hyper { client, runtime } => {
-            let keeper = {
-                let _guard = runtime.enter();
-                slack_oauth::hyper::Keeper::new(client, Arc::clone(&store)).with_margin(args.margin)
-            };
-            runtime.block_on(async {
-                match &target {
-                    Target::Found(key) if key.user.is_some() => keeper.find_user_token(key).await,
-                    Target::Found(key) => keeper.find_bot_token(key).await,
-                    Target::Legacy(key) => keeper.token(key, token_type).await,
-                }
+        // The async keeper gets the async twin of the store: a blocking client would stall
+        // the runtime, and PostgreSQL's blocking client refuses to run inside one.
+        Caller::Hyper { client, runtime } => runtime.block_on(async {
+            let url = required_url(&args.store)?;
+            let store =
+                AsyncAnyStore::<Installation>::open_with(&url, &options(&args.store, global))
+                    .await
+                    .map_err(store_failure)?;
+            let keeper = slack_oauth::hyper::Keeper::new(client, store).with_margin(args.margin);
+            Ok::<_, Failure>(match &target {
+                Target::Found(key) if key.user.is_some() => keeper.find_user_token(key).await,
+                Target::Found(key) => keeper.find_bot_token(key).await,
+                Target::Legacy(key) => keeper.token(key, token_type).await,
             })
-        }
+        })?,
     };
     let token = token.map_err(keeper_failure)?;
     // The expiry of the token printed: read back, since the keeper hands out the token only.

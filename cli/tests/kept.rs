@@ -229,11 +229,17 @@ fn shared_refresh(backend: &Backend) {
 
     make_due(backend);
     let first = stored(backend, &bot_key());
+    // Both keepers at once when both transports are built: the async one on the async store.
+    let transports: &[&str] = if cfg!(feature = "hyper") {
+        &["ureq", "hyper"]
+    } else {
+        &["ureq"]
+    };
     let children: Vec<_> = (0..6)
-        .map(|_| {
-            command(&server, backend, &["token", "--team", TEAM])
-                .spawn()
-                .unwrap()
+        .map(|i| {
+            let transport = transports[i % transports.len()];
+            let args = ["--transport", transport, "token", "--team", TEAM];
+            command(&server, backend, &args).spawn().unwrap()
         })
         .collect();
     let runs: Vec<Run> = children

@@ -123,6 +123,6 @@ pub use keeper::{KeeperError, KeptToken, Renewable};
 pub use memory_store::MemoryStore;
 pub use pkce::{CodeChallenge, PkceError};
 pub use state::{State, StateError, StateSigner, VerifiedState};
-pub use store::{AsyncStore, Lease, Record, Store, Swap};
+pub use store::{AsyncStore, Blocking, Lease, Record, Store, Swap};
 
 pub use http;

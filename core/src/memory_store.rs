@@ -1,14 +1,18 @@
-//! [`MemoryStore`]: a [`Store`] in this process's memory.
+//! [`MemoryStore`]: a [`Store`] (and [`AsyncStore`](crate::AsyncStore)) in this process's memory.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
+use std::future::{ready, Future};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::store::{Lease, Record, Store, Swap};
 
 /// A [`Store`] in this process's memory: for tests, single-process apps, and as the model
 /// of what a shared store must do. Share one between keepers with an `Arc`.
+///
+/// It is an [`AsyncStore`](crate::AsyncStore) too, whose futures are ready at once (it never waits but for its
+/// own short lock), so the async keeper takes it as it is.
 ///
 /// ```
 /// use slack_oauth_core::{MemoryStore, Store, Swap};
@@ -118,6 +122,40 @@ impl<T: Clone> Store<T> for MemoryStore<T> {
             .collect();
         keys.sort_unstable();
         Ok(keys)
+    }
+}
+
+// Not imported: the module's tests call `Store` methods on memory stores as methods.
+impl<T: Clone + Send> crate::store::AsyncStore<T> for MemoryStore<T> {
+    type Error = Infallible;
+
+    fn load(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Record<T>>, Infallible>> + Send {
+        ready(Store::load(self, key))
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> impl Future<Output = Result<Swap, Infallible>> + Send {
+        ready(Store::compare_and_swap(self, key, expected, value, lease))
+    }
+
+    fn delete(&self, key: &str) -> impl Future<Output = Result<bool, Infallible>> + Send {
+        ready(Store::delete(self, key))
+    }
+
+    fn keys(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Infallible>> + Send {
+        ready(Store::keys(self, prefix))
+    }
+
+    fn put(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Infallible>> + Send {
+        ready(Store::put(self, key, value))
     }
 }
 
@@ -239,6 +277,53 @@ mod tests {
         );
         assert_eq!(store.keys("").unwrap().len(), 4);
         assert!(store.keys("A3").unwrap().is_empty());
+    }
+
+    /// Polls `future` once: the memory store's futures must be ready at once.
+    fn ready_now<F: Future>(future: F) -> F::Output {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(future).poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("a memory store future was not ready"),
+        }
+    }
+
+    #[test]
+    fn async_calls_share_the_records_of_blocking_ones() {
+        use crate::store::{AsyncStore, Blocking};
+        let store = Arc::new(MemoryStore::new());
+        // The async keeper's usual store: an `Arc` of a memory store, as it is.
+        assert_eq!(ready_now(AsyncStore::put(&store, "k", &1)).unwrap(), 1);
+        assert_eq!(Store::load(&*store, "k").unwrap().unwrap().value, 1);
+        // Any blocking store, wrapped, sees and changes the same records.
+        let wrapped = Blocking(Arc::clone(&store));
+        assert_eq!(
+            ready_now(AsyncStore::compare_and_swap(
+                &wrapped,
+                "k",
+                Some(1),
+                &2,
+                None
+            ))
+            .unwrap(),
+            Swap::Stored { version: 2 }
+        );
+        assert_eq!(
+            ready_now(AsyncStore::compare_and_swap(
+                &*store,
+                "k",
+                Some(1),
+                &3,
+                None
+            ))
+            .unwrap(),
+            Swap::Conflict
+        );
+        assert_eq!(ready_now(AsyncStore::keys(&wrapped, "")).unwrap(), ["k"]);
+        let record = ready_now(AsyncStore::load(&*store, "k")).unwrap().unwrap();
+        assert_eq!((record.value, record.version), (2, 2));
+        assert!(ready_now(AsyncStore::delete(&wrapped, "k")).unwrap());
+        assert!(ready_now(AsyncStore::load(&store, "k")).unwrap().is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The store contract: where kept tokens live between calls, as versioned records written
-//! only by compare-and-swap ([`Store`], [`AsyncStore`], [`Record`], [`Lease`], [`Swap`]).
+//! only by compare-and-swap ([`Store`], [`AsyncStore`], [`Blocking`], [`Record`], [`Lease`],
+//! [`Swap`]).
 //!
 //! Refresh tokens are single-use, so two workers refreshing one installation at once leave
 //! one of them holding a dead token (`invalid_refresh_token`). A keeper therefore never
@@ -69,7 +70,8 @@ pub enum Swap {
 /// Implement it over a database (a row with `key`, `version`, `value`, `lease_holder`,
 /// `lease_expires_at`; the swap is `UPDATE … WHERE key = ? AND version = ?` or an insert
 /// that fails on an existing key) to let several processes keep the same installations.
-/// The methods are blocking; [`AsyncStore`] is the async form, which every `Store` also is.
+/// The methods are blocking; [`AsyncStore`] is the async form (wrap a `Store` that never
+/// waits in [`Blocking`] to hand it to an async keeper).
 ///
 /// Values hold tokens and refresh tokens in clear: keep the storage as secret as they are.
 pub trait Store<T> {
@@ -146,10 +148,10 @@ impl<T, S: Store<T> + ?Sized> Store<T> for Arc<S> {
 /// [`Store`] for async code: the same operations, as `Send` futures, for storage reached
 /// over the network from an async runtime.
 ///
-/// Every [`Store`] is an `AsyncStore` whose futures are ready at once (right for
-/// [`MemoryStore`](crate::MemoryStore) and other stores that never wait); implement this trait directly for a
-/// store with an async client. Call it with `AsyncStore::load(&store, key)` when both traits
-/// are in scope.
+/// Implement it for a store with an async client. [`MemoryStore`](crate::MemoryStore) is
+/// both a `Store` and an `AsyncStore`, and an `Arc` of any `AsyncStore` is one too;
+/// [`Blocking`] makes any other `Store` that never waits an `AsyncStore` whose futures are
+/// ready at once. Call it with `AsyncStore::load(&store, key)` when both traits are in scope.
 pub trait AsyncStore<T> {
     /// Why the storage failed.
     type Error: std::error::Error + Send + Sync + 'static;
@@ -179,14 +181,14 @@ pub trait AsyncStore<T> {
     fn put(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Self::Error>> + Send;
 }
 
-impl<T: Send, S: Store<T> + ?Sized> AsyncStore<T> for S {
+impl<T, S: AsyncStore<T> + ?Sized> AsyncStore<T> for Arc<S> {
     type Error = S::Error;
 
     fn load(
         &self,
         key: &str,
     ) -> impl Future<Output = Result<Option<Record<T>>, Self::Error>> + Send {
-        std::future::ready(Store::load(self, key))
+        (**self).load(key)
     }
 
     fn compare_and_swap(
@@ -196,18 +198,78 @@ impl<T: Send, S: Store<T> + ?Sized> AsyncStore<T> for S {
         value: &T,
         lease: Option<&Lease>,
     ) -> impl Future<Output = Result<Swap, Self::Error>> + Send {
-        std::future::ready(Store::compare_and_swap(self, key, expected, value, lease))
+        (**self).compare_and_swap(key, expected, value, lease)
     }
 
     fn delete(&self, key: &str) -> impl Future<Output = Result<bool, Self::Error>> + Send {
-        std::future::ready(Store::delete(self, key))
+        (**self).delete(key)
     }
 
     fn keys(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
-        std::future::ready(Store::keys(self, prefix))
+        (**self).keys(prefix)
     }
 
     fn put(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Self::Error>> + Send {
-        std::future::ready(Store::put(self, key, value))
+        (**self).put(key, value)
+    }
+}
+
+/// A blocking [`Store`] handed to an async keeper: each call runs to its end on the task
+/// that makes it, and its future is ready at once.
+///
+/// Right for a store that never waits (in memory, or a cache in front of one); a store that
+/// waits on a disk or a network would stall the runtime's worker thread for as long, so give
+/// such a store an [`AsyncStore`] of its own (or run its calls on the runtime's blocking
+/// pool) instead. [`MemoryStore`](crate::MemoryStore) is an `AsyncStore` already and needs no
+/// wrapper.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use std::sync::Arc;
+/// use slack_oauth_core::{AsyncStore, Blocking, MemoryStore, Store};
+///
+/// fn for_an_async_keeper<S: AsyncStore<String>>(store: S) -> S {
+///     store
+/// }
+///
+/// // A blocking store that is not an `AsyncStore` by itself (here, behind a trait object).
+/// let store: Arc<dyn Store<String, Error = Infallible> + Send + Sync> = Arc::new(MemoryStore::new());
+/// let store = for_an_async_keeper(Blocking(store));
+/// assert_eq!(store.0.put("T1", &"v".to_owned())?, 1);
+/// # Ok::<(), Infallible>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Blocking<S>(pub S);
+
+impl<T: Send, S: Store<T>> AsyncStore<T> for Blocking<S> {
+    type Error = S::Error;
+
+    fn load(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Record<T>>, Self::Error>> + Send {
+        std::future::ready(self.0.load(key))
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &T,
+        lease: Option<&Lease>,
+    ) -> impl Future<Output = Result<Swap, Self::Error>> + Send {
+        std::future::ready(self.0.compare_and_swap(key, expected, value, lease))
+    }
+
+    fn delete(&self, key: &str) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        std::future::ready(self.0.delete(key))
+    }
+
+    fn keys(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send {
+        std::future::ready(self.0.keys(prefix))
+    }
+
+    fn put(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Self::Error>> + Send {
+        std::future::ready(self.0.put(key, value))
     }
 }

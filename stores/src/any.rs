@@ -2,12 +2,10 @@
 
 use std::convert::Infallible;
 use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use slack_oauth_core::{Lease, Record, Store, Swap};
+use slack_oauth_core::{Lease, Swap};
 
+use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
 use crate::{Error, Options};
 
 /// Which backend a URL names, and the rest of it.
@@ -70,21 +68,27 @@ fn feature_off(feature: &str) -> Error {
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), slack_oauth_store::Error>(())
 /// ```
+///
+/// Keeps any `T` serde can write and read back (see [`Typed`]).
+pub type AnyStore<T> = Typed<Any, T>;
+
+/// The backend of an [`AnyStore`]: whichever one the URL named.
+#[derive(Clone)]
 #[non_exhaustive]
 // One store per process, usually behind an `Arc`: its size does not matter.
 #[allow(clippy::large_enum_variant)]
-pub enum AnyStore<T> {
+pub enum Any {
     /// `sqlite:PATH`.
     #[cfg(feature = "sqlite")]
-    Sqlite(crate::SqliteStore<T>),
+    Sqlite(crate::sqlite::Sqlite),
     /// `postgres://…`, `postgresql://…`.
     #[cfg(feature = "postgres")]
-    Postgres(crate::PostgresStore<T>),
+    Postgres(crate::postgres::Postgres),
     /// `redis://…`.
     #[cfg(feature = "redis")]
-    Redis(crate::RedisStore<T>),
+    Redis(crate::redis::Redis),
     #[doc(hidden)]
-    _Never(Infallible, PhantomData<fn() -> T>),
+    _Never(Infallible),
 }
 
 impl<T> AnyStore<T> {
@@ -96,42 +100,31 @@ impl<T> AnyStore<T> {
     /// Opens the store `url` names, with `options`.
     #[allow(unused_variables)]
     pub fn open_with(url: &str, options: &Options) -> Result<AnyStore<T>, Error> {
-        match kind(url)? {
+        let backend = match kind(url)? {
             #[cfg(feature = "sqlite")]
             Kind::Sqlite(path) => {
-                crate::SqliteStore::open_with(path, options).map(AnyStore::Sqlite)
+                Any::Sqlite(crate::SqliteStore::<T>::open_with(path, options)?.backend)
             }
             #[cfg(feature = "postgres")]
             Kind::Postgres(url) => {
-                crate::PostgresStore::open_with(url, options).map(AnyStore::Postgres)
+                Any::Postgres(crate::PostgresStore::<T>::open_with(url, options)?.backend)
             }
             #[cfg(feature = "redis")]
-            Kind::Redis(url) => crate::RedisStore::open_with(url, options).map(AnyStore::Redis),
+            Kind::Redis(url) => {
+                Any::Redis(crate::RedisStore::<T>::open_with(url, options)?.backend)
+            }
             #[allow(unreachable_patterns)]
-            Kind::Sqlite(_) => Err(feature_off("sqlite")),
+            Kind::Sqlite(_) => return Err(feature_off("sqlite")),
             #[allow(unreachable_patterns)]
-            Kind::Postgres(_) => Err(feature_off("postgres")),
+            Kind::Postgres(_) => return Err(feature_off("postgres")),
             #[allow(unreachable_patterns)]
-            Kind::Redis(_) => Err(feature_off("redis")),
-        }
+            Kind::Redis(_) => return Err(feature_off("redis")),
+        };
+        Ok(Typed::new(backend))
     }
 }
 
-impl<T> fmt::Debug for AnyStore<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            #[cfg(feature = "sqlite")]
-            AnyStore::Sqlite(s) => s.fmt(f),
-            #[cfg(feature = "postgres")]
-            AnyStore::Postgres(s) => s.fmt(f),
-            #[cfg(feature = "redis")]
-            AnyStore::Redis(s) => s.fmt(f),
-            AnyStore::_Never(never, _) => match *never {},
-        }
-    }
-}
-
-/// Calls `$call` on whichever store `$self` is.
+/// Calls `$call` on whichever backend `$self` is.
 macro_rules! each {
     ($self:ident, $s:ident => $call:expr) => {
         match $self {
@@ -141,67 +134,74 @@ macro_rules! each {
             Self::Postgres($s) => $call,
             #[cfg(feature = "redis")]
             Self::Redis($s) => $call,
-            Self::_Never(never, _) => match *never {},
+            Self::_Never(never) => match *never {},
         }
     };
 }
 
-impl<T: Serialize + DeserializeOwned> Store<T> for AnyStore<T> {
-    type Error = Error;
-
-    fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
-        each!(self, s => s.load(key))
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &T,
-        lease: Option<&Lease>,
-    ) -> Result<Swap, Error> {
-        each!(self, s => s.compare_and_swap(key, expected, value, lease))
-    }
-
-    fn delete(&self, key: &str) -> Result<bool, Error> {
-        each!(self, s => s.delete(key))
-    }
-
-    fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
-        each!(self, s => s.put(key, value))
-    }
-
-    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
-        each!(self, s => s.keys(prefix))
-    }
-}
-
-/// The async store a URL names (see [`AnyStore`]), for async keepers.
-///
-/// Keeps [`Installation`](slack_oauth_core::Installation),
-/// [`ConfigTokens`](slack_oauth_core::ConfigTokens), `String` and `serde_json::Value`.
-#[non_exhaustive]
-pub enum AsyncAnyStore<T> {
-    /// `sqlite:PATH`.
-    #[cfg(feature = "sqlite")]
-    Sqlite(crate::AsyncSqliteStore<T>),
-    /// `postgres://…`, `postgresql://…`.
-    #[cfg(feature = "postgres")]
-    Postgres(crate::AsyncPostgresStore<T>),
-    /// `redis://…`.
-    #[cfg(feature = "redis")]
-    Redis(crate::AsyncRedisStore<T>),
-    #[doc(hidden)]
-    _Never(Infallible, PhantomData<fn() -> T>),
-}
-
-impl<T> fmt::Debug for AsyncAnyStore<T> {
+impl fmt::Debug for Any {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         each!(self, s => s.fmt(f))
     }
 }
 
-impl<T: Send + 'static> AsyncAnyStore<T> {
+impl RawStore for Any {
+    fn name(&self) -> &'static str {
+        each!(self, s => s.name())
+    }
+
+    fn load_raw(&self, key: &str) -> Result<Option<Raw>, Error> {
+        each!(self, s => s.load_raw(key))
+    }
+
+    fn swap_raw(
+        &self,
+        key: &str,
+        expected: Expect,
+        value: &str,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Error> {
+        each!(self, s => s.swap_raw(key, expected, value, lease))
+    }
+
+    fn delete_raw(&self, key: &str) -> Result<bool, Error> {
+        each!(self, s => s.delete_raw(key))
+    }
+
+    fn keys_raw(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        each!(self, s => s.keys_raw(prefix))
+    }
+}
+
+/// The async store a URL names (see [`AnyStore`]), for async keepers.
+///
+/// Keeps any `T` serde can write and read back (see [`Typed`]).
+pub type AsyncAnyStore<T> = Typed<AsyncAny, T>;
+
+/// The backend of an [`AsyncAnyStore`]: whichever one the URL named.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum AsyncAny {
+    /// `sqlite:PATH`.
+    #[cfg(feature = "sqlite")]
+    Sqlite(crate::sqlite::AsyncSqlite),
+    /// `postgres://…`, `postgresql://…`.
+    #[cfg(feature = "postgres")]
+    Postgres(crate::postgres::AsyncPostgres),
+    /// `redis://…`.
+    #[cfg(feature = "redis")]
+    Redis(crate::redis::AsyncRedis),
+    #[doc(hidden)]
+    _Never(Infallible),
+}
+
+impl fmt::Debug for AsyncAny {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        each!(self, s => s.fmt(f))
+    }
+}
+
+impl<T> AsyncAnyStore<T> {
     /// Opens the store `url` names, with default [`Options`].
     pub async fn open(url: &str) -> Result<AsyncAnyStore<T>, Error> {
         AsyncAnyStore::open_with(url, &Options::default()).await
@@ -210,69 +210,63 @@ impl<T: Send + 'static> AsyncAnyStore<T> {
     /// Opens the store `url` names, with `options`.
     #[allow(unused_variables)]
     pub async fn open_with(url: &str, options: &Options) -> Result<AsyncAnyStore<T>, Error> {
-        match kind(url)? {
+        let backend = match kind(url)? {
             #[cfg(feature = "sqlite")]
-            Kind::Sqlite(path) => crate::AsyncSqliteStore::open_with(path, options)
-                .await
-                .map(AsyncAnyStore::Sqlite),
+            Kind::Sqlite(path) => AsyncAny::Sqlite(
+                crate::AsyncSqliteStore::<T>::open_with(path, options)
+                    .await?
+                    .backend,
+            ),
             #[cfg(feature = "postgres")]
-            Kind::Postgres(url) => crate::AsyncPostgresStore::open_with(url, options)
-                .await
-                .map(AsyncAnyStore::Postgres),
+            Kind::Postgres(url) => AsyncAny::Postgres(
+                crate::AsyncPostgresStore::<T>::open_with(url, options)
+                    .await?
+                    .backend,
+            ),
             #[cfg(feature = "redis")]
-            Kind::Redis(url) => crate::AsyncRedisStore::open_with(url, options)
-                .await
-                .map(AsyncAnyStore::Redis),
+            Kind::Redis(url) => AsyncAny::Redis(
+                crate::AsyncRedisStore::<T>::open_with(url, options)
+                    .await?
+                    .backend,
+            ),
             #[allow(unreachable_patterns)]
-            Kind::Sqlite(_) => Err(feature_off("sqlite")),
+            Kind::Sqlite(_) => return Err(feature_off("sqlite")),
             #[allow(unreachable_patterns)]
-            Kind::Postgres(_) => Err(feature_off("postgres")),
+            Kind::Postgres(_) => return Err(feature_off("postgres")),
             #[allow(unreachable_patterns)]
-            Kind::Redis(_) => Err(feature_off("redis")),
-        }
+            Kind::Redis(_) => return Err(feature_off("redis")),
+        };
+        Ok(Typed::new(backend))
     }
 }
 
-macro_rules! async_any_for {
-    ($($t:ty),*) => {$(
-        impl slack_oauth_core::AsyncStore<$t> for AsyncAnyStore<$t> {
-            type Error = Error;
+impl RawAsyncStore for AsyncAny {
+    fn name(&self) -> &'static str {
+        each!(self, s => s.name())
+    }
 
-            async fn load(&self, key: &str) -> Result<Option<Record<$t>>, Error> {
-                each!(self, s => slack_oauth_core::AsyncStore::load(s, key).await)
-            }
+    async fn load_raw(&self, key: &str) -> Result<Option<Raw>, Error> {
+        each!(self, s => s.load_raw(key).await)
+    }
 
-            async fn compare_and_swap(
-                &self,
-                key: &str,
-                expected: Option<u64>,
-                value: &$t,
-                lease: Option<&Lease>,
-            ) -> Result<Swap, Error> {
-                each!(self, s => slack_oauth_core::AsyncStore::compare_and_swap(s, key, expected, value, lease).await)
-            }
+    async fn swap_raw(
+        &self,
+        key: &str,
+        expected: Expect,
+        value: String,
+        lease: Option<&Lease>,
+    ) -> Result<Swap, Error> {
+        each!(self, s => s.swap_raw(key, expected, value, lease).await)
+    }
 
-            async fn delete(&self, key: &str) -> Result<bool, Error> {
-                each!(self, s => slack_oauth_core::AsyncStore::delete(s, key).await)
-            }
+    async fn delete_raw(&self, key: &str) -> Result<bool, Error> {
+        each!(self, s => s.delete_raw(key).await)
+    }
 
-            async fn put(&self, key: &str, value: &$t) -> Result<u64, Error> {
-                each!(self, s => slack_oauth_core::AsyncStore::put(s, key, value).await)
-            }
-
-            async fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
-                each!(self, s => slack_oauth_core::AsyncStore::keys(s, prefix).await)
-            }
-        }
-    )*};
+    async fn keys_raw(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        each!(self, s => s.keys_raw(prefix).await)
+    }
 }
-
-async_any_for!(
-    slack_oauth_core::Installation,
-    slack_oauth_core::ConfigTokens,
-    String,
-    serde_json::Value
-);
 
 #[cfg(test)]
 mod tests {

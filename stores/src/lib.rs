@@ -7,6 +7,33 @@
 //! Compare-and-swap is one conditional statement (SQL) or one script (Redis), so several
 //! processes sharing a store refresh each installation once between them.
 //!
+//! Each store is a [`Typed`] over its backend: the blocking ones are core's [`Store<T>`],
+//! the async ones its [`AsyncStore<T>`], for every `T` serde can write and read back
+//! (installations, configuration tokens, or a type of your own):
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")] {
+//! use serde::{Deserialize, Serialize};
+//! use slack_oauth_core::Store;
+//! use slack_oauth_store::SqliteStore;
+//!
+//! #[derive(Debug, PartialEq, Serialize, Deserialize)]
+//! struct Channel {
+//!     id: String,
+//!     topic: Option<String>,
+//! }
+//!
+//! # let dir = std::env::temp_dir().join(format!("slack-oauth-lib-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let store = SqliteStore::<Channel>::open(dir.join("app.db"))?;
+//! let general = Channel { id: "C1".into(), topic: None };
+//! store.put("C1", &general)?;
+//! assert_eq!(store.load("C1")?.unwrap().value, general);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # }
+//! # Ok::<(), slack_oauth_store::Error>(())
+//! ```
+//!
 //! | URL | store | features |
 //! | --- | --- | --- |
 //! | `sqlite:PATH` (`sqlite://PATH`, `sqlite:///ABSOLUTE`) | [`SqliteStore`] | `sqlite` |
@@ -21,6 +48,8 @@
 //! PostgreSQL and Redis use async clients.
 //!
 //! [`Record`]: slack_oauth_core::Record
+//! [`Store<T>`]: slack_oauth_core::Store
+//! [`AsyncStore<T>`]: slack_oauth_core::AsyncStore
 
 // With no backend feature only the shared types are left, unused.
 #![cfg_attr(
@@ -31,9 +60,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use slack_oauth_core::{Lease, Record};
+use slack_oauth_core::Lease;
 
 mod any;
 #[cfg(feature = "postgres")]
@@ -42,6 +69,7 @@ mod postgres;
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod typed;
 
 pub use any::{AnyStore, AsyncAnyStore};
 #[cfg(feature = "postgres")]
@@ -50,6 +78,7 @@ pub use postgres::{AsyncPostgresStore, PostgresStore};
 pub use redis::{AsyncRedisStore, RedisStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{AsyncSqliteStore, SqliteStore};
+pub use typed::Typed;
 
 /// The table records live in unless [`Options::namespace`] says otherwise (SQLite and
 /// PostgreSQL).
@@ -180,127 +209,6 @@ impl Error {
     }
 }
 
-/// A record as the backends hold it: the value still JSON.
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
-    allow(dead_code)
-)]
-pub(crate) struct Raw {
-    pub version: u64,
-    pub value: String,
-    pub lease: Option<Lease>,
-}
-
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
-    allow(dead_code)
-)]
-pub(crate) fn encode<T: Serialize>(store: &'static str, value: &T) -> Result<String, Error> {
-    // Serializing the core's records cannot fail; a user's own `T` might.
-    serde_json::to_string(value).map_err(|e| Error::Backend {
-        store,
-        detail: format!("the value cannot be serialized ({:?})", e.classify()),
-    })
-}
-
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
-    allow(dead_code)
-)]
-pub(crate) fn decode<T: DeserializeOwned>(
-    store: &'static str,
-    key: &str,
-    raw: Raw,
-) -> Result<Record<T>, Error> {
-    // serde_json's messages quote the offending text, which may be a token: report only
-    // where and what kind of error.
-    let value = serde_json::from_str(&raw.value).map_err(|e| Error::Corrupt {
-        store,
-        key: key.to_owned(),
-        detail: format!(
-            "the value is not valid ({:?} error at line {} column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ),
-    })?;
-    Ok(Record {
-        value,
-        version: raw.version,
-        lease: raw.lease,
-    })
-}
-
-/// Implements [`AsyncStore`](slack_oauth_core::AsyncStore) for an async store over the value
-/// types it keeps, delegating to its `*_any` methods.
-///
-/// One impl per concrete type because core implements `AsyncStore<T>` for every
-/// `Store<T>`: a generic `impl<T> AsyncStore<T> for AsyncXStore<T>` would overlap with it as
-/// far as the compiler knows (another crate may implement `Store<ItsType>` for
-/// `AsyncXStore<ItsType>`).
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
-    allow(unused_macros)
-)]
-macro_rules! async_store_for {
-    ($store:ident) => {
-        $crate::async_store_for!(@types $store;
-            slack_oauth_core::Installation,
-            slack_oauth_core::ConfigTokens,
-            String,
-            serde_json::Value
-        );
-    };
-    (@types $store:ident; $($t:ty),*) => {$(
-        impl slack_oauth_core::AsyncStore<$t> for $store<$t> {
-            type Error = $crate::Error;
-
-            fn load(
-                &self,
-                key: &str,
-            ) -> impl std::future::Future<
-                Output = Result<Option<slack_oauth_core::Record<$t>>, $crate::Error>,
-            > + Send {
-                self.load_any(key)
-            }
-
-            fn compare_and_swap(
-                &self,
-                key: &str,
-                expected: Option<u64>,
-                value: &$t,
-                lease: Option<&slack_oauth_core::Lease>,
-            ) -> impl std::future::Future<Output = Result<slack_oauth_core::Swap, $crate::Error>>
-                   + Send {
-                self.swap_any(key, expected, value, lease)
-            }
-
-            fn delete(
-                &self,
-                key: &str,
-            ) -> impl std::future::Future<Output = Result<bool, $crate::Error>> + Send {
-                self.delete_any(key)
-            }
-
-            fn put(
-                &self,
-                key: &str,
-                value: &$t,
-            ) -> impl std::future::Future<Output = Result<u64, $crate::Error>> + Send {
-                self.put_any(key, value)
-            }
-
-            fn keys(
-                &self,
-                prefix: &str,
-            ) -> impl std::future::Future<Output = Result<Vec<String>, $crate::Error>> + Send {
-                self.keys_any(prefix)
-            }
-        }
-    )*};
-}
-pub(crate) use async_store_for;
-
 /// A SQL `LIKE` pattern (with `ESCAPE '\'`) matching the keys that start with `prefix`.
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn like_prefix(prefix: &str) -> String {
@@ -328,43 +236,6 @@ pub(crate) fn exact_prefix(found: impl IntoIterator<Item = String>, prefix: &str
     keys.sort_unstable();
     keys.dedup();
     keys
-}
-
-/// What a write expects to find: [`Store::compare_and_swap`]'s `expected`, or anything
-/// ([`Store::put`]).
-///
-/// [`Store::compare_and_swap`]: slack_oauth_core::Store::compare_and_swap
-/// [`Store::put`]: slack_oauth_core::Store::put
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
-    allow(dead_code)
-)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Expect {
-    Absent,
-    Version(u64),
-    Any,
-}
-
-impl From<Option<u64>> for Expect {
-    fn from(expected: Option<u64>) -> Expect {
-        expected.map_or(Expect::Absent, Expect::Version)
-    }
-}
-
-/// The version a [`Expect::Any`] write stored: it cannot conflict.
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
-    allow(dead_code)
-)]
-pub(crate) fn stored(swap: slack_oauth_core::Swap) -> Result<u64, Error> {
-    match swap {
-        slack_oauth_core::Swap::Stored { version } => Ok(version),
-        slack_oauth_core::Swap::Conflict => Err(Error::Backend {
-            store: "store",
-            detail: "an unconditional write reported a conflict".into(),
-        }),
-    }
 }
 
 /// SQL identifiers we splice into statements: checked, since they cannot be parameters.
@@ -424,26 +295,6 @@ pub(crate) fn version_from_sql(store: &'static str, key: &str, v: i64) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn corrupt_values_never_echo_the_stored_text() {
-        let raw = Raw {
-            version: 1,
-            value: r#"{"token": "xoxb-SECRET"#.into(),
-            lease: None,
-        };
-        let e = decode::<u32>("sqlite", "T1", raw).unwrap_err();
-        let shown = format!("{e} {e:?}");
-        assert!(matches!(e, Error::Corrupt { .. }));
-        assert!(!shown.contains("SECRET"), "{shown}");
-        let raw = Raw {
-            version: 1,
-            value: r#""xoxb-SECRET""#.into(),
-            lease: None,
-        };
-        let e = decode::<u32>("sqlite", "T1", raw).unwrap_err();
-        assert!(!format!("{e} {e:?}").contains("SECRET"));
-    }
 
     #[test]
     fn identifiers_are_checked() {

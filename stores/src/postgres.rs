@@ -6,7 +6,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,13 +13,11 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use slack_oauth_core::{Lease, Record, Store, Swap};
+use slack_oauth_core::{Lease, Swap};
 
+use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
 use crate::{
-    decode, encode, identifier, lease_from_columns, stored, to_sql_time, version_from_sql, Error,
-    Expect, Options, Raw, DEFAULT_TABLE,
+    identifier, lease_from_columns, to_sql_time, version_from_sql, Error, Options, DEFAULT_TABLE,
 };
 
 const STORE: &str = "postgres";
@@ -187,11 +184,16 @@ fn version_of(rows: &[postgres::Row]) -> Swap {
 /// [`open`](Self::open) creates the table if missing (see [`migration`](Self::migration)).
 /// The connection is not encrypted: reach the server over a private network, a Unix socket
 /// or a tunnel. The table holds tokens in clear: grant access to the app's role only.
-pub struct PostgresStore<T> {
+///
+/// Keeps any `T` serde can write and read back (see [`Typed`]). Clones share the pool.
+pub type PostgresStore<T> = Typed<Postgres, T>;
+
+/// The backend of a [`PostgresStore`]: the connection pool and the statements.
+#[derive(Clone)]
+pub struct Postgres {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
     sql: Arc<Sql>,
     timeout: Duration,
-    _value: PhantomData<fn() -> T>,
 }
 
 impl<T> PostgresStore<T> {
@@ -212,17 +214,16 @@ impl<T> PostgresStore<T> {
             .min_idle(Some(0))
             .connection_timeout(timeout)
             .build_unchecked(PostgresConnectionManager::new(config, NoTls));
-        let store = PostgresStore {
+        let backend = Postgres {
             pool,
             sql: Arc::new(sql),
             timeout,
-            _value: PhantomData,
         };
-        store
+        backend
             .connection()?
-            .batch_execute(&store.sql.guarded_migration())
+            .batch_execute(&backend.sql.guarded_migration())
             .map_err(|e| pg_error(&e, timeout))?;
-        Ok(store)
+        Ok(Typed::new(backend))
     }
 
     /// The SQL [`open`](Self::open) runs (idempotent), for the default table: to review, or
@@ -230,7 +231,9 @@ impl<T> PostgresStore<T> {
     pub fn migration() -> String {
         Sql::new(None).map(|sql| sql.migration).unwrap_or_default()
     }
+}
 
+impl Postgres {
     fn connection(
         &self,
     ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, Error> {
@@ -238,6 +241,12 @@ impl<T> PostgresStore<T> {
             store: STORE,
             detail: e.to_string(),
         })
+    }
+}
+
+impl RawStore for Postgres {
+    fn name(&self) -> &'static str {
+        STORE
     }
 
     fn load_raw(&self, key: &str) -> Result<Option<Raw>, Error> {
@@ -269,47 +278,15 @@ impl<T> PostgresStore<T> {
         .map_err(|e| pg_error(&e, self.timeout))?;
         Ok(version_of(&rows))
     }
-}
 
-impl<T> fmt::Debug for PostgresStore<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PostgresStore")
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T: Serialize + DeserializeOwned> Store<T> for PostgresStore<T> {
-    type Error = Error;
-
-    fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
-        self.load_raw(key)?
-            .map(|raw| decode(STORE, key, raw))
-            .transpose()
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &T,
-        lease: Option<&Lease>,
-    ) -> Result<Swap, Error> {
-        self.swap_raw(key, Expect::from(expected), &encode(STORE, value)?, lease)
-    }
-
-    fn delete(&self, key: &str) -> Result<bool, Error> {
+    fn delete_raw(&self, key: &str) -> Result<bool, Error> {
         self.connection()?
             .execute(&self.sql.delete, &[&key])
             .map(|n| n > 0)
             .map_err(|e| pg_error(&e, self.timeout))
     }
 
-    fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
-        stored(self.swap_raw(key, Expect::Any, &encode(STORE, value)?, None)?)
-    }
-
-    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+    fn keys_raw(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let rows = (self.connection()?)
             .query(&self.sql.keys, &[&crate::like_prefix(prefix)])
             .map_err(|e| pg_error(&e, self.timeout))?;
@@ -322,30 +299,29 @@ impl<T: Serialize + DeserializeOwned> Store<T> for PostgresStore<T> {
     }
 }
 
-/// [`PostgresStore`] for async keepers: `tokio-postgres` connections in a
-/// `deadpool-postgres` pool, every operation bounded by the timeout. Clones share the pool.
-///
-/// Keeps [`Installation`](slack_oauth_core::Installation),
-/// [`ConfigTokens`](slack_oauth_core::ConfigTokens), `String` and `serde_json::Value`.
-pub struct AsyncPostgresStore<T> {
-    pool: Pool,
-    sql: Arc<Sql>,
-    timeout: Duration,
-    _value: PhantomData<fn() -> T>,
-}
-
-impl<T> Clone for AsyncPostgresStore<T> {
-    fn clone(&self) -> Self {
-        AsyncPostgresStore {
-            pool: self.pool.clone(),
-            sql: Arc::clone(&self.sql),
-            timeout: self.timeout,
-            _value: PhantomData,
-        }
+impl fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
 
-impl<T> fmt::Debug for AsyncPostgresStore<T> {
+/// [`PostgresStore`] for async keepers: `tokio-postgres` connections in a
+/// `deadpool-postgres` pool, every operation bounded by the timeout. Clones share the pool.
+///
+/// Keeps any `T` serde can write and read back (see [`Typed`]).
+pub type AsyncPostgresStore<T> = Typed<AsyncPostgres, T>;
+
+/// The backend of an [`AsyncPostgresStore`]: the connection pool and the statements.
+#[derive(Clone)]
+pub struct AsyncPostgres {
+    pool: Pool,
+    sql: Arc<Sql>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for AsyncPostgres {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncPostgresStore")
             .field("timeout", &self.timeout)
@@ -407,18 +383,36 @@ impl<T> AsyncPostgresStore<T> {
             .map_err(|e| Error::Config {
                 detail: e.to_string(),
             })?;
-        let store = AsyncPostgresStore {
+        let backend = AsyncPostgres {
             pool,
             sql: Arc::new(sql),
             timeout,
-            _value: PhantomData,
         };
-        let migration = store.sql.guarded_migration();
-        with_client(&store.pool, timeout, |c| async move {
+        let migration = backend.sql.guarded_migration();
+        with_client(&backend.pool, timeout, |c| async move {
             c.batch_execute(&migration).await
         })
         .await?;
-        Ok(store)
+        Ok(Typed::new(backend))
+    }
+}
+
+impl RawAsyncStore for AsyncPostgres {
+    fn name(&self) -> &'static str {
+        STORE
+    }
+
+    fn load_raw(&self, key: &str) -> impl Future<Output = Result<Option<Raw>, Error>> + Send {
+        let (store, key) = (self.clone(), key.to_owned());
+        async move {
+            let (sql, k) = (&store.sql, key.as_str());
+            let rows = with_client(&store.pool, store.timeout, |c| async move {
+                let stmt = c.prepare_cached(&sql.load).await?;
+                c.query(&stmt, &[&k]).await
+            })
+            .await?;
+            rows.first().map(|row| row_to_raw(&key, row)).transpose()
+        }
     }
 
     fn swap_raw(
@@ -458,39 +452,8 @@ impl<T> AsyncPostgresStore<T> {
             .await
         }
     }
-}
 
-crate::async_store_for!(AsyncPostgresStore);
-
-impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncPostgresStore<T> {
-    fn load_any(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
-        let (store, key) = (self.clone(), key.to_owned());
-        async move {
-            let (sql, k) = (&store.sql, key.as_str());
-            let rows = with_client(&store.pool, store.timeout, |c| async move {
-                let stmt = c.prepare_cached(&sql.load).await?;
-                c.query(&stmt, &[&k]).await
-            })
-            .await?;
-            rows.first()
-                .map(|row| decode(STORE, &key, row_to_raw(&key, row)?))
-                .transpose()
-        }
-    }
-
-    fn swap_any(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &T,
-        lease: Option<&Lease>,
-    ) -> impl Future<Output = Result<Swap, Error>> + Send {
-        let value = encode(STORE, value);
-        let swap = value.map(|value| self.swap_raw(key, Expect::from(expected), value, lease));
-        async move { swap?.await }
-    }
-
-    fn delete_any(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
+    fn delete_raw(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
         let (store, key) = (self.clone(), key.to_owned());
         async move {
             let sql = &store.sql;
@@ -503,7 +466,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncPostgresStore<T> {
         }
     }
 
-    fn keys_any(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+    fn keys_raw(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
         let (store, prefix) = (self.clone(), prefix.to_owned());
         async move {
             let (sql, pattern) = (&store.sql, crate::like_prefix(&prefix));
@@ -518,11 +481,5 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncPostgresStore<T> {
             .await?;
             Ok(crate::exact_prefix(found, &prefix))
         }
-    }
-
-    fn put_any(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Error>> + Send {
-        let value = encode(STORE, value);
-        let swap = value.map(|value| self.swap_raw(key, Expect::Any, value, None));
-        async move { stored(swap?.await?) }
     }
 }

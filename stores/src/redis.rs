@@ -2,17 +2,15 @@
 
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ConnectionLike, RedisError, Script};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use slack_oauth_core::{Lease, Record, Store, Swap};
+use slack_oauth_core::{Lease, Swap};
 
-use crate::{decode, encode, stored, Error, Expect, Options, Raw, DEFAULT_PREFIX};
+use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
+use crate::{Error, Options, DEFAULT_PREFIX};
 
 const STORE: &str = "redis";
 
@@ -242,10 +240,15 @@ impl r2d2::ManageConnection for Connector {
 /// The hashes hold tokens in clear: protect the server (a password or ACL user, no
 /// public port, `rediss` not supported here: use a private network or a tunnel) and keep
 /// persistence files private.
-pub struct RedisStore<T> {
+///
+/// Keeps any `T` serde can write and read back (see [`Typed`]). Clones share the pool.
+pub type RedisStore<T> = Typed<Redis, T>;
+
+/// The backend of a [`RedisStore`]: the connection pool and the key names.
+#[derive(Clone)]
+pub struct Redis {
     pool: r2d2::Pool<Connector>,
     keys: Arc<Keys>,
-    _value: PhantomData<fn() -> T>,
 }
 
 impl<T> RedisStore<T> {
@@ -267,21 +270,44 @@ impl<T> RedisStore<T> {
                 client: client(url)?,
                 timeout: options.timeout,
             });
-        let store = RedisStore {
-            pool,
-            keys,
-            _value: PhantomData,
-        };
+        let backend = Redis { pool, keys };
         // Fail now rather than at the first token.
-        store.connection()?;
-        Ok(store)
+        backend.connection()?;
+        Ok(Typed::new(backend))
     }
+}
 
+impl Redis {
     fn connection(&self) -> Result<r2d2::PooledConnection<Connector>, Error> {
         self.pool.get().map_err(|e| Error::Unreachable {
             store: STORE,
             detail: e.to_string(),
         })
+    }
+}
+
+impl fmt::Debug for Redis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.keys.prefix)
+            .field("timeout", &self.keys.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RawStore for Redis {
+    fn name(&self) -> &'static str {
+        STORE
+    }
+
+    fn load_raw(&self, key: &str) -> Result<Option<Raw>, Error> {
+        let mut conn = self.connection()?;
+        let fields: Vec<Option<String>> = self
+            .keys
+            .load_cmd(key)
+            .query(&mut *conn)
+            .map_err(|e| self.keys.error(&e))?;
+        raw(key, fields)
     }
 
     fn swap_raw(
@@ -298,43 +324,8 @@ impl<T> RedisStore<T> {
             .map(version_of)
             .map_err(|e| self.keys.error(&e))
     }
-}
 
-impl<T> fmt::Debug for RedisStore<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("prefix", &self.keys.prefix)
-            .field("timeout", &self.keys.timeout)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T: Serialize + DeserializeOwned> Store<T> for RedisStore<T> {
-    type Error = Error;
-
-    fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
-        let mut conn = self.connection()?;
-        let fields: Vec<Option<String>> = self
-            .keys
-            .load_cmd(key)
-            .query(&mut *conn)
-            .map_err(|e| self.keys.error(&e))?;
-        raw(key, fields)?
-            .map(|raw| decode(STORE, key, raw))
-            .transpose()
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &T,
-        lease: Option<&Lease>,
-    ) -> Result<Swap, Error> {
-        self.swap_raw(key, Expect::from(expected), &encode(STORE, value)?, lease)
-    }
-
-    fn delete(&self, key: &str) -> Result<bool, Error> {
+    fn delete_raw(&self, key: &str) -> Result<bool, Error> {
         let mut conn = self.connection()?;
         redis::cmd("DEL")
             .arg(self.keys.record(key))
@@ -343,11 +334,7 @@ impl<T: Serialize + DeserializeOwned> Store<T> for RedisStore<T> {
             .map_err(|e| self.keys.error(&e))
     }
 
-    fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
-        stored(self.swap_raw(key, Expect::Any, &encode(STORE, value)?, None)?)
-    }
-
-    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+    fn keys_raw(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let mut conn = self.connection()?;
         let (mut cursor, mut names) = (0, Vec::new());
         loop {
@@ -366,25 +353,17 @@ impl<T: Serialize + DeserializeOwned> Store<T> for RedisStore<T> {
 /// [`RedisStore`] for async keepers: one multiplexed connection that reconnects by itself
 /// (`redis`' `ConnectionManager`), every operation bounded by the timeout. Clones share it.
 ///
-/// Keeps [`Installation`](slack_oauth_core::Installation),
-/// [`ConfigTokens`](slack_oauth_core::ConfigTokens), `String` and `serde_json::Value`.
-pub struct AsyncRedisStore<T> {
+/// Keeps any `T` serde can write and read back (see [`Typed`]).
+pub type AsyncRedisStore<T> = Typed<AsyncRedis, T>;
+
+/// The backend of an [`AsyncRedisStore`]: the connection and the key names.
+#[derive(Clone)]
+pub struct AsyncRedis {
     conn: ConnectionManager,
     keys: Arc<Keys>,
-    _value: PhantomData<fn() -> T>,
 }
 
-impl<T> Clone for AsyncRedisStore<T> {
-    fn clone(&self) -> Self {
-        AsyncRedisStore {
-            conn: self.conn.clone(),
-            keys: Arc::clone(&self.keys),
-            _value: PhantomData,
-        }
-    }
-}
-
-impl<T> fmt::Debug for AsyncRedisStore<T> {
+impl fmt::Debug for AsyncRedis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncRedisStore")
             .field("prefix", &self.keys.prefix)
@@ -411,11 +390,7 @@ impl<T> AsyncRedisStore<T> {
             ConnectionManager::new_with_config(client, config).await
         })
         .await?;
-        Ok(AsyncRedisStore {
-            conn,
-            keys,
-            _value: PhantomData,
-        })
+        Ok(Typed::new(AsyncRedis { conn, keys }))
     }
 }
 
@@ -432,31 +407,30 @@ async fn timed<R>(
     }
 }
 
-crate::async_store_for!(AsyncRedisStore);
+impl RawAsyncStore for AsyncRedis {
+    fn name(&self) -> &'static str {
+        STORE
+    }
 
-impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncRedisStore<T> {
-    fn load_any(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
+    fn load_raw(&self, key: &str) -> impl Future<Output = Result<Option<Raw>, Error>> + Send {
         let (mut conn, keys, key) = (self.conn.clone(), Arc::clone(&self.keys), key.to_owned());
         async move {
             let fields: Vec<Option<String>> =
                 timed(&keys, keys.load_cmd(&key).query_async(&mut conn)).await?;
-            raw(&key, fields)?
-                .map(|raw| decode(STORE, &key, raw))
-                .transpose()
+            raw(&key, fields)
         }
     }
 
-    fn swap(
+    fn swap_raw(
         &self,
         key: &str,
         expected: Expect,
-        value: Result<String, Error>,
+        value: String,
         lease: Option<&Lease>,
     ) -> impl Future<Output = Result<Swap, Error>> + Send {
         let (mut conn, keys, key) = (self.conn.clone(), Arc::clone(&self.keys), key.to_owned());
         let lease = lease.cloned();
         async move {
-            let value = value?;
             let call = keys.swap_invocation(&key, expected, &value, lease.as_ref());
             timed(&keys, call.invoke_async::<u64>(&mut conn))
                 .await
@@ -464,17 +438,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncRedisStore<T> {
         }
     }
 
-    fn swap_any(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &T,
-        lease: Option<&Lease>,
-    ) -> impl Future<Output = Result<Swap, Error>> + Send {
-        self.swap(key, Expect::from(expected), encode(STORE, value), lease)
-    }
-
-    fn delete_any(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
+    fn delete_raw(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
         let (mut conn, keys, key) = (self.conn.clone(), Arc::clone(&self.keys), key.to_owned());
         async move {
             let mut cmd = redis::cmd("DEL");
@@ -485,7 +449,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncRedisStore<T> {
         }
     }
 
-    fn keys_any(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+    fn keys_raw(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
         let (mut conn, keys) = (self.conn.clone(), Arc::clone(&self.keys));
         let prefix = prefix.to_owned();
         async move {
@@ -501,10 +465,5 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncRedisStore<T> {
                 cursor = next;
             }
         }
-    }
-
-    fn put_any(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Error>> + Send {
-        let swap = self.swap(key, Expect::Any, encode(STORE, value), None);
-        async move { stored(swap.await?) }
     }
 }

@@ -2,19 +2,16 @@
 
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use slack_oauth_core::{Lease, Record, Store, Swap};
+use slack_oauth_core::{Lease, Swap};
 
+use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
 use crate::{
-    decode, encode, identifier, lease_from_columns, stored, to_sql_time, version_from_sql, Error,
-    Expect, Options, Raw, DEFAULT_TABLE,
+    identifier, lease_from_columns, to_sql_time, version_from_sql, Error, Options, DEFAULT_TABLE,
 };
 
 const STORE: &str = "sqlite";
@@ -39,12 +36,22 @@ const STORE: &str = "sqlite";
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), slack_oauth_store::Error>(())
 /// ```
-pub struct SqliteStore<T> {
+///
+/// Keeps any `T` serde can write and read back (see [`Typed`]). Clones share the
+/// connection.
+pub type SqliteStore<T> = Typed<Sqlite, T>;
+
+/// The backend of a [`SqliteStore`]: one connection to the file, shared by clones.
+#[derive(Clone)]
+pub struct Sqlite {
+    inner: Arc<Connected>,
+}
+
+struct Connected {
     conn: Mutex<Connection>,
     sql: Sql,
     path: PathBuf,
     timeout: Duration,
-    _value: PhantomData<fn() -> T>,
 }
 
 struct Sql {
@@ -67,7 +74,24 @@ impl<T> SqliteStore<T> {
     /// Opens the file at `path`: the busy timeout is `options`' timeout, the table its
     /// namespace (default [`DEFAULT_TABLE`]).
     pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<SqliteStore<T>, Error> {
-        let path = path.as_ref().to_path_buf();
+        Sqlite::open_with(path.as_ref(), options).map(Typed::new)
+    }
+
+    /// The statements [`open`](Self::open) runs to create the table (idempotent), for
+    /// reviewing or running them yourself.
+    pub fn migration() -> String {
+        migration_for(DEFAULT_TABLE)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.backend.inner.path
+    }
+}
+
+impl Sqlite {
+    fn open_with(path: &Path, options: &Options) -> Result<Sqlite, Error> {
+        let path = path.to_path_buf();
         let table = identifier(options.namespace.as_deref().unwrap_or(DEFAULT_TABLE))?;
         create_private(&path)?;
         let conn = Connection::open_with_flags(
@@ -104,45 +128,60 @@ impl<T> SqliteStore<T> {
                 }
             }
         }
-        Ok(SqliteStore {
-            conn: Mutex::new(conn),
-            sql: Sql {
-                load: format!(
-                    "SELECT version, value, lease_holder, lease_expires_at FROM {table} WHERE key = ?1"
-                ),
-                update: format!(
-                    "UPDATE {table} SET version = ?3, value = ?4, lease_holder = ?5, \
+        let sql = Sql {
+            load: format!(
+                "SELECT version, value, lease_holder, lease_expires_at FROM {table} WHERE key = ?1"
+            ),
+            update: format!(
+                "UPDATE {table} SET version = ?3, value = ?4, lease_holder = ?5, \
                      lease_expires_at = ?6 WHERE key = ?1 AND version = ?2"
-                ),
-                insert: format!(
-                    "INSERT INTO {table} (key, version, value, lease_holder, lease_expires_at) \
+            ),
+            insert: format!(
+                "INSERT INTO {table} (key, version, value, lease_holder, lease_expires_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING"
-                ),
-                upsert: format!(
-                    "INSERT INTO {table} (key, version, value) VALUES (?1, ?2, ?3) \
+            ),
+            upsert: format!(
+                "INSERT INTO {table} (key, version, value) VALUES (?1, ?2, ?3) \
                      ON CONFLICT (key) DO UPDATE SET version = excluded.version, \
                      value = excluded.value, lease_holder = NULL, lease_expires_at = NULL"
-                ),
-                delete: format!("DELETE FROM {table} WHERE key = ?1"),
-                keys: format!("SELECT key FROM {table} WHERE key LIKE ?1 ESCAPE '\\'"),
-                next_version: format!(
-                    "UPDATE {table}_versions SET last = last + 1 WHERE id = 0 RETURNING last"
-                ),
-            },
-            path,
-            timeout,
-            _value: PhantomData,
+            ),
+            delete: format!("DELETE FROM {table} WHERE key = ?1"),
+            keys: format!("SELECT key FROM {table} WHERE key LIKE ?1 ESCAPE '\\'"),
+            next_version: format!(
+                "UPDATE {table}_versions SET last = last + 1 WHERE id = 0 RETURNING last"
+            ),
+        };
+        Ok(Sqlite {
+            inner: Arc::new(Connected {
+                conn: Mutex::new(conn),
+                sql,
+                path,
+                timeout,
+            }),
         })
     }
 
-    /// The statements [`open`](Self::open) runs to create the table (idempotent), for
-    /// reviewing or running them yourself.
-    pub fn migration() -> String {
-        SqliteStore::<T>::migration_for(DEFAULT_TABLE)
+    // A panic mid-call leaves the connection as SQLite left it (a failed statement rolls
+    // back): safe to use after poisoning.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.inner.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn migration_for(table: &str) -> String {
-        format!(
+    fn error(&self, key: &str, e: rusqlite::Error) -> Error {
+        match e {
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..) => Error::Corrupt {
+                store: STORE,
+                key: key.to_owned(),
+                detail: "a column holds the wrong type".into(),
+            },
+            e => sql_error(e, self.inner.timeout),
+        }
+    }
+}
+
+fn migration_for(table: &str) -> String {
+    format!(
             "CREATE TABLE IF NOT EXISTS {table} (\n\
             \x20   key TEXT PRIMARY KEY,\n\
             \x20   version INTEGER NOT NULL,\n\
@@ -154,23 +193,17 @@ impl<T> SqliteStore<T> {
             CREATE TABLE IF NOT EXISTS {table}_versions (id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);\n\
             INSERT OR IGNORE INTO {table}_versions (id, last) VALUES (0, 0);\n"
         )
-    }
+}
 
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    // A panic mid-call leaves the connection as SQLite left it (a failed statement rolls
-    // back): safe to use after poisoning.
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+impl RawStore for Sqlite {
+    fn name(&self) -> &'static str {
+        STORE
     }
 
     fn load_raw(&self, key: &str) -> Result<Option<Raw>, Error> {
         let conn = self.lock();
         let row = conn
-            .prepare_cached(&self.sql.load)
+            .prepare_cached(&self.inner.sql.load)
             .and_then(|mut stmt| {
                 stmt.query_row([key], |row| {
                     Ok((
@@ -206,13 +239,13 @@ impl<T> SqliteStore<T> {
             // transaction never has to upgrade a read lock, which SQLite cannot wait for.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let version: i64 = tx
-                .prepare_cached(&self.sql.next_version)?
+                .prepare_cached(&self.inner.sql.next_version)?
                 .query_row([], |row| row.get(0))?;
             let holder = lease.map(|l| l.holder.as_str());
             let expires_at = lease.map(|l| to_sql_time(l.expires_at));
             let changed = match expected {
                 Expect::Version(expected) => {
-                    tx.prepare_cached(&self.sql.update)?.execute(params![
+                    tx.prepare_cached(&self.inner.sql.update)?.execute(params![
                         key,
                         to_sql_time(expected),
                         version,
@@ -222,10 +255,10 @@ impl<T> SqliteStore<T> {
                     ])?
                 }
                 Expect::Absent => tx
-                    .prepare_cached(&self.sql.insert)?
+                    .prepare_cached(&self.inner.sql.insert)?
                     .execute(params![key, version, value, holder, expires_at])?,
                 Expect::Any => tx
-                    .prepare_cached(&self.sql.upsert)?
+                    .prepare_cached(&self.inner.sql.upsert)?
                     .execute(params![key, version, value])?,
             };
             if changed == 1 {
@@ -244,7 +277,7 @@ impl<T> SqliteStore<T> {
 
     fn delete_raw(&self, key: &str) -> Result<bool, Error> {
         let conn = self.lock();
-        conn.prepare_cached(&self.sql.delete)
+        conn.prepare_cached(&self.inner.sql.delete)
             .and_then(|mut stmt| stmt.execute([key]))
             .map(|n| n > 0)
             .map_err(|e| self.error(key, e))
@@ -252,26 +285,16 @@ impl<T> SqliteStore<T> {
 
     fn keys_raw(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let conn = self.lock();
-        let found = conn.prepare_cached(&self.sql.keys).and_then(|mut stmt| {
-            let rows = stmt.query_map([crate::like_prefix(prefix)], |row| row.get(0))?;
-            rows.collect::<Result<Vec<String>, _>>()
-        });
+        let found = conn
+            .prepare_cached(&self.inner.sql.keys)
+            .and_then(|mut stmt| {
+                let rows = stmt.query_map([crate::like_prefix(prefix)], |row| row.get(0))?;
+                rows.collect::<Result<Vec<String>, _>>()
+            });
         Ok(crate::exact_prefix(
             found.map_err(|e| self.error(prefix, e))?,
             prefix,
         ))
-    }
-
-    fn error(&self, key: &str, e: rusqlite::Error) -> Error {
-        match e {
-            rusqlite::Error::FromSqlConversionFailure(..)
-            | rusqlite::Error::InvalidColumnType(..) => Error::Corrupt {
-                store: STORE,
-                key: key.to_owned(),
-                detail: "a column holds the wrong type".into(),
-            },
-            e => sql_error(e, self.timeout),
-        }
     }
 }
 
@@ -331,7 +354,7 @@ fn first_use(conn: &mut Connection, table: &str) -> Result<(), FirstUse> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(FirstUse::Sql)?;
-    tx.execute_batch(&SqliteStore::<()>::migration_for(table))
+    tx.execute_batch(&migration_for(table))
         .map_err(FirstUse::Sql)?;
     tx.commit().map_err(FirstUse::Sql)
 }
@@ -367,74 +390,34 @@ fn sql_error(e: rusqlite::Error, timeout: Duration) -> Error {
     }
 }
 
-impl<T> fmt::Debug for SqliteStore<T> {
+impl fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("path", &self.path)
-            .field("timeout", &self.timeout)
+            .field("path", &self.inner.path)
+            .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
-    }
-}
-
-impl<T: Serialize + DeserializeOwned> Store<T> for SqliteStore<T> {
-    type Error = Error;
-
-    fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
-        self.load_raw(key)?
-            .map(|raw| decode(STORE, key, raw))
-            .transpose()
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &T,
-        lease: Option<&Lease>,
-    ) -> Result<Swap, Error> {
-        self.swap_raw(key, Expect::from(expected), &encode(STORE, value)?, lease)
-    }
-
-    fn put(&self, key: &str, value: &T) -> Result<u64, Error> {
-        stored(self.swap_raw(key, Expect::Any, &encode(STORE, value)?, None)?)
-    }
-
-    fn delete(&self, key: &str) -> Result<bool, Error> {
-        self.delete_raw(key)
-    }
-
-    fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
-        self.keys_raw(prefix)
     }
 }
 
 /// A [`SqliteStore`] for async keepers: each call runs on Tokio's blocking thread pool, so
 /// waiting for the file's lock never stalls the runtime. Clones share one connection.
 ///
-/// Needs a Tokio runtime (the `rt` feature suffices). Keeps
-/// [`Installation`](slack_oauth_core::Installation),
-/// [`ConfigTokens`](slack_oauth_core::ConfigTokens), `String` and `serde_json::Value`.
-pub struct AsyncSqliteStore<T> {
-    inner: Arc<SqliteStore<T>>,
-}
+/// Needs a Tokio runtime (the `rt` feature suffices). Keeps any `T` serde can write and
+/// read back (see [`Typed`]).
+pub type AsyncSqliteStore<T> = Typed<AsyncSqlite, T>;
 
-impl<T> Clone for AsyncSqliteStore<T> {
-    fn clone(&self) -> Self {
-        AsyncSqliteStore {
-            inner: Arc::clone(&self.inner),
-        }
-    }
-}
+/// The backend of an [`AsyncSqliteStore`]: a [`Sqlite`] backend whose calls run on Tokio's
+/// blocking pool.
+#[derive(Clone)]
+pub struct AsyncSqlite(Sqlite);
 
-impl<T> fmt::Debug for AsyncSqliteStore<T> {
+impl fmt::Debug for AsyncSqlite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AsyncSqliteStore")
-            .field(&self.inner)
-            .finish()
+        f.debug_tuple("AsyncSqliteStore").field(&self.0).finish()
     }
 }
 
-impl<T: Send + 'static> AsyncSqliteStore<T> {
+impl<T> AsyncSqliteStore<T> {
     /// Opens the file at `path` (see [`SqliteStore::open`]) on the blocking pool.
     pub async fn open(path: impl AsRef<Path>) -> Result<AsyncSqliteStore<T>, Error> {
         AsyncSqliteStore::open_with(path, &Options::default()).await
@@ -446,21 +429,19 @@ impl<T: Send + 'static> AsyncSqliteStore<T> {
         options: &Options,
     ) -> Result<AsyncSqliteStore<T>, Error> {
         let (path, options) = (path.as_ref().to_path_buf(), options.clone());
-        let store = blocking(move || SqliteStore::open_with(path, &options)).await?;
-        Ok(AsyncSqliteStore::from(store))
+        let sqlite = blocking(move || Sqlite::open_with(&path, &options)).await?;
+        Ok(Typed::new(AsyncSqlite(sqlite)))
     }
 
-    /// The blocking store underneath, for blocking code sharing this connection.
-    pub fn blocking(&self) -> &SqliteStore<T> {
-        &self.inner
+    /// The blocking store on this connection, for blocking code sharing it.
+    pub fn blocking(&self) -> SqliteStore<T> {
+        Typed::new(self.backend.0.clone())
     }
 }
 
 impl<T> From<SqliteStore<T>> for AsyncSqliteStore<T> {
     fn from(store: SqliteStore<T>) -> Self {
-        AsyncSqliteStore {
-            inner: Arc::new(store),
-        }
+        Typed::new(AsyncSqlite(store.backend))
     }
 }
 
@@ -475,46 +456,34 @@ async fn blocking<R: Send + 'static>(
     })
 }
 
-crate::async_store_for!(AsyncSqliteStore);
-
-impl<T: Serialize + DeserializeOwned + Send + 'static> AsyncSqliteStore<T> {
-    fn load_any(&self, key: &str) -> impl Future<Output = Result<Option<Record<T>>, Error>> + Send {
-        let (inner, key) = (Arc::clone(&self.inner), key.to_owned());
-        async move { blocking(move || Store::load(&*inner, &key)).await }
+impl RawAsyncStore for AsyncSqlite {
+    fn name(&self) -> &'static str {
+        STORE
     }
 
-    fn swap_any(
+    fn load_raw(&self, key: &str) -> impl Future<Output = Result<Option<Raw>, Error>> + Send {
+        let (sqlite, key) = (self.0.clone(), key.to_owned());
+        blocking(move || sqlite.load_raw(&key))
+    }
+
+    fn swap_raw(
         &self,
         key: &str,
-        expected: Option<u64>,
-        value: &T,
+        expected: Expect,
+        value: String,
         lease: Option<&Lease>,
     ) -> impl Future<Output = Result<Swap, Error>> + Send {
-        let (inner, key, lease) = (Arc::clone(&self.inner), key.to_owned(), lease.cloned());
-        let value = encode(STORE, value);
-        async move {
-            let value = value?;
-            blocking(move || inner.swap_raw(&key, Expect::from(expected), &value, lease.as_ref()))
-                .await
-        }
+        let (sqlite, key, lease) = (self.0.clone(), key.to_owned(), lease.cloned());
+        blocking(move || sqlite.swap_raw(&key, expected, &value, lease.as_ref()))
     }
 
-    fn delete_any(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
-        let (inner, key) = (Arc::clone(&self.inner), key.to_owned());
-        async move { blocking(move || inner.delete_raw(&key)).await }
+    fn delete_raw(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send {
+        let (sqlite, key) = (self.0.clone(), key.to_owned());
+        blocking(move || sqlite.delete_raw(&key))
     }
 
-    fn keys_any(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
-        let (inner, prefix) = (Arc::clone(&self.inner), prefix.to_owned());
-        async move { blocking(move || inner.keys_raw(&prefix)).await }
-    }
-
-    fn put_any(&self, key: &str, value: &T) -> impl Future<Output = Result<u64, Error>> + Send {
-        let (inner, key) = (Arc::clone(&self.inner), key.to_owned());
-        let value = encode(STORE, value);
-        async move {
-            let value = value?;
-            blocking(move || stored(inner.swap_raw(&key, Expect::Any, &value, None)?)).await
-        }
+    fn keys_raw(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        let (sqlite, prefix) = (self.0.clone(), prefix.to_owned());
+        blocking(move || sqlite.keys_raw(&prefix))
     }
 }

@@ -163,6 +163,7 @@ pub use self::hyper_harness::{runtime, Hyper};
 mod hyper_harness {
     use super::*;
     use slack_oauth::hyper::{Client, Keeper};
+    use slack_oauth::Blocking;
     use std::sync::OnceLock;
     use tokio::runtime::Runtime;
     use tokio::sync::Barrier;
@@ -180,14 +181,15 @@ mod hyper_harness {
         })
     }
 
+    // The suite's stores are blocking ones that never wait (memory, meddled with).
     #[derive(Clone)]
-    pub struct Hyper(pub Keeper<Installation, DynStore>);
+    pub struct Hyper(pub Keeper<Installation, Blocking<DynStore>>);
 
     impl Harness for Hyper {
         fn new(api: Api, store: DynStore, sim: &Sim) -> Self {
             let sim = sim.clone();
             let _inside = runtime().enter();
-            Hyper(Keeper::new(Client::new(api), store).with_clock(move || sim.now()))
+            Hyper(Keeper::new(Client::new(api), Blocking(store)).with_clock(move || sim.now()))
         }
 
         fn with_wait(self, wait: Duration) -> Self {

@@ -76,11 +76,13 @@ impl<R: Renewable> Outcome<R> {
 }
 
 /// What a key carries between runs, kept with the key's in-process lock: a refresh answer
-/// not yet stored, the last run's failure, and what is known of another holder's lease.
+/// not yet stored, the last run's failure, what is known of another holder's lease, and
+/// the record version whose refresh token Slack refused.
 pub struct Slot<R: Renewable> {
     unsaved: Option<Unsaved<R>>,
     failure: Option<(KeptToken, KeeperError)>,
     watch: Option<Watch>,
+    refused: Vec<Refused>,
 }
 
 impl<R: Renewable> Slot<R> {
@@ -90,12 +92,26 @@ impl<R: Renewable> Slot<R> {
             unsaved: None,
             failure: None,
             watch: None,
+            refused: Vec::new(),
         }
     }
 
     /// Whether it holds a refresh answer Slack gave but the store has not taken yet.
     pub fn has_unsaved(&self) -> bool {
         self.unsaved.is_some()
+    }
+
+    /// Whether it remembers a refresh token Slack refused, for a record not changed since:
+    /// runs for that token end with the same needs-reinstall error without a lease or a
+    /// refresh call, until the record changes.
+    pub fn has_refused(&self) -> bool {
+        !self.refused.is_empty()
+    }
+
+    /// Whether the next run for the key needs what it holds (an unsaved answer, a refused
+    /// record): a keeper keeps the key's lock, and this slot with it, while it does.
+    pub fn is_worth_keeping(&self) -> bool {
+        self.has_unsaved() || self.has_refused()
     }
 }
 
@@ -111,6 +127,7 @@ impl<R: Renewable> fmt::Debug for Slot<R> {
         f.debug_struct("Slot")
             .field("unsaved", &self.unsaved.is_some())
             .field("failure", &self.failure)
+            .field("refused", &self.refused)
             .finish_non_exhaustive()
     }
 }
@@ -128,6 +145,17 @@ struct Unsaved<R: Renewable> {
     new_token: R::Token,
     /// Store errors in a row while writing it.
     failures: u32,
+}
+
+/// Slack refused the refresh token of this `token` in the record at `version`, and the
+/// machine concluded a reinstall is needed. Versions never repeat for a key
+/// ([`Record::version`]), so while the store still has this version, the same spent refresh
+/// token is all there is to present: no need to present it again. Holds no token.
+#[derive(Debug)]
+struct Refused {
+    token: KeptToken,
+    version: u64,
+    error: KeeperError,
 }
 
 /// Another holder's lease, as first seen, and how long this process has waited on it since.
@@ -151,6 +179,9 @@ enum Load {
     Refused {
         refused: Option<RefreshToken>,
         error: Arc<transport::Error>,
+        /// The version the run leased, and the version its lease wrote.
+        from: u64,
+        leased: u64,
         took_over: bool,
         /// How long we have waited since for the lease's earlier holder.
         waited: Duration,
@@ -184,6 +215,12 @@ enum State<R: Renewable> {
         expected: u64,
         value: R,
         then: KeeperError,
+        /// Whether `then` concludes that the record's refresh token is spent (remembered
+        /// in the [`Slot`] once the release is done).
+        refused: bool,
+        /// The version other tokens' refusals were remembered at, to move to the released
+        /// version: only our own lease was written since.
+        carry: Option<u64>,
     },
     Waiting {
         pause: Duration,
@@ -363,7 +400,25 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
                 State::Loading(Load::WriteBack)
             }
             (State::Writing { .. }, Outcome::Swapped(Err(e))) => self.write_failed(e),
-            (State::Releasing { then, .. }, Outcome::Swapped(_)) => {
+            (
+                State::Releasing {
+                    expected,
+                    then,
+                    refused,
+                    carry,
+                    ..
+                },
+                Outcome::Swapped(swapped),
+            ) => {
+                if refused {
+                    // The release wrote a new version; if it failed, the record may still
+                    // be at the one we leased.
+                    let version = match swapped {
+                        Ok(Swap::Stored { version }) => version,
+                        Ok(Swap::Conflict) | Err(_) => expected,
+                    };
+                    self.remember_refused(version, carry, &then);
+                }
                 // Best effort: a lease left behind is taken over once seen long enough.
                 self.done(Err(then))
             }
@@ -388,7 +443,9 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             Ok(Some(record)) => record,
             Ok(None) => {
                 // Deleted (uninstalled) meanwhile: an unsaved answer has nowhere to go.
-                self.slot.borrow_mut().unsaved = None;
+                let slot = self.slot.borrow_mut();
+                slot.unsaved = None;
+                slot.refused.clear();
                 return self.done(Err(KeeperError::NotFound {
                     key: self.key.clone(),
                 }));
@@ -408,6 +465,8 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             Load::Refused {
                 refused,
                 error,
+                from,
+                leased,
                 took_over,
                 waited,
             } => {
@@ -427,13 +486,15 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
                         then: Load::Refused {
                             refused,
                             error,
+                            from,
+                            leased,
                             took_over,
                             waited: waited + pause,
                         },
                     };
                 }
                 let error = self.refresh_error(error);
-                self.release_if_ours(record, error)
+                self.conclude_refused(record, from, leased, error)
             }
             Load::Unknown { sent, error } => {
                 if R::refresh_token(&record.value, self.token) != sent.as_ref()
@@ -449,6 +510,12 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
 
     /// Hands out the stored token, or refreshes it under a lease, or waits for another's.
     fn consider(&mut self, record: Record<R>, now: u64) -> State<R> {
+        // A changed record (a reinstall, another's refresh) has a new version.
+        let current = record.version;
+        self.slot
+            .borrow_mut()
+            .refused
+            .retain(|r| r.version == current);
         let request = match record
             .value
             .decide(&self.key, self.token, now, self.settings.margin)
@@ -460,6 +527,10 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             }
             Ok(Decision::Refresh(request)) => request,
         };
+        if let Some(error) = self.still_refused(record.version) {
+            // The same spent refresh token again: Slack would refuse it again.
+            return self.done(Err(error));
+        }
         let foreign = record
             .lease
             .as_ref()
@@ -513,6 +584,8 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
                     return State::Loading(Load::Refused {
                         refused: spent,
                         error,
+                        from: record.version,
+                        leased,
                         took_over,
                         waited: Duration::ZERO,
                     });
@@ -618,7 +691,70 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             expected,
             value,
             then: error,
+            refused: false,
+            carry: None,
         }
+    }
+
+    /// Ends with `error` (Slack refused `record`'s refresh token, and nobody else has
+    /// refreshed it), dropping our lease if `record` holds it, and remembers the refusal.
+    ///
+    /// `from` is the version the run leased, `leased` the version its lease wrote: when
+    /// `record` is still at `leased`, only our lease changed it, so refusals of other tokens
+    /// remembered at `from` still hold.
+    fn conclude_refused(
+        &mut self,
+        record: Record<R>,
+        from: u64,
+        leased: u64,
+        error: KeeperError,
+    ) -> State<R> {
+        let carry = (record.version == leased).then_some(from);
+        let ours = record
+            .lease
+            .as_ref()
+            .is_some_and(|l| l.holder == self.settings.holder);
+        if ours {
+            State::Releasing {
+                expected: record.version,
+                value: record.value,
+                then: error,
+                refused: true,
+                carry,
+            }
+        } else {
+            self.remember_refused(record.version, carry, &error);
+            self.done(Err(error))
+        }
+    }
+
+    /// Remembers that Slack refused this run's refresh token in the record at `version`,
+    /// moving other tokens' refusals remembered at `carry` to it and forgetting any others.
+    fn remember_refused(&mut self, version: u64, carry: Option<u64>, error: &KeeperError) {
+        let token = self.token;
+        let refused = &mut self.slot.borrow_mut().refused;
+        refused.retain(|r| r.token != token && Some(r.version) == carry);
+        for r in refused.iter_mut() {
+            r.version = version;
+        }
+        if error.needs_reinstall() {
+            refused.push(Refused {
+                token,
+                version,
+                error: error.clone(),
+            });
+        }
+    }
+
+    /// The needs-reinstall error of an earlier refusal of this token's refresh token in
+    /// the record at `version`.
+    fn still_refused(&self, version: u64) -> Option<KeeperError> {
+        self.slot
+            .borrow()
+            .refused
+            .iter()
+            .find(|r| r.token == self.token && r.version == version)
+            .map(|r| r.error.clone())
     }
 
     /// [`Machine::release`] when `record` holds our lease; else just ends with `error`.

@@ -540,6 +540,123 @@ fn spent_refresh_token_needs_reinstall() {
     assert_eq!(world.store.bot().1, "xoxe-1-R0");
 }
 
+/// A bot-token pair as Slack's `oauth.v2.access` answer gives it, received at `at`.
+fn pair(access: &str, refresh: &str, at: u64) -> Installation {
+    let answer: AccessResponse = serde_json::from_str(&format!(
+        r#"{{"access_token":"{access}","token_type":"bot","expires_in":{LIFETIME},
+        "refresh_token":"{refresh}","team":{{"id":"T1"}}}}"#
+    ))
+    .unwrap();
+    Installation::from_access(answer, at).unwrap()
+}
+
+/// A world whose stored refresh token Slack has already seen spent (someone with a stale copy
+/// refreshed behind the store's back), with one worker asking every 10 s from the due time.
+fn spent_world() -> (World, u64) {
+    let mut world = World::new(&[0]);
+    let due = world.due();
+    world.slack.live = "xoxe-1-ELSEWHERE".into();
+    world.workers[0].polling = true;
+    world.poll = 10_000;
+    starting_at(&mut world, due);
+    (world, due)
+}
+
+fn assert_needs_reinstall(result: &Result<String, KeeperError>) {
+    let failure = result.as_ref().unwrap_err();
+    assert!(failure.needs_reinstall(), "{failure}");
+    assert_eq!(
+        failure.code().map(|c| c.as_str()),
+        Some("invalid_refresh_token")
+    );
+}
+
+#[test]
+fn a_refused_refresh_token_is_not_presented_again() {
+    let (mut world, due) = spent_world();
+    world.run_until(due + 5_000);
+    assert_eq!(world.results(0).len(), 1);
+    assert_needs_reinstall(&world.results(0)[0]);
+    assert_eq!(world.slack.refused, 1);
+    let after_first = world.store.stored();
+    assert_eq!(after_first.lease, None);
+    let slot = world.workers[0].slot.as_ref().unwrap();
+    assert!(slot.has_refused() && slot.is_worth_keeping());
+    let shown = format!("{slot:?}");
+    assert!(!shown.contains("xoxe"), "{shown}");
+
+    // Three more calls: the same error at once, from the slot.
+    let loads = world.store.loads;
+    world.run_until(due + 35_000);
+    assert_eq!(world.results(0).len(), 4);
+    for result in world.results(0) {
+        assert_needs_reinstall(result);
+    }
+    assert_eq!(world.slack.refused, 1, "no second call to Slack");
+    assert_eq!(world.slack.refreshes, 0);
+    assert_eq!(
+        world.store.stored(),
+        after_first,
+        "no lease written, nothing changed"
+    );
+    // Each call: the lock-free look, and one load under the lock.
+    assert_eq!(world.store.loads, loads + 3);
+}
+
+#[test]
+fn a_reinstall_after_a_refusal_is_refreshed_as_usual() {
+    let (mut world, due) = spent_world();
+    // The reinstall's refresh token is the one Slack accepts; its token is due already.
+    world.slack.live = "xoxe-1-REINSTALLED".into();
+    world.meddle(due + 15_000, |store| {
+        let fresh = pair("xoxe.xoxb-1-REINSTALLED", "xoxe-1-REINSTALLED", START);
+        store.memory.put(KEY, &fresh).unwrap();
+    });
+    world.run_until(due + 25_000);
+    let results = world.results(0);
+    assert_eq!(results.len(), 3);
+    assert_needs_reinstall(&results[0]);
+    assert_needs_reinstall(&results[1]);
+    assert_eq!(ok(&results[2]), Slack::token(1));
+    assert_eq!(world.slack.refused, 1);
+    assert_eq!(world.slack.refreshes, 1);
+    assert_eq!(world.store.bot(), (Slack::token(1), "xoxe-1-R1".into()));
+    assert!(!world.workers[0].slot.as_ref().unwrap().has_refused());
+}
+
+#[test]
+fn another_process_refreshing_after_a_refusal_is_used() {
+    let (mut world, due) = spent_world();
+    // The process that spent the token writes its pair after all, still due (a late write).
+    world.meddle(due + 15_000, |store| {
+        let mut record = store.stored();
+        let answer = pair("xoxe.xoxb-1-OTHER", "xoxe-1-ELSEWHERE", START);
+        record.value.bot = answer.bot;
+        let swapped = store
+            .memory
+            .compare_and_swap(KEY, Some(record.version), &record.value, None);
+        assert!(matches!(swapped, Ok(Swap::Stored { .. })));
+    });
+    // And later a fresh pair, used as stored.
+    world.meddle(due + 35_000, |store| {
+        let mut record = store.stored();
+        record.value.bot = pair("xoxe.xoxb-1-LATER", "xoxe-1-LATER", START + LIFETIME).bot;
+        store.memory.put(KEY, &record.value).unwrap();
+    });
+    world.run_until(due + 45_000);
+    let results = world.results(0);
+    assert_eq!(results.len(), 5);
+    assert_needs_reinstall(&results[0]);
+    assert_needs_reinstall(&results[1]);
+    // Its refresh token is the one Slack accepts: refreshed as usual.
+    assert_eq!(ok(&results[2]), Slack::token(1));
+    assert_eq!(ok(&results[3]), Slack::token(1));
+    assert_eq!(ok(&results[4]), "xoxe.xoxb-1-LATER");
+    assert_eq!(world.slack.refused, 1);
+    assert_eq!(world.slack.refreshes, 1);
+    assert!(!world.workers[0].slot.as_ref().unwrap().has_refused());
+}
+
 #[test]
 fn skew_beyond_the_lease_between_two_holders_refreshes_once() {
     // 300 s apart, more than the 120 s lease: judged by local waiting, no lease looks lapsed.

@@ -214,8 +214,19 @@ pub fn spent_refresh_token_needs_reinstall<H: Harness>() {
     let stored = world.stored();
     assert_eq!(stored.lease, None);
     assert_eq!(token_of(&stored, TokenType::Bot).1, refresh);
+    // Later calls, one at a time, end the same way without presenting the spent token again
+    // or taking a lease: the keeper remembers the refused record.
+    let sent = world.refreshes();
+    for _ in 0..3 {
+        let failure = keeper.token(&world.key, TokenType::Bot).unwrap_err();
+        assert!(failure.needs_reinstall, "{failure:?}");
+        assert_eq!(failure.code.as_deref(), Some("invalid_refresh_token"));
+    }
+    assert_eq!(world.refreshes(), sent, "the spent refresh token was sent again");
+    assert_eq!(world.stored(), stored, "a lease was written");
     // The user token is a separate chain and still rotates.
     assert!(keeper.token(&world.key, TokenType::User).is_ok());
+    assert_eq!(world.refreshes(), sent + 1);
 }
 
 pub fn bot_and_user_rotate_independently<H: Harness>() {

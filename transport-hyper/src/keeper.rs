@@ -77,6 +77,7 @@ where
                 machine.start_from(record, keeper.0.now()); // no second load of the same record
             }
             let result = keeper.drive(machine).await;
+            place.keep(slot.is_worth_keeping());
             place.finish();
             result
         });

@@ -76,6 +76,7 @@ impl<R: Renewable, S: Store<R>> Keeper<R, S> {
             machine.start_from(record, self.0.now()); // no second load of the same record
         }
         let result = self.drive(machine);
+        place.keep(slot.is_worth_keeping());
         place.finish();
         result
     }

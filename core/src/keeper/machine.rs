@@ -402,7 +402,6 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             (State::Writing { .. }, Outcome::Swapped(Err(e))) => self.write_failed(e),
             (
                 State::Releasing {
-                    expected,
                     then,
                     refused,
                     carry,
@@ -410,13 +409,9 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
                 },
                 Outcome::Swapped(swapped),
             ) => {
-                if refused {
-                    // The release wrote a new version; if it failed, the record may still
-                    // be at the one we leased.
-                    let version = match swapped {
-                        Ok(Swap::Stored { version }) => version,
-                        Ok(Swap::Conflict) | Err(_) => expected,
-                    };
+                if let (true, Ok(Swap::Stored { version })) = (refused, swapped) {
+                    // Only once our lease is gone: a lease left behind must not outlive the
+                    // next call's attempt to drop it.
                     self.remember_refused(version, carry, &then);
                 }
                 // Best effort: a lease left behind is taken over once seen long enough.

@@ -48,6 +48,7 @@
 //!         };
 //!         machine.handle(outcome, now());
 //!     };
+//!     place.keep(slot.is_worth_keeping()); // an unsaved answer, a refused record
 //!     place.finish();
 //!     result
 //! }
@@ -59,7 +60,7 @@
 //! second loop of the same kind, and what they hold is [`Parts`] ([`keeper_parts!`](crate::keeper_parts)).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -227,7 +228,8 @@ where
 
 /// Per-key places in line: each key's lock `L` (a `Mutex<Slot<R>>` of the transport's kind)
 /// and a count of the runs finished under it. Entries go away when nobody holds or awaits
-/// them, so the map does not grow with every key ever refreshed.
+/// them, so the map does not grow with every key ever refreshed, unless the last run asked
+/// to keep its slot ([`Entry::keep`]).
 pub struct Queue<L> {
     entries: Mutex<HashMap<String, Arc<Entry<L>>>>,
 }
@@ -235,6 +237,7 @@ pub struct Queue<L> {
 /// One key's lock and run count, shared by the callers of that key.
 pub struct Entry<L> {
     finished: AtomicU64,
+    keep: AtomicBool,
     lock: L,
 }
 
@@ -253,6 +256,13 @@ impl<L> Entry<L> {
     /// Counts a finished run; call it with the lock still held.
     pub fn finish(&self) {
         self.finished.fetch_add(1, Ordering::Release);
+    }
+
+    /// Whether the entry, and the lock's slot with it, stays when nobody holds or awaits it:
+    /// set it with the lock held from [`Slot::is_worth_keeping`], so that the next call for
+    /// the key finds what the slot holds (an answer not yet stored, a refused record).
+    pub fn keep(&self, keep: bool) {
+        self.keep.store(keep, Ordering::Release);
     }
 }
 
@@ -284,7 +294,7 @@ impl<L> Drop for Place<L> {
         let mut entries = self.queue.entries();
         // Clones are only made under the map lock, so the count cannot rise meanwhile; a
         // task still running holds its own clone and keeps the entry.
-        if Arc::strong_count(&self.entry) == 2 {
+        if Arc::strong_count(&self.entry) == 2 && !self.entry.keep.load(Ordering::Acquire) {
             entries.remove(&self.key);
         }
     }
@@ -337,6 +347,7 @@ impl<L: Default> Default for Entry<L> {
     fn default() -> Self {
         Entry {
             finished: AtomicU64::new(0),
+            keep: AtomicBool::new(false),
             lock: L::default(),
         }
     }

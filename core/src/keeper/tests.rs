@@ -831,3 +831,18 @@ fn an_installation_keeper_has_no_configuration_token() {
         }))
     ));
 }
+
+#[test]
+fn a_queue_keeps_a_key_whose_slot_is_worth_keeping() {
+    let queue = std::sync::Arc::new(Queue::<std::sync::Mutex<Slot<Installation>>>::new());
+    drop(queue.enter(KEY));
+    assert!(queue.is_empty(), "an idle key's entry goes away");
+    let place = queue.enter(KEY);
+    place.keep(true);
+    drop(place);
+    assert_eq!(queue.len(), 1, "kept for the next call");
+    let place = queue.enter(KEY);
+    place.keep(false);
+    drop(place);
+    assert!(queue.is_empty());
+}

@@ -222,7 +222,11 @@ pub fn spent_refresh_token_needs_reinstall<H: Harness>() {
         assert!(failure.needs_reinstall, "{failure:?}");
         assert_eq!(failure.code.as_deref(), Some("invalid_refresh_token"));
     }
-    assert_eq!(world.refreshes(), sent, "the spent refresh token was sent again");
+    assert_eq!(
+        world.refreshes(),
+        sent,
+        "the spent refresh token was sent again"
+    );
     assert_eq!(world.stored(), stored, "a lease was written");
     // The user token is a separate chain and still rotates.
     assert!(keeper.token(&world.key, TokenType::User).is_ok());

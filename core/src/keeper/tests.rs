@@ -846,3 +846,68 @@ fn a_queue_keeps_a_key_whose_slot_is_worth_keeping() {
     drop(place);
     assert!(queue.is_empty());
 }
+
+/// Drives one run against `store` and a Slack that refuses every refresh token; counts the
+/// calls it makes.
+fn run_refused(
+    store: &MemoryStore<Installation>,
+    slot: &mut Slot<Installation>,
+    token: KeptToken,
+    calls: &mut u64,
+) -> Result<String, KeeperError> {
+    let settings = Settings::new("w");
+    let now = START + LIFETIME;
+    let mut machine = Machine::new(slot, &settings, KEY, token, false);
+    loop {
+        let outcome = match machine.step() {
+            Step::Load => Outcome::loaded(store.load(KEY)),
+            Step::Swap { from, value, lease } => {
+                Outcome::swapped(store.compare_and_swap(KEY, Some(from), value, lease))
+            }
+            Step::Call(_) => {
+                *calls += 1;
+                let response = http::Response::new(
+                    br#"{"ok":false,"error":"invalid_refresh_token"}"#.to_vec(),
+                );
+                Outcome::Called(Err(transport::Error::Slack(
+                    parse::<Access, _>(&response).unwrap_err(),
+                )))
+            }
+            Step::Wait(_) => Outcome::Waited,
+            Step::Done(result) => return result.map(|t| t.expose().to_owned()),
+        };
+        machine.handle(outcome, now);
+    }
+}
+
+#[test]
+fn refusals_of_both_tokens_of_one_record_are_both_remembered() {
+    let answer: AccessResponse = serde_json::from_str(&format!(
+        r#"{{"access_token":"xoxe.xoxb-1-B","token_type":"bot","expires_in":{LIFETIME},
+        "refresh_token":"xoxe-1-B","team":{{"id":"T1"}},
+        "authed_user":{{"id":"U1","access_token":"xoxe.xoxp-1-U","token_type":"user",
+        "expires_in":{LIFETIME},"refresh_token":"xoxe-1-U"}}}}"#
+    ))
+    .unwrap();
+    let store = MemoryStore::new();
+    store
+        .put(KEY, &Installation::from_access(answer, START).unwrap())
+        .unwrap();
+    let (mut slot, mut calls) = (Slot::new(), 0);
+    for token in [KeptToken::Bot, KeptToken::User] {
+        let failure = run_refused(&store, &mut slot, token, &mut calls).unwrap_err();
+        assert!(failure.needs_reinstall(), "{failure}");
+    }
+    assert_eq!(calls, 2);
+    // The user token's lease and release did not make the bot token's refusal forgotten.
+    let stored = store.load(KEY).unwrap().unwrap();
+    for token in [KeptToken::Bot, KeptToken::User, KeptToken::Bot] {
+        let failure = run_refused(&store, &mut slot, token, &mut calls).unwrap_err();
+        assert!(failure.needs_reinstall(), "{failure}");
+        assert!(matches!(failure, KeeperError::Refresh { token: t, .. } if t == token));
+    }
+    assert_eq!(calls, 2, "no refused refresh token presented again");
+    assert_eq!(store.load(KEY).unwrap().unwrap(), stored);
+    let shown = format!("{slot:?}");
+    assert!(!shown.contains("xoxe"), "{shown}");
+}

@@ -41,6 +41,100 @@ macro_rules! keeper_suite {
 #[cfg(feature = "ureq")]
 mod ureq {
     keeper_suite!(crate::harness::Ureq);
+
+    use std::io;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use slack_oauth::ureq::{Client, Keeper};
+    use slack_oauth::{Installation, KeeperError, Lease, MemoryStore, Record, Store, Swap};
+
+    use crate::suite::World;
+
+    /// A memory store whose write-backs (leaseless swaps of an existing record) fail while
+    /// `failing` is above zero, as a store connection that keeps resetting would.
+    struct Flaky {
+        inner: Arc<MemoryStore<Installation>>,
+        failing: AtomicU32,
+    }
+
+    impl Store<Installation> for Flaky {
+        type Error = io::Error;
+
+        fn load(&self, key: &str) -> io::Result<Option<Record<Installation>>> {
+            Ok(self.inner.load(key).unwrap())
+        }
+
+        fn compare_and_swap(
+            &self,
+            key: &str,
+            expected: Option<u64>,
+            value: &Installation,
+            lease: Option<&Lease>,
+        ) -> io::Result<Swap> {
+            let write_back = lease.is_none() && expected.is_some();
+            if write_back && self.failing.load(Ordering::Relaxed) > 0 {
+                self.failing.fetch_sub(1, Ordering::Relaxed);
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionReset,
+                    "store reset",
+                ));
+            }
+            Ok(self
+                .inner
+                .compare_and_swap(key, expected, value, lease)
+                .unwrap())
+        }
+
+        fn delete(&self, key: &str) -> io::Result<bool> {
+            Ok(self.inner.delete(key).unwrap())
+        }
+
+        fn keys(&self, prefix: &str) -> io::Result<Vec<String>> {
+            Ok(self.inner.keys(prefix).unwrap())
+        }
+    }
+
+    /// Slack's answer to a refresh is the only copy of the new pair: when the store keeps
+    /// failing its write, the call says so, and the next call (made after the first one has
+    /// returned, with nobody waiting in between) writes that answer first instead of sending
+    /// the spent refresh token again.
+    #[test]
+    fn an_unsaved_answer_is_written_by_the_next_call() {
+        let world = World::new();
+        let store = Arc::new(Flaky {
+            inner: world.memory.clone(),
+            // More than the keeper's write retries: the first call gives up on the write.
+            failing: AtomicU32::new(100),
+        });
+        let sim = world.sim.clone();
+        let keeper = Keeper::new(Client::new(world.api.clone()), Arc::clone(&store))
+            .with_clock(move || sim.now());
+        world.make_due();
+        let before = world.stored();
+
+        let unsaved = keeper.bot_token(&world.key).unwrap_err();
+        assert!(
+            matches!(unsaved, KeeperError::Unsaved { .. }),
+            "{unsaved:?}"
+        );
+        assert_eq!(world.refreshes(), 1);
+        // The store still holds the spent pair, under the lease of the call that refreshed.
+        assert_eq!(world.stored().value.bot, before.value.bot);
+
+        store.failing.store(0, Ordering::Relaxed);
+        let token = keeper.bot_token(&world.key).unwrap();
+        assert_eq!(
+            world.refreshes(),
+            1,
+            "the spent refresh token was sent again"
+        );
+        let stored = world.stored();
+        let bot = stored.value.bot.as_ref().unwrap();
+        assert_eq!(bot.token.expose(), token.expose());
+        assert_ne!(stored.value.bot, before.value.bot);
+        assert_eq!(stored.lease, None);
+    }
 }
 
 #[cfg(feature = "hyper")]

@@ -426,7 +426,8 @@ impl Target {
 pub fn token(global: &Global, secrets: &mut SecretReader, args: KeptTokenArgs) -> Outcome {
     // Usage errors first, then the store, then the transport.
     let credentials = credentials(global, secrets, Secret::Optional)?;
-    let store = open_required(&args.store, global)?;
+    let url = required_url(&args.store)?;
+    let store = open(&url, &args.store, global)?;
     let (token_type, kept) = match args.key.user {
         Some(_) => (TokenType::User, KeptToken::User),
         None => (TokenType::Bot, KeptToken::Bot),
@@ -465,7 +466,6 @@ pub fn token(global: &Global, secrets: &mut SecretReader, args: KeptTokenArgs) -
         // The async keeper gets the async twin of the store: a blocking client would stall
         // the runtime, and PostgreSQL's blocking client refuses to run inside one.
         Caller::Hyper { client, runtime } => runtime.block_on(async {
-            let url = required_url(&args.store)?;
             let store =
                 AsyncAnyStore::<Installation>::open_with(&url, &options(&args.store, global))
                     .await

@@ -440,6 +440,47 @@ fn install_and_rotation_entries(e: &mut Entries) {
         slack_oauth_core::BaseUrl::check_request(&url.parse().unwrap()).unwrap_err(),
     );
     e.both("transport::Error from BaseUrl::check_request", &refused);
+
+    // What the keeper's errands and parts, and the web flow's forgetting, hand around.
+    use slack_oauth_core::keeper::{Answer, Ask, Errand, Install, KeptToken, Parts, Slot};
+    let install = Install::new(&installation);
+    e.debug("keeper::Install", &install);
+    let ask = install.ask();
+    assert!(matches!(ask, Ask::Save(..)), "{ask:?}");
+    e.debug("keeper::Ask::Save", &ask);
+    let token = installation.bot.as_ref().unwrap().token.clone();
+    e.debug("keeper::Answer::Got", &Answer::Got(Ok(token)));
+    e.debug(
+        "keeper::Answer::Loaded",
+        &Answer::loaded(Store::load(&store, "T1")),
+    );
+    let parts: Parts<(), _, Installation, std::sync::Mutex<Slot<Installation>>> =
+        Parts::new((), Arc::new(store), "canary", Arc::new(|| 1_700_000_000));
+    let loaded = Store::load(parts.store(), "T1");
+    let fresh = parts.first_look(loaded, "T1", KeptToken::Bot, 1_700_000_000);
+    assert!(fresh.is_ok(), "the token is cached by the first look");
+    e.debug("keeper::Parts, its cache holding the token", &parts);
+    let blocking = slack_oauth_core::Blocking(MemoryStore::<Installation>::new());
+    Store::put(&blocking.0, "T1", &installation).unwrap();
+    e.debug("Blocking<MemoryStore<Installation>>", &blocking);
+
+    let revoked = slack_oauth_core::web::Event::parse(
+        br#"{"type":"event_callback","api_app_id":"A1","team_id":"T1",
+            "event":{"type":"tokens_revoked","tokens":{"oauth":["U1"]}}}"#,
+    )
+    .unwrap();
+    let mut forget = revoked.forget();
+    let Some(slack_oauth_core::web::ForgetStep::Load(key)) = forget.next_step() else {
+        panic!("tokens_revoked loads what it may change first");
+    };
+    assert_eq!(key, "T1");
+    forget.found(Some(installation.clone()));
+    let step = forget.next_step();
+    assert!(
+        matches!(step, Some(slack_oauth_core::web::ForgetStep::Save(..))),
+        "{step:?}"
+    );
+    e.debug("web::ForgetStep::Save", &step);
 }
 // ===== end of the install / rotation list ================================================
 

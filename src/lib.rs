@@ -57,7 +57,37 @@ pub mod axum {
     pub use slack_oauth_axum::*;
 }
 
-// The README's Rust examples run as doctests of this crate (`cargo test --doc`).
+// The README's and the guides' Rust examples run as doctests of this crate (`cargo test --doc`).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/quickstart.md")]
+pub struct QuickstartGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/transports.md")]
+pub struct TransportsGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/keeper.md")]
+pub struct KeeperGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/stores.md")]
+pub struct StoresGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/install-flow.md")]
+pub struct InstallFlowGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/fleet.md")]
+pub struct FleetGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/simulator.md")]
+pub struct SimulatorGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/cli.md")]
+pub struct CliGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/performance.md")]
+pub struct PerformanceGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/contributing.md")]
+pub struct ContributingGuide;

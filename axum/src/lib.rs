@@ -224,3 +224,8 @@ fn into_axum(response: axum::http::Response<Vec<u8>>) -> Response {
 fn status(code: StatusCode, text: &'static str) -> Response {
     (code, text).into_response()
 }
+
+// The README's Rust examples run as doctests of this crate (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -33,6 +33,11 @@ pub fn not_behind() -> Option<u64> {
     None
 }
 
+// The README's Rust examples run as doctests of this crate (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

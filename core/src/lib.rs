@@ -126,3 +126,8 @@ pub use state::{State, StateError, StateSigner, VerifiedState};
 pub use store::{AsyncStore, Blocking, Lease, Record, Store, Swap};
 
 pub use http;
+
+// The README's Rust examples run as doctests of this crate (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -68,3 +68,8 @@ pub use sim::{
 };
 pub use state::{Clock, LegacyKind};
 pub use stats::Stats;
+
+// The README's Rust examples run as doctests of this crate (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -292,6 +292,11 @@ pub(crate) fn version_from_sql(store: &'static str, key: &str, v: i64) -> Result
     })
 }
 
+// The README's Rust examples run as doctests of this crate (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

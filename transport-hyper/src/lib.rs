@@ -73,3 +73,8 @@ pub use slack_oauth_core::keeper::Clock;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::transport::{Config, Setup, TlsRoots};
 pub use slack_oauth_core::KeeperError;
+
+// The README's Rust examples run as doctests of this crate (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -24,8 +24,8 @@ use slack_oauth::{
 
 use crate::args::{DeleteArgs, Global, KeptTokenArgs, KeyArgs, ListArgs, StoreArg};
 use crate::client::Caller;
-use crate::commands::{api, caller, credentials, Secret};
 use crate::fail::Failure;
+use crate::inputs::{api, caller, credentials, Secret};
 use crate::output::{self, WithWarnings};
 use crate::secrets::SecretReader;
 use crate::Outcome;

@@ -12,6 +12,8 @@
 //! Read downwards: the commands (`token.rs`, `installations.rs`, `save.rs`), then
 //! `lookup.rs` (which stored installation `--app`/`--team`/... names), then `open.rs` (the
 //! store, the keeper over it, and what their errors become).
+//!
+//! [`InstallationKey`]: slack_oauth::InstallationKey
 
 mod installations;
 mod lookup;

@@ -8,7 +8,14 @@ use http::{Request, Response};
 use tokio::sync::Notify;
 
 use crate::app::AppConfig;
+use crate::authorize::SimError;
+use crate::config::{Seeded, SimConfig};
 use crate::events::Event;
+use crate::fault::Fault;
+use crate::request::Args;
+use crate::routing::{answer_marked, route};
+use crate::seed::ExternalTokenSeed;
+use crate::state::{register, Clock, LegacyKind, State};
 use crate::stats::Stats;
 
 /// The demo app's client id (registered by [`Sim::register_demo_app`]).
@@ -17,13 +24,6 @@ pub const DEMO_CLIENT_ID: &str = "111.222";
 pub const DEMO_CLIENT_SECRET: &str = "app-secret";
 /// The demo app's id.
 pub const DEMO_APP_ID: &str = "A0SIMDEMO";
-use crate::authorize::SimError;
-use crate::config::{Seeded, SimConfig};
-use crate::fault::Fault;
-use crate::request::Args;
-use crate::routing::{answer_marked, route};
-use crate::seed::ExternalTokenSeed;
-use crate::state::{register, Clock, LegacyKind, State};
 
 /// The state of a token as the simulator sees it (see [`Sim::token_status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,5 @@
-//! Why a command failed, and the exit code and output each failure gets.
-
-use std::process::ExitCode;
+//! Why a command failed, and the exit code and output each failure gets (`output.rs` prints
+//! them).
 
 use serde::Serialize;
 use slack_oauth::{Error as SlackAnswer, Warning};
@@ -13,6 +12,9 @@ pub const EXIT_SLACK: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: no usable answer (connection, TLS, timeout, unreadable body, local I/O).
 pub const EXIT_TRANSPORT: u8 = 3;
+
+/// Commands return this; the failure decides the exit code.
+pub(crate) type Outcome = Result<(), Failure>;
 
 /// A failed command. Messages never hold a secret.
 #[derive(Debug)]
@@ -103,28 +105,6 @@ impl Failure {
                 format!("the authorization was not granted: Slack redirected with error `{code}`")
             }
         }
-    }
-
-    /// Prints the failure (JSON on stdout when Slack answered, a message on stderr) and
-    /// returns the exit code.
-    pub fn report(&self) -> ExitCode {
-        if let Failure::Kept { json, .. } = self {
-            let _ = crate::output::print(json);
-        }
-        if let Some(value) = self.stdout_json() {
-            // Nothing useful is left to do if even this fails.
-            let _ = crate::output::print(&value);
-        }
-        let prefix = if matches!(self, Failure::Usage(_)) {
-            "error: "
-        } else {
-            "slack-oauth: "
-        };
-        eprintln!("{prefix}{}", self.message());
-        if let Failure::Usage(_) = self {
-            eprintln!("\nFor more information, try '--help'.");
-        }
-        ExitCode::from(self.exit_code())
     }
 }
 

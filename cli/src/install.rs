@@ -10,8 +10,8 @@ use slack_oauth::{
 
 use crate::args::{AuthorizeUrlArgs, Global, InstallArgs};
 use crate::callback::{Listener, CALLBACK_PATH};
-use crate::commands::{api, caller, client_id, credentials, Secret};
 use crate::fail::Failure;
+use crate::inputs::{api, caller, client_id, credentials, Secret};
 use crate::output::{self, WithWarnings};
 use crate::secrets::SecretReader;
 use crate::Outcome;

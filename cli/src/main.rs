@@ -12,6 +12,7 @@ mod callback;
 mod client;
 mod commands;
 mod fail;
+mod inputs;
 mod install;
 mod kept;
 mod output;
@@ -23,7 +24,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::fail::{Failure, EXIT_OK, EXIT_USAGE};
+pub(crate) use crate::fail::Outcome;
+use crate::fail::{EXIT_OK, EXIT_USAGE};
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
@@ -41,6 +43,3 @@ fn main() -> ExitCode {
         Err(failure) => failure.report(),
     }
 }
-
-/// Commands return this; the failure decides the exit code.
-pub(crate) type Outcome = Result<(), Failure>;

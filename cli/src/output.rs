@@ -1,6 +1,8 @@
-//! stdout: exactly one JSON object per run, so scripts can pipe it to `jq`.
+//! stdout: exactly one JSON object per run, so scripts can pipe it to `jq`; and how a failed
+//! run reports itself (its JSON on stdout, its message on stderr).
 
 use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 
 use serde::Serialize;
 use slack_oauth::Warning;
@@ -50,4 +52,28 @@ pub fn print_checked<T: Serialize>(value: &T) -> Result<std::io::Result<()>, Fai
     .map_err(|e| Failure::Transport(format!("internal error: cannot serialize the output: {e}")))?;
     let mut out = std::io::stdout().lock();
     Ok(writeln!(out, "{text}").and_then(|()| out.flush()))
+}
+
+impl Failure {
+    /// Prints the failure (JSON on stdout when Slack answered, a message on stderr) and
+    /// returns the exit code.
+    pub fn report(&self) -> ExitCode {
+        if let Failure::Kept { json, .. } = self {
+            let _ = print(json);
+        }
+        if let Some(value) = self.stdout_json() {
+            // Nothing useful is left to do if even this fails.
+            let _ = print(&value);
+        }
+        let prefix = if matches!(self, Failure::Usage(_)) {
+            "error: "
+        } else {
+            "slack-oauth: "
+        };
+        eprintln!("{prefix}{}", self.message());
+        if let Failure::Usage(_) = self {
+            eprintln!("\nFor more information, try '--help'.");
+        }
+        ExitCode::from(self.exit_code())
+    }
 }

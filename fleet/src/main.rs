@@ -5,9 +5,12 @@
 // The summary is one `json!` literal.
 #![recursion_limit = "256"]
 
+mod args;
 mod conductor;
 mod counting;
+mod ledger;
 mod simulator;
+mod summary;
 mod worker;
 
 use std::path::PathBuf;
@@ -84,7 +87,7 @@ fn main() -> ExitCode {
 }
 
 fn fleet_main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
-    let mut fleet = conductor::FleetArgs {
+    let mut fleet = args::FleetArgs {
         store: String::new(),
         sim: None,
         namespace: None,
@@ -140,7 +143,7 @@ fn fleet_main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     let summary = conductor::run(fleet.clone())?;
     println!("{summary}");
     if fleet.table {
-        print!("{}", conductor::table(&summary));
+        print!("{}", summary::table(&summary));
     }
     Ok(())
 }

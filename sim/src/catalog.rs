@@ -1,7 +1,7 @@
 //! The Web API methods the simulator answers: core's [`BuiltinMethod`] list, plus
 //! `apps.uninstall`, which has no core type (the simulator alone answers it).
 //!
-//! The list of names and the dispatch in [`crate::sim`] are both driven by this enum, and
+//! The list of names and the dispatch in [`crate::routing`] are both driven by this enum, and
 //! the dispatch `match` names every [`BuiltinMethod`] with no catch-all arm, so a method
 //! added to core's list does not compile here until the simulator answers it.
 

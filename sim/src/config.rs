@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::app::{AppConfig, MAX_SECONDS};
 use crate::authorize::SimError;
 use crate::fault::Fault;
-use crate::sim::ExternalTokenSeed;
+use crate::seed::ExternalTokenSeed;
 use crate::state::{Clock, LegacyKind, State};
 
 /// A JSON description of apps to register, tokens to seed and faults to inject.
@@ -293,7 +293,7 @@ impl SimConfig {
         for file in &self.apps {
             let app = file.to_app();
             seeded.apps.push(app.client_id.clone());
-            crate::sim::register(state, app);
+            crate::state::register(state, app);
         }
         for legacy in &self.legacy_tokens {
             let kind = LegacyKind::from(legacy.kind.as_str());

@@ -42,6 +42,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admin;
 mod app;
 mod authorize;
 mod catalog;
@@ -49,7 +50,11 @@ mod config;
 mod events;
 mod fault;
 mod methods;
+mod pages;
 mod request;
+mod respond;
+mod routing;
+mod seed;
 mod server;
 mod sim;
 mod state;
@@ -62,10 +67,9 @@ pub use config::{Seeded, SimConfig};
 pub use events::{Event, EventKind, EventStats, RetryReason};
 pub use fault::Fault;
 pub use request::Args;
+pub use seed::ExternalTokenSeed;
 pub use server::{Server, ServerConfig};
-pub use sim::{
-    ExternalTokenSeed, Sim, TokenStatus, DEMO_APP_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
-};
+pub use sim::{Sim, TokenStatus, DEMO_APP_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 pub use state::{Clock, LegacyKind};
 pub use stats::Stats;
 

@@ -423,20 +423,7 @@ impl State {
         if self.config_tokens.contains_key(token) {
             return Err(ErrorCode::NotAllowedTokenType);
         }
-        let rec = self.tokens.get(token).ok_or(ErrorCode::InvalidAuth)?;
-        let uninstalled = rec
-            .client_id
-            .as_deref()
-            .is_some_and(|id| !self.authorized(id, rec.generation));
-        if rec.revoked || uninstalled {
-            return Err(ErrorCode::TokenRevoked);
-        }
-        if rec.inactive {
-            return Err(ErrorCode::AccountInactive);
-        }
-        if rec.expires_at.is_some_and(|e| self.now >= e) {
-            return Err(ErrorCode::TokenExpired);
-        }
+        let rec = self.live_token(token)?;
         Ok((rec.kind, rec.workflow_app.clone()))
     }
 

@@ -8,7 +8,7 @@ use crate::app::{AppConfig, MAX_SECONDS};
 use crate::events::{Event, EventKind};
 use crate::fault::Fault;
 use crate::request::Args;
-use crate::sim::ExternalTokenSeed;
+use crate::seed::ExternalTokenSeed;
 use crate::stats::Stats;
 
 /// Configuration tokens live this long (and rotating access tokens, unless the app says
@@ -814,4 +814,31 @@ fn verification_token(client_id: &str) -> String {
         out.push_str(&format!("{byte:02x}"));
     }
     out
+}
+
+/// Registers or updates an app; a new or changed event URL gets a `url_verification`.
+pub(crate) fn register(state: &mut State, mut config: AppConfig) {
+    config.token_expires_in = config.token_expires_in.clamp(1, crate::app::MAX_SECONDS);
+    if config.validate().is_err() {
+        config.event_request_url = None;
+    }
+    let client_id = config.client_id.clone();
+    let new_url = config.event_request_url.clone();
+    let old_url = match state.apps.get_mut(&client_id) {
+        Some(app) => std::mem::replace(&mut app.config, config).event_request_url,
+        None => {
+            state.apps.insert(
+                client_id.clone(),
+                App {
+                    config,
+                    generation: 0,
+                    org_installed: false,
+                },
+            );
+            None
+        }
+    };
+    if new_url.is_some() && new_url != old_url {
+        state.emit(&client_id, EventKind::UrlVerification, Value::Null);
+    }
 }

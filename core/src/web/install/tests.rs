@@ -1,6 +1,16 @@
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use http::Response;
+
 use super::*;
+use crate::auth::{Test, TestResponse};
 use crate::oauth_v2::Access;
+use crate::oauth_v2::AccessResponse;
+use crate::transport;
 use crate::{parse, Api, ClientCredentials, Method};
+use crate::{
+    AuthorizeError, AuthorizeUrl, CodeVerifier, InstallationError, Reply, StateError, StateKey,
+};
 
 const NOW: u64 = 1_700_000_000;
 const REDIRECT: &str = "https://app.example.com/slack/oauth_redirect";

@@ -1,5 +1,5 @@
-//! The command line (clap derive). The names are documented in the README's command-line
-//! section and scripts depend on them; keep them.
+//! The command line (clap derive). The names are documented in docs/cli.md
+//! (the command line guide) and scripts depend on them; keep them.
 
 use std::path::PathBuf;
 use std::time::Duration;

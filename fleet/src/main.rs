@@ -1,6 +1,6 @@
 //! `slack-oauth-fleet`: many worker processes keeping thousands of installations alive on
 //! one store, against the simulator on 127.0.0.1; with kills, and with the naive approach
-//! beside it. See the repository README, "Running many workers".
+//! beside it. See the guide docs/fleet.md.
 
 // The summary is one `json!` literal.
 #![recursion_limit = "256"]

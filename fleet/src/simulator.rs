@@ -1,6 +1,6 @@
 //! The simulator a fleet runs against: one this process starts, or one already running at
 //! `--sim URL`, configured through its admin endpoints (`POST /_sim/config`,
-//! `GET /_sim/clock`, `GET /_sim/stats`; see the repository README, "The program").
+//! `GET /_sim/clock`, `GET /_sim/stats`; see docs/simulator.md, "The program").
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

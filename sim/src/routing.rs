@@ -54,7 +54,7 @@ fn api(
     now: u64,
 ) -> (Response<Vec<u8>>, Option<Fault>) {
     let Some(method) = ApiMethod::from_name(method) else {
-        // What slack.com answers (see the README, "Unknown methods"): HTTP 200 and the
+        // What slack.com answers (docs/simulator.md, "Beyond the six methods"): HTTP 200 and the
         // method's name echoed back.
         state.record_outcome("unknown_method", "unknown_method");
         let body = json!({"ok": false, "error": "unknown_method", "req_method": method});

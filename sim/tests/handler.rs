@@ -1356,7 +1356,7 @@ fn external_delete_errors() {
 #[test]
 fn unknown_methods_and_paths() {
     let sim = Sim::new();
-    // slack.com answers an unknown method with HTTP 200 and the name echoed (README).
+    // slack.com answers an unknown method with HTTP 200 and the name echoed (docs/simulator.md).
     let resp = sim.handle(&form("chat.postMessage", "a=1"));
     assert_eq!(resp.status(), 200);
     assert_eq!(error(&body(&resp)), "unknown_method");

@@ -162,7 +162,10 @@ fn split_tls_params(url: &str) -> TlsParams {
                     .split('&')
                     .filter(|pair| {
                         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                        !take(&percent_decode(key), &percent_decode(value))
+                        !take(
+                            &crate::tls::percent_decode(key),
+                            &crate::tls::percent_decode(value),
+                        )
                     })
                     .collect();
                 if kept.is_empty() {
@@ -186,30 +189,6 @@ fn split_tls_params(url: &str) -> TlsParams {
     };
     params.rest = rest;
     params
-}
-
-/// `%XX` escapes decoded; a broken escape is kept as it is.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = || {
-            let pair = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            u8::from_str_radix(pair, 16).ok()
-        };
-        match (bytes[i], hex()) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The servers a config names, `host:port` joined by `,` (what errors show: never the

@@ -56,10 +56,15 @@ struct Keys {
     prefix: String,
     swap: Script,
     timeout: Duration,
+    /// `host:port`, as errors show the server (never a user or password).
+    host: String,
+    /// Whether the URL is `rediss://`.
+    tls: bool,
 }
 
 impl Keys {
-    fn new(options: &Options) -> Keys {
+    fn new(options: &Options, client: &redis::Client) -> Keys {
+        let addr = client.get_connection_info().addr();
         Keys {
             prefix: options
                 .namespace
@@ -67,6 +72,8 @@ impl Keys {
                 .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
             swap: Script::new(SWAP),
             timeout: options.timeout,
+            host: addr.to_string(),
+            tls: matches!(addr, redis::ConnectionAddr::TcpTls { .. }),
         }
     }
 
@@ -136,6 +143,13 @@ impl Keys {
     }
 
     fn error(&self, e: &RedisError) -> Error {
+        if let Some(tls) = crate::tls::find_rustls(e) {
+            return Error::Tls {
+                store: STORE,
+                host: self.host.clone(),
+                reason: tls.to_string(),
+            };
+        }
         if e.is_timeout() {
             Error::Timeout {
                 store: STORE,
@@ -144,7 +158,7 @@ impl Keys {
         } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
             Error::Unreachable {
                 store: STORE,
-                detail: e.to_string(),
+                detail: format!("{}: {e}", self.host),
             }
         } else {
             Error::Backend {
@@ -192,11 +206,73 @@ fn raw(key: &str, fields: Vec<Option<String>>) -> Result<Option<Raw>, Error> {
     }))
 }
 
-fn client(url: &str) -> Result<redis::Client, Error> {
+/// The client for `url`: `rediss://` is TLS, checked against `options`' CA (default:
+/// Mozilla's roots) and the host name; `redis://` is plaintext.
+fn client(url: &str, options: &Options) -> Result<redis::Client, Error> {
     // The parser's message may quote the URL, password and all.
-    redis::Client::open(url).map_err(|_| Error::Config {
-        detail: "not a valid Redis URL (redis://[user:password@]host[:port][/db])".into(),
-    })
+    let invalid = |_| Error::Config {
+        detail: "not a valid Redis URL (redis[s]://[user:password@]host[:port][/db])".into(),
+    };
+    if !url.starts_with("rediss://") {
+        return redis::Client::open(url).map_err(invalid);
+    }
+    crate::tls::ensure_default_provider();
+    let (url, ca_file) = split_ca_param(url);
+    if url.contains("#insecure") {
+        return Err(Error::Config {
+            detail: "`#insecure` (no certificate check) is not supported: give the server's CA \
+                     instead"
+                .into(),
+        });
+    }
+    let ca = match ca_file {
+        Some(path) => Some(crate::Ca::File(path.into())),
+        None => options.ca.clone(),
+    };
+    match crate::tls::pem_of(ca.as_ref())? {
+        None => redis::Client::open(url.as_str()).map_err(invalid),
+        Some(root_cert) => redis::Client::build_with_tls(
+            url.as_str(),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_cert),
+            },
+        )
+        .map_err(invalid),
+    }
+}
+
+/// Takes `ssl_ca_certs=PATH` (redis-py's name for the CA file) out of a `rediss://` URL's
+/// query: the rest of the URL and the path.
+fn split_ca_param(url: &str) -> (String, Option<String>) {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let Some((head, query)) = base.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut ca = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("ssl_ca_certs", value)) => {
+                ca = Some(crate::tls::percent_decode(value));
+                false
+            }
+            _ => !pair.is_empty(),
+        })
+        .collect();
+    let mut rest = head.to_owned();
+    if !kept.is_empty() {
+        rest.push('?');
+        rest.push_str(&kept.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        rest.push('#');
+        rest.push_str(fragment);
+    }
+    (rest, ca)
 }
 
 fn version_of(version: u64) -> Swap {
@@ -261,18 +337,22 @@ impl<T> RedisStore<T> {
     /// Connects to `url` with `options`: pool size, timeout, key prefix (default
     /// [`DEFAULT_PREFIX`]). Fails if the server does not answer.
     pub fn open_with(url: &str, options: &Options) -> Result<RedisStore<T>, Error> {
-        let keys = Arc::new(Keys::new(options));
+        let client = client(url, options)?;
+        let keys = Arc::new(Keys::new(options, &client));
+        // Fail now rather than at the first token, with the client's own error (the pool
+        // keeps only its message).
+        let connector = Connector {
+            client,
+            timeout: options.timeout,
+        };
+        let first = r2d2::ManageConnection::connect(&connector).map_err(|e| keys.error(&e))?;
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
             .min_idle(Some(0))
             .connection_timeout(options.timeout)
-            .build_unchecked(Connector {
-                client: client(url)?,
-                timeout: options.timeout,
-            });
+            .build_unchecked(connector);
+        drop(first);
         let backend = Redis { pool, keys };
-        // Fail now rather than at the first token.
-        backend.connection()?;
         Ok(Typed::new(backend))
     }
 }
@@ -281,7 +361,7 @@ impl Redis {
     fn connection(&self) -> Result<r2d2::PooledConnection<Connector>, Error> {
         self.pool.get().map_err(|e| Error::Unreachable {
             store: STORE,
-            detail: e.to_string(),
+            detail: format!("{}: {e}", self.keys.host),
         })
     }
 }
@@ -380,12 +460,12 @@ impl<T> AsyncRedisStore<T> {
 
     /// Connects to `url` with `options` (see [`RedisStore::open_with`]).
     pub async fn open_with(url: &str, options: &Options) -> Result<AsyncRedisStore<T>, Error> {
-        let keys = Arc::new(Keys::new(options));
+        let client = client(url, options)?;
+        let keys = Arc::new(Keys::new(options, &client));
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.timeout))
             .set_response_timeout(Some(options.timeout))
             .set_number_of_retries(1);
-        let client = client(url)?;
         let conn = timed(&keys, async {
             ConnectionManager::new_with_config(client, config).await
         })

@@ -34,6 +34,16 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Makes ring the process's rustls provider if none is set: the redis crate builds its TLS
+/// config on the process default, and would panic if the build enabled several providers
+/// and none was chosen. With ring alone rustls picks it anyway.
+pub(crate) fn ensure_default_provider() {
+    if CryptoProvider::get_default().is_none() {
+        // Losing a race to another thread installing one is fine: one is set either way.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// Mozilla's roots as shipped by `webpki-roots`.
 pub(crate) fn mozilla() -> RootCertStore {
     RootCertStore {
@@ -257,6 +267,30 @@ pub(crate) fn find_rustls<'a>(
         next = e.source();
     }
     None
+}
+
+/// `%XX` escapes decoded; a broken escape is kept as it is.
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = || {
+            let pair = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            u8::from_str_radix(pair, 16).ok()
+        };
+        match (bytes[i], hex()) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether `host` is this machine: `localhost` (and its subdomains), 127.0.0.0/8 or `::1`.

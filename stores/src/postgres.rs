@@ -267,6 +267,8 @@ fn target(url: &str, options: &Options) -> Result<Target, Error> {
     let hosts: Arc<str> = shown_hosts(&config).into();
     let mode = match &params.sslmode {
         Some(mode) => SslMode::parse(mode)?,
+        // libpq 16: trusting the system's roots means checking names.
+        None if params.sslrootcert.as_deref() == Some("system") => SslMode::VerifyFull,
         None if all_loopback(&config) => SslMode::Prefer,
         None => SslMode::VerifyFull,
     };
@@ -319,6 +321,9 @@ fn target(url: &str, options: &Options) -> Result<Target, Error> {
         hosts,
     })
 }
+
+/// How tokio-postgres starts the message of a failed TLS negotiation.
+const HANDSHAKE: &str = "error performing TLS handshake";
 
 /// What errors say about the server: its timeout, the hosts and the `sslmode` in force.
 #[derive(Debug, Clone)]
@@ -376,12 +381,18 @@ impl Site {
                 detail: format!("{}: the connection was closed", self.hosts),
             };
         }
-        self.from_text(&e.to_string())
+        // The driver's message is "error performing TLS handshake"; the cause says why.
+        let mut text = e.to_string();
+        if let Some(tls) = crate::tls::find_rustls(e) {
+            text = format!("{HANDSHAKE}: {tls}");
+        } else if let Some(cause) = std::error::Error::source(e) {
+            text = format!("{text}: {cause}");
+        }
+        self.from_text(&text)
     }
 
     /// Classifies a driver's (or the pool's) message, which never holds the password.
     fn from_text(&self, text: &str) -> Error {
-        const HANDSHAKE: &str = "error performing TLS handshake";
         if let Some(at) = text.find(HANDSHAKE) {
             let reason = text[at + HANDSHAKE.len()..].trim_start_matches(": ");
             return if reason.contains("server does not support TLS") {
@@ -775,5 +786,90 @@ impl RawAsyncStore for AsyncPostgres {
             .await?;
             Ok(crate::exact_prefix(found, &prefix))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode_of(url: &str) -> SslMode {
+        target(url, &Options::new()).unwrap().mode
+    }
+
+    #[test]
+    fn no_sslmode_means_verify_full_except_on_loopback() {
+        for remote in [
+            "postgres://app:pw@db.internal/app",
+            "postgres://app@10.0.0.5:5432/app",
+            "postgresql://app@db.example.com/app?application_name=x",
+            "host=db.internal user=app",
+            // One host that is not loopback is enough.
+            "postgres://app@localhost,db.internal/app",
+            "postgres://app@localhost.example.com/app",
+        ] {
+            assert_eq!(mode_of(remote), SslMode::VerifyFull, "{remote}");
+        }
+        for local in [
+            "postgres://app@localhost/app",
+            "postgres://app@127.0.0.1:5433/app",
+            "postgres://app@[::1]/app",
+            "postgres://app@%2Fvar%2Frun%2Fpostgresql/app",
+            "host=/var/run/postgresql user=app",
+            "host=127.0.0.1 user=app",
+        ] {
+            assert_eq!(mode_of(local), SslMode::Prefer, "{local}");
+        }
+        assert_eq!(
+            mode_of("postgres://app@db.internal/app?sslmode=disable"),
+            SslMode::Disable
+        );
+        assert_eq!(
+            mode_of("postgres://app@localhost/app?sslmode=verify-full"),
+            SslMode::VerifyFull
+        );
+        assert_eq!(
+            mode_of("postgres://app@localhost/app?sslrootcert=system"),
+            SslMode::VerifyFull
+        );
+        assert_eq!(
+            mode_of("host=db.internal sslmode=require user=app"),
+            SslMode::Require
+        );
+    }
+
+    #[test]
+    fn tls_parameters_are_taken_out_of_the_url() {
+        let p = split_tls_params(
+            "postgres://u:pw@h/db?application_name=a&sslmode=verify-ca&sslrootcert=%2Ftmp%2Fca.pem",
+        );
+        assert_eq!(p.rest, "postgres://u:pw@h/db?application_name=a");
+        assert_eq!(p.sslmode.as_deref(), Some("verify-ca"));
+        assert_eq!(p.sslrootcert.as_deref(), Some("/tmp/ca.pem"));
+        let p = split_tls_params("host=h sslmode=verify-full sslrootcert='/tmp/ca.pem' user=u");
+        assert_eq!(p.rest, "host=h user=u");
+        assert_eq!(p.sslrootcert.as_deref(), Some("/tmp/ca.pem"));
+        assert_eq!(split_tls_params("postgres://h/db").rest, "postgres://h/db");
+    }
+
+    #[test]
+    fn bad_tls_settings_are_config_errors_without_the_password() {
+        for url in [
+            "postgres://u:hunter2@db/app?sslmode=allow",
+            "postgres://u:hunter2@db/app?sslmode=verify-ca&sslrootcert=system",
+            "postgres://u:hunter2@db/app?sslrootcert=/nonexistent/ca.pem",
+            "postgres://u:hunter2@db/app?sslfoo=1",
+        ] {
+            let e = target(url, &Options::new()).unwrap_err();
+            assert!(matches!(e, Error::Config { .. }), "{url}: {e:?}");
+            assert!(!format!("{e} {e:?}").contains("hunter2"), "{url}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn errors_and_debug_show_hosts_not_passwords() {
+        let target = target("postgres://u:hunter2@db.internal:6543/app", &Options::new()).unwrap();
+        assert_eq!(&*target.hosts, "db.internal:6543");
+        assert!(!format!("{target:?}").contains("hunter2"));
     }
 }

@@ -156,6 +156,16 @@ impl Keys {
                 after: self.timeout,
             }
         } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+            if !self.tls && (e.is_connection_dropped() || e.kind() == redis::ErrorKind::Io) {
+                // A TLS-only port drops a session that starts in clear: say so.
+                return Error::Unreachable {
+                    store: STORE,
+                    detail: format!(
+                        "{}: {e} (if the server takes only TLS, the URL must be rediss://)",
+                        self.host
+                    ),
+                };
+            }
             Error::Unreachable {
                 store: STORE,
                 detail: format!("{}: {e}", self.host),

@@ -247,7 +247,8 @@ impl ServerCertVerifier for Unchecked {
     }
 }
 
-/// The rustls error somewhere in `error`'s chain of causes (inside an `io::Error` too).
+/// The rustls error somewhere in `error`'s chain of causes: inside an `io::Error`, or
+/// behind the `Arc` the redis crate keeps its causes in (whose `source` skips it).
 pub(crate) fn find_rustls<'a>(
     error: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a rustls::Error> {
@@ -261,6 +262,11 @@ pub(crate) fn find_rustls<'a>(
                 .get_ref()
                 .and_then(|inner| inner.downcast_ref::<rustls::Error>())
             {
+                return Some(tls);
+            }
+        }
+        if let Some(shared) = e.downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>() {
+            if let Some(tls) = find_rustls(&**shared) {
                 return Some(tls);
             }
         }

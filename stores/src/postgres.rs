@@ -388,11 +388,11 @@ impl Site {
         } else if let Some(cause) = std::error::Error::source(e) {
             text = format!("{text}: {cause}");
         }
-        self.from_text(&text)
+        self.classify_text(&text)
     }
 
     /// Classifies a driver's (or the pool's) message, which never holds the password.
-    fn from_text(&self, text: &str) -> Error {
+    fn classify_text(&self, text: &str) -> Error {
         if let Some(at) = text.find(HANDSHAKE) {
             let reason = text[at + HANDSHAKE.len()..].trim_start_matches(": ");
             return if reason.contains("server does not support TLS") {
@@ -540,7 +540,7 @@ impl Postgres {
     ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>, Error> {
         self.pool
             .get()
-            .map_err(|e| self.site.from_text(&e.to_string()))
+            .map_err(|e| self.site.classify_text(&e.to_string()))
     }
 }
 

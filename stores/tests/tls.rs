@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use slack_oauth_store::{Error, Options, TlsRoots};
+use slack_oauth_store::{Error, Options};
 
 use common::rt;
 use common::tls::pki;
@@ -46,7 +46,7 @@ fn assert_tls(e: &Error, host: &str, because: &str) {
 #[cfg(feature = "postgres")]
 mod postgres {
     use super::*;
-    use slack_oauth_store::{AsyncPostgresStore, PostgresStore};
+    use slack_oauth_store::{AsyncPostgresStore, PostgresStore, TlsRoots};
 
     fn port() -> Option<u16> {
         let port = common::tls::postgres_port();

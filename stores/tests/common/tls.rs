@@ -327,6 +327,7 @@ pub fn postgres_tls_handshake_only(cert: &Path, key: &Path) -> u16 {
 }
 
 /// A PostgreSQL client for a URL of the form [`postgres_url`] writes (plaintext otherwise).
+#[cfg(feature = "postgres")]
 pub fn pg_client(url: &str) -> Result<postgres::Client, postgres::Error> {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut ca = None;

@@ -34,11 +34,18 @@
 //! # Ok::<(), slack_oauth_store::Error>(())
 //! ```
 //!
-//! | URL | store | features |
-//! | --- | --- | --- |
-//! | `sqlite:PATH` (`sqlite://PATH`, `sqlite:///ABSOLUTE`) | [`SqliteStore`] | `sqlite` |
-//! | `postgres://…`, `postgresql://…` | [`PostgresStore`] | `postgres` |
-//! | `redis://…` | [`RedisStore`] | `redis` |
+//! | URL | store | features | TLS |
+//! | --- | --- | --- | --- |
+//! | `sqlite:PATH` (`sqlite://PATH`, `sqlite:///ABSOLUTE`) | [`SqliteStore`] | `sqlite` | — |
+//! | `postgres://…`, `postgresql://…` | [`PostgresStore`] | `postgres` | libpq's `sslmode`, `sslrootcert`; default `verify-full` (`prefer` on loopback) |
+//! | `redis://…` | [`RedisStore`] | `redis` | none: plaintext |
+//! | `rediss://…` | [`RedisStore`] | `redis` | always, chain and host name checked |
+//!
+//! TLS is rustls with the ring provider, against Mozilla's roots or the CA given
+//! ([`Options::tls_ca_file`], [`Options::tls_roots`]; for PostgreSQL an `sslrootcert` in
+//! the URL wins). A TLS failure is [`Error::Tls`], naming the host and the reason, never a
+//! password, and never followed by a plaintext attempt. `sslmode=disable` to a host that
+//! is not loopback sends every token in clear: the crate's README says what that costs.
 //!
 //! The stored values hold access and refresh tokens in clear: keep the file, table or keys
 //! as secret as the tokens (the SQLite file is created `0600`).

@@ -452,8 +452,23 @@ fn version_of(rows: &[postgres::Row]) -> Swap {
 /// DO NOTHING`; versions come from a sequence.
 ///
 /// [`open`](Self::open) creates the table if missing (see [`migration`](Self::migration)).
-/// The connection is not encrypted: reach the server over a private network, a Unix socket
-/// or a tunnel. The table holds tokens in clear: grant access to the app's role only.
+/// TLS follows libpq's URL conventions: `sslmode=disable|prefer|require|verify-ca|verify-full`
+/// and `sslrootcert=PATH` (a PEM file) or `sslrootcert=system` (Mozilla's roots). Without
+/// `sslmode` it is `verify-full` (chain and host name, against Mozilla's roots or
+/// [`Options::tls_ca_file`]), except for loopback hosts and Unix sockets, where it is
+/// `prefer`. rustls with the ring provider; a failure is [`Error::Tls`], never a fallback
+/// to plaintext. The table holds tokens in clear: grant access to the app's role only.
+///
+/// ```no_run
+/// # fn main() -> Result<(), slack_oauth_store::Error> {
+/// use slack_oauth_core::Installation;
+/// use slack_oauth_store::PostgresStore;
+///
+/// let store = PostgresStore::<Installation>::open(
+///     "postgres://app@db.example.com/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem",
+/// )?;
+/// # Ok(()) }
+/// ```
 ///
 /// Keeps any `T` serde can write and read back (see [`Typed`]). Clones share the pool.
 pub type PostgresStore<T> = Typed<Postgres, T>;
@@ -467,8 +482,9 @@ pub struct Postgres {
 }
 
 impl<T> PostgresStore<T> {
-    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) with default
-    /// [`Options`] and creates the table if missing.
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`)
+    /// with default [`Options`] and creates the table if missing. Without a password in the
+    /// URL, `PGPASSWORD` is used (as libpq does); neither is ever shown.
     pub fn open(url: &str) -> Result<PostgresStore<T>, Error> {
         PostgresStore::open_with(url, &Options::default())
     }

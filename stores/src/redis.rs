@@ -323,9 +323,11 @@ impl r2d2::ManageConnection for Connector {
 /// `lease_holder`, `lease_expires_at`) and the store's version counter `{PREFIX}:versions`.
 /// The swap is one Lua script. Blocking connections in an `r2d2` pool.
 ///
-/// The hashes hold tokens in clear: protect the server (a password or ACL user, no
-/// public port, `rediss` not supported here: use a private network or a tunnel) and keep
-/// persistence files private.
+/// `redis://` is plaintext, as the URL says; `rediss://` is TLS (rustls on ring), the
+/// chain and the host name checked against Mozilla's roots or the CA in `?ssl_ca_certs=PATH`
+/// or [`Options::tls_ca_file`]; a failure is [`Error::Tls`]. The hashes hold tokens in
+/// clear: protect the server (a password or ACL user, no public port) and keep persistence
+/// files private.
 ///
 /// Keeps any `T` serde can write and read back (see [`Typed`]). Clones share the pool.
 pub type RedisStore<T> = Typed<Redis, T>;
@@ -338,8 +340,8 @@ pub struct Redis {
 }
 
 impl<T> RedisStore<T> {
-    /// Connects to `url` (`redis://[user:password@]host[:port][/db]`) with default
-    /// [`Options`].
+    /// Connects to `url` (`redis://[user:password@]host[:port][/db]`, or `rediss://…`
+    /// for TLS) with default [`Options`].
     pub fn open(url: &str) -> Result<RedisStore<T>, Error> {
         RedisStore::open_with(url, &Options::default())
     }

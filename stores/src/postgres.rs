@@ -114,6 +114,17 @@ enum SslMode {
 }
 
 impl SslMode {
+    /// libpq's spelling.
+    fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
     fn parse(value: &str) -> Result<SslMode, Error> {
         Ok(match value {
             "disable" => SslMode::Disable,
@@ -330,7 +341,8 @@ const HANDSHAKE: &str = "error performing TLS handshake";
 struct Site {
     timeout: Duration,
     hosts: Arc<str>,
-    mode: SslMode,
+    /// `None` for a pool the app made (its settings are its own).
+    mode: Option<SslMode>,
 }
 
 impl Site {
@@ -338,7 +350,7 @@ impl Site {
         Site {
             timeout,
             hosts: Arc::clone(&target.hosts),
-            mode: target.mode,
+            mode: Some(target.mode),
         }
     }
 
@@ -362,7 +374,7 @@ impl Site {
             // pg_hba.conf's `hostssl` lines refuse a session that did not encrypt.
             if db.code() == &tokio_postgres::error::SqlState::INVALID_AUTHORIZATION_SPECIFICATION
                 && db.message().contains("no encryption")
-                && self.mode == SslMode::Disable
+                && self.mode == Some(SslMode::Disable)
             {
                 return self.tls(format!(
                     "the server requires TLS and the URL turned it off (sslmode=disable): {}",
@@ -396,10 +408,10 @@ impl Site {
         if let Some(at) = text.find(HANDSHAKE) {
             let reason = text[at + HANDSHAKE.len()..].trim_start_matches(": ");
             return if reason.contains("server does not support TLS") {
+                let mode = self.mode.map_or("", SslMode::as_str);
                 self.tls(format!(
-                    "the server does not support TLS, which the URL requires (sslmode {:?}): \
-                     nothing was sent in clear",
-                    self.mode
+                    "the server does not support TLS, which the URL requires (sslmode \
+                     {mode}): nothing was sent in clear"
                 ))
             } else if reason.is_empty() {
                 self.tls("the handshake failed")
@@ -619,7 +631,7 @@ impl fmt::Debug for Postgres {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresStore")
             .field("hosts", &self.site.hosts)
-            .field("sslmode", &self.site.mode)
+            .field("sslmode", &self.site.mode.map(SslMode::as_str))
             .field("timeout", &self.site.timeout)
             .finish_non_exhaustive()
     }
@@ -643,7 +655,7 @@ impl fmt::Debug for AsyncPostgres {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncPostgresStore")
             .field("hosts", &self.site.hosts)
-            .field("sslmode", &self.site.mode)
+            .field("sslmode", &self.site.mode.map(SslMode::as_str))
             .field("timeout", &self.site.timeout)
             .finish_non_exhaustive()
     }
@@ -704,6 +716,24 @@ impl<T> AsyncPostgresStore<T> {
             .map_err(|e| Error::Config {
                 detail: e.to_string(),
             })?;
+        AsyncPostgresStore::migrated(pool, sql, site).await
+    }
+
+    /// A store on the app's own `deadpool-postgres` pool (its TLS and timeouts are the
+    /// app's), sharing it instead of opening a second; creates the table if missing.
+    /// `options` gives the table and the timeout of each operation (the pool size and CA
+    /// are the pool's).
+    pub async fn with_pool(pool: Pool, options: &Options) -> Result<AsyncPostgresStore<T>, Error> {
+        let sql = Sql::new(options.namespace.as_deref())?;
+        let site = Site {
+            timeout: options.timeout,
+            hosts: "the app's pool".into(),
+            mode: None,
+        };
+        AsyncPostgresStore::migrated(pool, sql, site).await
+    }
+
+    async fn migrated(pool: Pool, sql: Sql, site: Site) -> Result<AsyncPostgresStore<T>, Error> {
         let backend = AsyncPostgres {
             pool,
             sql: Arc::new(sql),
@@ -887,5 +917,12 @@ mod tests {
         let target = target("postgres://u:hunter2@db.internal:6543/app", &Options::new()).unwrap();
         assert_eq!(&*target.hosts, "db.internal:6543");
         assert!(!format!("{target:?}").contains("hunter2"));
+        let site = Site::of(&target, Duration::from_secs(1));
+        let e = site.classify_text("error performing TLS handshake: server does not support TLS");
+        assert!(
+            matches!(&e, Error::Tls { host, reason, .. }
+                if host == "db.internal:6543" && reason.contains("sslmode verify-full")),
+            "{e:?}"
+        );
     }
 }

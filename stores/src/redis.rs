@@ -486,6 +486,31 @@ impl<T> AsyncRedisStore<T> {
     }
 }
 
+impl<T> AsyncRedisStore<T> {
+    /// A store on the app's own `ConnectionManager` (its URL, TLS and reconnection are the
+    /// app's), sharing it instead of opening a second connection. `options` gives the key
+    /// prefix and the timeout of each operation.
+    pub fn with_connection_manager(
+        conn: ConnectionManager,
+        options: &Options,
+    ) -> AsyncRedisStore<T> {
+        let keys = Keys {
+            prefix: options
+                .namespace
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
+            swap: Script::new(SWAP),
+            timeout: options.timeout,
+            host: "the app's connection".into(),
+            tls: true,
+        };
+        Typed::new(AsyncRedis {
+            conn,
+            keys: Arc::new(keys),
+        })
+    }
+}
+
 async fn timed<R>(
     keys: &Keys,
     work: impl Future<Output = Result<R, RedisError>>,

@@ -428,3 +428,85 @@ mod redis {
         }
     }
 }
+
+/// Stores on the app's own pool or connection, over TLS: they share it and work as the
+/// stores they open themselves do.
+#[cfg(all(feature = "postgres", feature = "redis"))]
+mod the_apps_own {
+    use super::*;
+    use slack_oauth_core::{AsyncStore, Swap};
+    use slack_oauth_store::{AsyncPostgresStore, AsyncRedisStore};
+
+    #[test]
+    fn deadpool_postgres_pool() {
+        let Some(pg) = common::Postgres::tls() else {
+            return;
+        };
+        let port = common::tls::postgres_port().unwrap();
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host("localhost")
+            .port(port)
+            .user("postgres")
+            .dbname("postgres")
+            .ssl_mode(tokio_postgres::config::SslMode::Require);
+        let tls =
+            tokio_postgres_rustls::MakeRustlsConnect::new(common::tls::client_config(&pki().ca));
+        let manager = deadpool_postgres::Manager::new(config, tls);
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(2)
+            .build()
+            .unwrap();
+        let options = options().namespace(&pg.table);
+        rt().block_on(async {
+            let store = AsyncPostgresStore::<String>::with_pool(pool.clone(), &options)
+                .await
+                .unwrap();
+            let v1 = store.put("k", &"one".to_owned()).await.unwrap();
+            let swapped = store
+                .compare_and_swap("k", Some(v1), &"two".to_owned(), None)
+                .await
+                .unwrap();
+            assert!(matches!(swapped, Swap::Stored { .. }), "{swapped:?}");
+            // The same records through a store that opened its own pool.
+            let own = AsyncPostgresStore::<String>::open_with(&pg.url, &options)
+                .await
+                .unwrap();
+            assert_eq!(own.load("k").await.unwrap().unwrap().value, "two");
+            assert!(pool.status().size >= 1, "the store used the app's pool");
+        });
+    }
+
+    #[test]
+    fn redis_connection_manager() {
+        let Some(service) = common::Redis::tls() else {
+            return;
+        };
+        let port = common::tls::redis_port().unwrap();
+        let client = ::redis::Client::build_with_tls(
+            format!("rediss://localhost:{port}"),
+            ::redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(std::fs::read(&pki().ca).unwrap()),
+            },
+        )
+        .unwrap();
+        let options = options().namespace(&service.prefix);
+        rt().block_on(async {
+            let conn = ::redis::aio::ConnectionManager::new(client).await.unwrap();
+            let store = AsyncRedisStore::<String>::with_connection_manager(conn, &options);
+            let v1 = store.put("k", &"one".to_owned()).await.unwrap();
+            assert_eq!(
+                store
+                    .compare_and_swap("k", Some(v1), &"stale".to_owned(), None)
+                    .await
+                    .unwrap(),
+                Swap::Stored { version: v1 + 1 }
+            );
+            let own = AsyncRedisStore::<String>::open_with(&service.url, &options)
+                .await
+                .unwrap();
+            assert_eq!(own.load("k").await.unwrap().unwrap().value, "stale");
+        });
+    }
+}

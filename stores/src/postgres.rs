@@ -6,11 +6,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::ops::DerefMut;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use postgres::tls::{MakeTlsConnect, TlsConnect};
+use postgres::Socket;
 use r2d2_postgres::PostgresConnectionManager;
 use slack_oauth_core::{Lease, Swap};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -488,9 +491,31 @@ pub type PostgresStore<T> = Typed<Postgres, T>;
 /// The backend of a [`PostgresStore`]: the connection pool and the statements.
 #[derive(Clone)]
 pub struct Postgres {
-    pool: r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>,
+    pool: Arc<dyn Clients>,
     sql: Arc<Sql>,
     site: Site,
+}
+
+/// A blocking client lent by a pool, this store's own or the app's.
+type Pooled = Box<dyn DerefMut<Target = postgres::Client> + Send>;
+
+/// An `r2d2` pool of `postgres` clients, whatever its TLS connector.
+trait Clients: Send + Sync {
+    fn get(&self) -> Result<Pooled, String>;
+}
+
+impl<M> Clients for r2d2::Pool<PostgresConnectionManager<M>>
+where
+    M: MakeTlsConnect<Socket> + Clone + 'static + Sync + Send,
+    M::TlsConnect: Send,
+    M::Stream: Send,
+    <M::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    fn get(&self) -> Result<Pooled, String> {
+        r2d2::Pool::get(self)
+            .map(|client| Box::new(client) as Pooled)
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl<T> PostgresStore<T> {
@@ -528,10 +553,40 @@ impl<T> PostgresStore<T> {
                 target.tls,
             ));
         Ok(Typed::new(Postgres {
-            pool,
+            pool: Arc::new(pool),
             sql: Arc::new(sql),
             site,
         }))
+    }
+
+    /// A store on the app's own `r2d2_postgres` pool (any TLS connector; its TLS, size and
+    /// timeouts are the app's), sharing it instead of opening a second; creates the table
+    /// if missing. `options` gives the table.
+    pub fn with_pool<M>(
+        pool: r2d2::Pool<PostgresConnectionManager<M>>,
+        options: &Options,
+    ) -> Result<PostgresStore<T>, Error>
+    where
+        M: MakeTlsConnect<Socket> + Clone + 'static + Sync + Send,
+        M::TlsConnect: Send,
+        M::Stream: Send,
+        <M::TlsConnect as TlsConnect<Socket>>::Future: Send,
+    {
+        let sql = Sql::new(options.namespace.as_deref())?;
+        let backend = Postgres {
+            pool: Arc::new(pool),
+            sql: Arc::new(sql),
+            site: Site {
+                timeout: options.timeout,
+                hosts: "the app's pool".into(),
+                mode: None,
+            },
+        };
+        backend
+            .connection()?
+            .batch_execute(&backend.sql.guarded_migration())
+            .map_err(|e| backend.site.error(&e))?;
+        Ok(Typed::new(backend))
     }
 
     /// The SQL [`open`](Self::open) runs (idempotent), for the default table: to review, or
@@ -563,12 +618,8 @@ async fn migrate(target: &Target, site: &Site, migration: &str) -> Result<(), Er
 }
 
 impl Postgres {
-    fn connection(
-        &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>, Error> {
-        self.pool
-            .get()
-            .map_err(|e| self.site.classify_text(&e.to_string()))
+    fn connection(&self) -> Result<Pooled, Error> {
+        self.pool.get().map_err(|e| self.site.classify_text(&e))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,6 +75,21 @@ impl Keys {
             timeout: options.timeout,
             host: addr.to_string(),
             tls: matches!(addr, redis::ConnectionAddr::TcpTls { .. }),
+        }
+    }
+
+    /// For a connection the app made: its server is its own business.
+    fn for_the_apps(options: &Options) -> Keys {
+        Keys {
+            prefix: options
+                .namespace
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
+            swap: Script::new(SWAP),
+            timeout: options.timeout,
+            host: "the app's connection".into(),
+            // Unknown: no advice about rediss:// then.
+            tls: true,
         }
     }
 
@@ -335,8 +351,27 @@ pub type RedisStore<T> = Typed<Redis, T>;
 /// The backend of a [`RedisStore`]: the connection pool and the key names.
 #[derive(Clone)]
 pub struct Redis {
-    pool: r2d2::Pool<Connector>,
+    pool: Arc<dyn Connections>,
     keys: Arc<Keys>,
+}
+
+/// A blocking connection lent by a pool, this store's own or the app's.
+type Pooled = Box<dyn DerefMut<Target = redis::Connection> + Send>;
+
+/// An `r2d2` pool of Redis connections: this store's, or the app's `r2d2::Pool<redis::Client>`.
+trait Connections: Send + Sync {
+    fn get(&self) -> Result<Pooled, String>;
+}
+
+impl<M> Connections for r2d2::Pool<M>
+where
+    M: r2d2::ManageConnection<Connection = redis::Connection>,
+{
+    fn get(&self) -> Result<Pooled, String> {
+        r2d2::Pool::get(self)
+            .map(|conn| Box::new(conn) as Pooled)
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl<T> RedisStore<T> {
@@ -364,13 +399,33 @@ impl<T> RedisStore<T> {
             .connection_timeout(options.timeout)
             .build_unchecked(connector);
         drop(first);
-        let backend = Redis { pool, keys };
+        let backend = Redis {
+            pool: Arc::new(pool),
+            keys,
+        };
+        Ok(Typed::new(backend))
+    }
+
+    /// A store on the app's own `r2d2` pool of Redis connections (the redis crate's
+    /// `r2d2` support: `r2d2::Pool<redis::Client>`; its URL, TLS and timeouts are the
+    /// app's), sharing it instead of opening a second. `options` gives the key prefix.
+    /// Fails if the pool lends no connection.
+    pub fn with_pool(
+        pool: r2d2::Pool<redis::Client>,
+        options: &Options,
+    ) -> Result<RedisStore<T>, Error> {
+        let keys = Arc::new(Keys::for_the_apps(options));
+        let backend = Redis {
+            pool: Arc::new(pool),
+            keys,
+        };
+        backend.connection()?;
         Ok(Typed::new(backend))
     }
 }
 
 impl Redis {
-    fn connection(&self) -> Result<r2d2::PooledConnection<Connector>, Error> {
+    fn connection(&self) -> Result<Pooled, Error> {
         self.pool.get().map_err(|e| Error::Unreachable {
             store: STORE,
             detail: format!("{}: {e}", self.keys.host),
@@ -397,7 +452,7 @@ impl RawStore for Redis {
         let fields: Vec<Option<String>> = self
             .keys
             .load_cmd(key)
-            .query(&mut *conn)
+            .query(&mut **conn)
             .map_err(|e| self.keys.error(&e))?;
         raw(key, fields)
     }
@@ -412,7 +467,7 @@ impl RawStore for Redis {
         let mut conn = self.connection()?;
         self.keys
             .swap_invocation(key, expected, value, lease)
-            .invoke::<u64>(&mut *conn)
+            .invoke::<u64>(&mut **conn)
             .map(version_of)
             .map_err(|e| self.keys.error(&e))
     }
@@ -421,7 +476,7 @@ impl RawStore for Redis {
         let mut conn = self.connection()?;
         redis::cmd("DEL")
             .arg(self.keys.record(key))
-            .query::<u64>(&mut *conn)
+            .query::<u64>(&mut **conn)
             .map(|n| n > 0)
             .map_err(|e| self.keys.error(&e))
     }
@@ -431,7 +486,7 @@ impl RawStore for Redis {
         let (mut cursor, mut names) = (0, Vec::new());
         loop {
             let (next, found): (u64, Vec<String>) = (self.keys.scan_cmd(cursor, prefix))
-                .query(&mut *conn)
+                .query(&mut **conn)
                 .map_err(|e| self.keys.error(&e))?;
             names.extend(found);
             if next == 0 {
@@ -494,19 +549,9 @@ impl<T> AsyncRedisStore<T> {
         conn: ConnectionManager,
         options: &Options,
     ) -> AsyncRedisStore<T> {
-        let keys = Keys {
-            prefix: options
-                .namespace
-                .clone()
-                .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
-            swap: Script::new(SWAP),
-            timeout: options.timeout,
-            host: "the app's connection".into(),
-            tls: true,
-        };
         Typed::new(AsyncRedis {
             conn,
-            keys: Arc::new(keys),
+            keys: Arc::new(Keys::for_the_apps(options)),
         })
     }
 }

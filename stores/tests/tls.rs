@@ -509,4 +509,55 @@ mod the_apps_own {
             assert_eq!(own.load("k").await.unwrap().unwrap().value, "stale");
         });
     }
+
+    #[test]
+    fn r2d2_postgres_pool() {
+        let Some(pg) = common::Postgres::tls() else {
+            return;
+        };
+        let port = common::tls::postgres_port().unwrap();
+        let mut config = ::postgres::Config::new();
+        config
+            .host("localhost")
+            .port(port)
+            .user("postgres")
+            .dbname("postgres")
+            .ssl_mode(::postgres::config::SslMode::Require);
+        let tls =
+            tokio_postgres_rustls::MakeRustlsConnect::new(common::tls::client_config(&pki().ca));
+        let pool = r2d2::Pool::builder()
+            .max_size(2)
+            .build(r2d2_postgres::PostgresConnectionManager::new(config, tls))
+            .unwrap();
+        let options = options().namespace(&pg.table);
+        let store = slack_oauth_store::PostgresStore::<String>::with_pool(pool, &options).unwrap();
+        let v1 = slack_oauth_core::Store::put(&store, "k", &"one".to_owned()).unwrap();
+        let own = slack_oauth_store::PostgresStore::<String>::open_with(&pg.url, &options).unwrap();
+        let record = slack_oauth_core::Store::load(&own, "k").unwrap().unwrap();
+        assert_eq!((record.version, record.value.as_str()), (v1, "one"));
+    }
+
+    #[test]
+    fn r2d2_redis_pool() {
+        let Some(service) = common::Redis::tls() else {
+            return;
+        };
+        let port = common::tls::redis_port().unwrap();
+        let client = ::redis::Client::build_with_tls(
+            format!("rediss://localhost:{port}"),
+            ::redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(std::fs::read(&pki().ca).unwrap()),
+            },
+        )
+        .unwrap();
+        let pool = r2d2::Pool::builder().max_size(2).build(client).unwrap();
+        let options = options().namespace(&service.prefix);
+        let store = slack_oauth_store::RedisStore::<String>::with_pool(pool, &options).unwrap();
+        let v1 = slack_oauth_core::Store::put(&store, "k", &"one".to_owned()).unwrap();
+        let own =
+            slack_oauth_store::RedisStore::<String>::open_with(&service.url, &options).unwrap();
+        let record = slack_oauth_core::Store::load(&own, "k").unwrap().unwrap();
+        assert_eq!((record.version, record.value.as_str()), (v1, "one"));
+    }
 }

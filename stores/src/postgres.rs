@@ -267,6 +267,15 @@ impl fmt::Debug for Target {
 /// Mozilla's roots; else `options`' CA, else Mozilla's roots), and the password from
 /// `PGPASSWORD` when the URL has none.
 fn target(url: &str, options: &Options) -> Result<Target, Error> {
+    target_with(url, options, std::env::var_os("PGPASSWORD"))
+}
+
+/// [`target`] with `PGPASSWORD`'s value given.
+fn target_with(
+    url: &str,
+    options: &Options,
+    pgpassword: Option<std::ffi::OsString>,
+) -> Result<Target, Error> {
     let timeout = options.timeout;
     let params = split_tls_params(url);
     // The parser's message may quote the URL, password and all: keep only our words.
@@ -274,7 +283,7 @@ fn target(url: &str, options: &Options) -> Result<Target, Error> {
         detail: "not a valid PostgreSQL URL (postgres://user@host:port/database)".into(),
     })?;
     if config.get_password().is_none() {
-        if let Some(password) = std::env::var_os("PGPASSWORD") {
+        if let Some(password) = pgpassword {
             config.password(password.as_encoded_bytes());
         }
     }
@@ -961,6 +970,16 @@ mod tests {
             assert!(matches!(e, Error::Config { .. }), "{url}: {e:?}");
             assert!(!format!("{e} {e:?}").contains("hunter2"), "{url}: {e:?}");
         }
+    }
+
+    #[test]
+    fn pgpassword_is_used_when_the_url_has_no_password() {
+        let from_env = Some("from-env".into());
+        let t = target_with("postgres://u@db/app", &Options::new(), from_env.clone()).unwrap();
+        assert_eq!(t.config.get_password(), Some(&b"from-env"[..]));
+        let t = target_with("postgres://u:in-url@db/app", &Options::new(), from_env).unwrap();
+        assert_eq!(t.config.get_password(), Some(&b"in-url"[..]));
+        assert!(!format!("{t:?}").contains("in-url"));
     }
 
     #[test]

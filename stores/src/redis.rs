@@ -172,7 +172,7 @@ impl Keys {
                 after: self.timeout,
             }
         } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
-            if !self.tls && (e.is_connection_dropped() || e.kind() == redis::ErrorKind::Io) {
+            if !self.tls && e.is_connection_dropped() && !e.is_connection_refusal() {
                 // A TLS-only port drops a session that starts in clear: say so.
                 return Error::Unreachable {
                     store: STORE,

@@ -503,6 +503,25 @@ pub struct Postgres {
     pool: Arc<dyn Clients>,
     sql: Arc<Sql>,
     site: Site,
+    /// The pool's last failed connect, typed (the pool itself keeps only a message, which
+    /// lacks the TLS reason); `None` for the app's pool.
+    last_error: Option<LastError>,
+}
+
+/// Keeps the typed error of the pool's last failed connect.
+#[derive(Debug, Clone)]
+struct LastError {
+    site: Site,
+    error: Arc<std::sync::Mutex<Option<Error>>>,
+}
+
+impl r2d2::HandleError<postgres::Error> for LastError {
+    fn handle_error(&self, error: postgres::Error) {
+        let typed = self.site.error(&error);
+        if let Ok(mut last) = self.error.lock() {
+            *last = Some(typed);
+        }
+    }
 }
 
 /// A blocking client lent by a pool, this store's own or the app's.
@@ -553,10 +572,15 @@ impl<T> PostgresStore<T> {
             })?;
         runtime.block_on(migrate(&target, &site, &sql.guarded_migration()))?;
         drop(runtime);
+        let last_error = LastError {
+            site: site.clone(),
+            error: Arc::default(),
+        };
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
             .min_idle(Some(0))
             .connection_timeout(timeout)
+            .error_handler(Box::new(last_error.clone()))
             .build_unchecked(PostgresConnectionManager::new(
                 postgres::Config::from(target.config),
                 target.tls,
@@ -565,6 +589,7 @@ impl<T> PostgresStore<T> {
             pool: Arc::new(pool),
             sql: Arc::new(sql),
             site,
+            last_error: Some(last_error),
         }))
     }
 
@@ -590,6 +615,7 @@ impl<T> PostgresStore<T> {
                 hosts: "the app's pool".into(),
                 mode: None,
             },
+            last_error: None,
         };
         backend
             .connection()?
@@ -628,7 +654,14 @@ async fn migrate(target: &Target, site: &Site, migration: &str) -> Result<(), Er
 
 impl Postgres {
     fn connection(&self) -> Result<Pooled, Error> {
-        self.pool.get().map_err(|e| self.site.classify_text(&e))
+        self.pool.get().map_err(|e| {
+            let last = (self.last_error.as_ref()).and_then(|last| last.error.lock().ok()?.take());
+            match last {
+                // A TLS failure says why; other failures keep the pool's own account.
+                Some(tls @ Error::Tls { .. }) => tls,
+                _ => self.site.classify_text(&e),
+            }
+        })
     }
 }
 

@@ -266,6 +266,52 @@ mod postgres {
         }
     }
 
+    /// A loopback port whose first connection goes to `first` and every later one to
+    /// `then`; its port.
+    fn switching_proxy(first: u16, then: u16) -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for (i, client) in listener.incoming().flatten().enumerate() {
+                let target = if i == 0 { first } else { then };
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c1, mut s1) = (client, server);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c1, &mut s1);
+                    let _ = s1.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s2, &mut c2);
+                    let _ = c2.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_tls_failure_after_open_still_says_why() {
+        let Some(cluster) = port() else { return };
+        let pki = pki();
+        let expired = common::tls::postgres_tls_handshake_only(&pki.expired_cert, &pki.expired_key);
+        // The store opens on the real server; its pool's connections then meet an expired
+        // certificate (as after a botched certificate rotation).
+        let proxy = switching_proxy(cluster, expired);
+        let url = url(
+            "localhost",
+            proxy,
+            &format!("sslmode=verify-full&sslrootcert={}", pki.ca.display()),
+        );
+        let store =
+            PostgresStore::<String>::open_with(&url, &options().timeout(Duration::from_secs(2)))
+                .unwrap();
+        let e = slack_oauth_core::Store::load(&store, "k").unwrap_err();
+        assert_tls(&e, &format!("localhost:{proxy}"), "expired");
+    }
+
     #[test]
     fn the_password_is_never_shown() {
         let Some(port) = port() else { return };

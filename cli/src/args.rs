@@ -15,11 +15,14 @@ come from environment variables or files (`-` reads stdin).
   SLACK_CONFIG_REFRESH_TOKEN               for `rotate-config-token`
   SLACK_TOKEN                              for `exchange` and `external-token`
   SLACK_OAUTH_STORE                        the installation store URL (or --store URL)
+  SLACK_OAUTH_STORE_CA                     a PEM file of CAs the store's TLS trusts (or --store-ca)
 
 Installation stores (--store URL on access, user-access, install, token, installations):
   sqlite:PATH          a file on this machine (created 0600), shared by its processes
-  postgres://...       PostgreSQL (also postgresql://...), shared by a fleet
-  redis://...          Redis, shared by a fleet
+  postgres://...       PostgreSQL (also postgresql://...), shared by a fleet; TLS as libpq:
+                       ?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=PATH,
+                       verify-full unless set (prefer for localhost, 127.0.0.0/8, ::1, sockets)
+  redis://...          Redis, shared by a fleet, in clear; rediss://... over TLS, verified
 `rotate-config-token --store FILE` is another thing: a JSON file holding one configuration
 token pair, never a URL (and SLACK_OAUTH_STORE does not apply to it).
 
@@ -254,14 +257,32 @@ Example:
 /// `--store URL` of the installation commands.
 #[derive(Debug, Args)]
 pub struct StoreArg {
-    /// Where installations are kept: sqlite:PATH, postgres://..., postgresql://... or
-    /// redis://... [env: SLACK_OAUTH_STORE]
+    /// Where installations are kept: sqlite:PATH, postgres://..., postgresql://...,
+    /// redis://... or rediss://... [env: SLACK_OAUTH_STORE]
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
     /// The table (SQLite, PostgreSQL: NAME or SCHEMA.NAME) or key prefix (Redis) in the
     /// store [env: SLACK_OAUTH_STORE_NAMESPACE] [default: slack_oauth_records / slack-oauth]
     #[arg(long, value_name = "NAME")]
     pub store_namespace: Option<String>,
+    /// A PEM file of the certificate authorities TLS to the store trusts (default: Mozilla's
+    /// roots; for PostgreSQL an sslrootcert in the URL wins) [env: SLACK_OAUTH_STORE_CA]
+    #[arg(long, value_name = "PATH")]
+    pub store_ca: Option<PathBuf>,
+}
+
+/// The variable `--store-ca` falls back to.
+pub const ENV_STORE_CA: &str = "SLACK_OAUTH_STORE_CA";
+
+impl StoreArg {
+    /// `--store-ca`, else `SLACK_OAUTH_STORE_CA` (when not empty).
+    pub fn ca(&self) -> Option<PathBuf> {
+        self.store_ca.clone().or_else(|| {
+            std::env::var_os(ENV_STORE_CA)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
 }
 
 /// Which installation, and which of its tokens.

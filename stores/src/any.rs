@@ -31,14 +31,14 @@ fn kind(url: &str) -> Result<Kind<'_>, Error> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Kind::Postgres(url));
     }
-    if url.starts_with("redis://") {
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
         return Ok(Kind::Redis(url));
     }
     // Not the URL itself: it may hold a password.
     let scheme = url.split_once(':').map_or("", |(s, _)| s);
     Err(Error::Config {
         detail: format!(
-            "unknown store URL scheme `{scheme}` (sqlite:PATH, postgres://…, postgresql://…, redis://…)"
+            "unknown store URL scheme `{scheme}` (sqlite:PATH, postgres://…, postgresql://…, redis://…, rediss://…)"
         ),
     })
 }
@@ -50,8 +50,8 @@ fn feature_off(feature: &str) -> Error {
     }
 }
 
-/// The blocking store a URL names: `sqlite:PATH`, `postgres://…` / `postgresql://…` or
-/// `redis://…` (each backend behind its feature).
+/// The blocking store a URL names: `sqlite:PATH`, `postgres://…` / `postgresql://…`, or
+/// `redis://…` / `rediss://…` (each backend behind its feature).
 ///
 /// ```
 /// use slack_oauth_core::Store;
@@ -84,7 +84,7 @@ pub enum Any {
     /// `postgres://…`, `postgresql://…`.
     #[cfg(feature = "postgres")]
     Postgres(crate::postgres::Postgres),
-    /// `redis://…`.
+    /// `redis://…`, `rediss://…`.
     #[cfg(feature = "redis")]
     Redis(crate::redis::Redis),
     #[doc(hidden)]
@@ -188,7 +188,7 @@ pub enum AsyncAny {
     /// `postgres://…`, `postgresql://…`.
     #[cfg(feature = "postgres")]
     Postgres(crate::postgres::AsyncPostgres),
-    /// `redis://…`.
+    /// `redis://…`, `rediss://…`.
     #[cfg(feature = "redis")]
     Redis(crate::redis::AsyncRedis),
     #[doc(hidden)]
@@ -293,6 +293,7 @@ mod tests {
             Kind::Postgres(_)
         ));
         assert!(matches!(kind("redis://h").unwrap(), Kind::Redis(_)));
+        assert!(matches!(kind("rediss://h:6380").unwrap(), Kind::Redis(_)));
         assert!(kind("sqlite:").is_err());
         let e = kind("mysql://user:hunter2@h/db").unwrap_err();
         assert!(e.to_string().contains("`mysql`"), "{e}");

@@ -34,11 +34,18 @@
 //! # Ok::<(), slack_oauth_store::Error>(())
 //! ```
 //!
-//! | URL | store | features |
-//! | --- | --- | --- |
-//! | `sqlite:PATH` (`sqlite://PATH`, `sqlite:///ABSOLUTE`) | [`SqliteStore`] | `sqlite` |
-//! | `postgres://…`, `postgresql://…` | [`PostgresStore`] | `postgres` |
-//! | `redis://…` | [`RedisStore`] | `redis` |
+//! | URL | store | features | TLS |
+//! | --- | --- | --- | --- |
+//! | `sqlite:PATH` (`sqlite://PATH`, `sqlite:///ABSOLUTE`) | [`SqliteStore`] | `sqlite` | — |
+//! | `postgres://…`, `postgresql://…` | [`PostgresStore`] | `postgres` | libpq's `sslmode`, `sslrootcert`; default `verify-full` (`prefer` on loopback) |
+//! | `redis://…` | [`RedisStore`] | `redis` | none: plaintext |
+//! | `rediss://…` | [`RedisStore`] | `redis` | always, chain and host name checked |
+//!
+//! TLS is rustls with the ring provider, against Mozilla's roots or the CA given
+//! ([`Options::tls_ca_file`], [`Options::tls_roots`]; for PostgreSQL an `sslrootcert` in
+//! the URL wins). A TLS failure is [`Error::Tls`], naming the host and the reason, never a
+//! password, and never followed by a plaintext attempt. `sslmode=disable` to a host that
+//! is not loopback sends every token in clear: the crate's README says what that costs.
 //!
 //! The stored values hold access and refresh tokens in clear: keep the file, table or keys
 //! as secret as the tokens (the SQLite file is created `0600`).
@@ -69,6 +76,8 @@ mod postgres;
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "tls")]
+mod tls;
 mod typed;
 
 pub use any::{AnyStore, AsyncAnyStore};
@@ -76,6 +85,7 @@ pub use any::{AnyStore, AsyncAnyStore};
 pub use postgres::{AsyncPostgresStore, PostgresStore};
 #[cfg(feature = "redis")]
 pub use redis::{AsyncRedisStore, RedisStore};
+pub use slack_oauth_core::transport::TlsRoots;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{AsyncSqliteStore, SqliteStore};
 pub use typed::Typed;
@@ -87,12 +97,25 @@ pub const DEFAULT_TABLE: &str = "slack_oauth_records";
 /// The key prefix records live under unless [`Options::namespace`] says otherwise (Redis).
 pub const DEFAULT_PREFIX: &str = "slack-oauth";
 
-/// How a store connects: its timeout, pool size and where in the database its records live.
+/// How a store connects: its timeout, pool size, where in the database its records live,
+/// and which certificate authorities its TLS trusts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     timeout: Duration,
     pool_size: u32,
     namespace: Option<String>,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    ca: Option<Ca>,
+}
+
+/// Where the trusted certificate authorities come from (see [`Options::tls_roots`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+pub(crate) enum Ca {
+    /// As given: Mozilla's roots or these DER certificates.
+    Roots(TlsRoots),
+    /// A PEM file of certificates, read when the store opens.
+    File(std::path::PathBuf),
 }
 
 impl Default for Options {
@@ -101,6 +124,7 @@ impl Default for Options {
             timeout: Duration::from_secs(10),
             pool_size: 8,
             namespace: None,
+            ca: None,
         }
     }
 }
@@ -130,6 +154,21 @@ impl Options {
     /// are ASCII letters, digits and `_`, not starting with a digit.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Options {
         self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// The certificate authorities TLS to PostgreSQL or Redis trusts (default: Mozilla's,
+    /// [`TlsRoots::WebPki`]). For PostgreSQL an `sslrootcert` in the URL wins.
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Options {
+        self.ca = Some(Ca::Roots(roots));
+        self
+    }
+
+    /// Like [`tls_roots`](Self::tls_roots), from a PEM file of certificates (a private
+    /// CA, or the one a managed service publishes), read when the store opens: a file that
+    /// cannot be read or holds no certificate is an [`Error::Config`].
+    pub fn tls_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Options {
+        self.ca = Some(Ca::File(path.into()));
         self
     }
 }
@@ -176,6 +215,17 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// TLS to the server failed: its certificate is not trusted, names another host or has
+    /// expired, or the server does not speak TLS where the URL requires it (or requires it
+    /// where the URL turned it off). Nothing was sent in clear instead.
+    Tls {
+        /// `postgres` or `redis`.
+        store: &'static str,
+        /// The server, `host:port` (never a user name or password).
+        host: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -195,6 +245,11 @@ impl fmt::Display for Error {
             }
             Error::Backend { store, detail } => write!(f, "the {store} store failed: {detail}"),
             Error::Config { detail } => write!(f, "invalid store configuration: {detail}"),
+            Error::Tls {
+                store,
+                host,
+                reason,
+            } => write!(f, "TLS to the {store} store at {host} failed: {reason}"),
         }
     }
 }

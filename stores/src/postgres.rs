@@ -6,14 +6,19 @@
 
 use std::fmt;
 use std::future::Future;
+use std::ops::DerefMut;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use postgres::NoTls;
+use postgres::tls::{MakeTlsConnect, TlsConnect};
+use postgres::Socket;
 use r2d2_postgres::PostgresConnectionManager;
 use slack_oauth_core::{Lease, Swap};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::tls::Check;
 
 use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
 use crate::{
@@ -101,11 +106,229 @@ impl Sql {
 /// An arbitrary constant naming this crate's migration lock.
 const MIGRATION_LOCK: i64 = 0x5ac0_a17e_5702_e000;
 
-fn config(url: &str, timeout: Duration) -> Result<tokio_postgres::Config, Error> {
+/// libpq's `sslmode`: how hard the connection insists on TLS and what it checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SslMode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    /// libpq's spelling.
+    fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    fn parse(value: &str) -> Result<SslMode, Error> {
+        Ok(match value {
+            "disable" => SslMode::Disable,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            // libpq's `allow` tries plaintext first: never, here.
+            other => {
+                return Err(Error::Config {
+                    detail: format!(
+                        "sslmode `{other}` is not one of disable, prefer, require, verify-ca, \
+                         verify-full"
+                    ),
+                })
+            }
+        })
+    }
+}
+
+/// The TLS settings taken out of a URL (tokio-postgres knows neither `verify-*` nor
+/// `sslrootcert`), and the rest of the URL.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TlsParams {
+    rest: String,
+    sslmode: Option<String>,
+    sslrootcert: Option<String>,
+}
+
+/// Takes `sslmode` and `sslrootcert` out of a `postgres://` URL's query or out of a
+/// `key=value` connection string.
+fn split_tls_params(url: &str) -> TlsParams {
+    let mut params = TlsParams::default();
+    let mut take = |key: &str, value: &str| -> bool {
+        match key {
+            "sslmode" => params.sslmode = Some(value.to_owned()),
+            "sslrootcert" => params.sslrootcert = Some(value.to_owned()),
+            _ => return false,
+        }
+        true
+    };
+    let rest = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        match url.split_once('?') {
+            Some((base, query)) => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|pair| {
+                        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                        !take(
+                            &crate::tls::percent_decode(key),
+                            &crate::tls::percent_decode(value),
+                        )
+                    })
+                    .collect();
+                if kept.is_empty() {
+                    base.to_owned()
+                } else {
+                    format!("{base}?{}", kept.join("&"))
+                }
+            }
+            None => url.to_owned(),
+        }
+    } else {
+        // `host=db sslmode=verify-full …`: whitespace-separated pairs.
+        let kept: Vec<&str> = url
+            .split_whitespace()
+            .filter(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                !take(key.trim(), value.trim_matches('\''))
+            })
+            .collect();
+        kept.join(" ")
+    };
+    params.rest = rest;
+    params
+}
+
+/// The servers a config names, `host:port` joined by `,` (what errors show: never the
+/// user or password).
+fn shown_hosts(config: &tokio_postgres::Config) -> String {
+    let ports = config.get_ports();
+    let port = |i: usize| ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+    let mut shown: Vec<String> = Vec::new();
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        shown.push(match host {
+            tokio_postgres::config::Host::Tcp(name) if name.contains(':') => {
+                format!("[{name}]:{}", port(i))
+            }
+            tokio_postgres::config::Host::Tcp(name) => format!("{name}:{}", port(i)),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        });
+    }
+    if shown.is_empty() {
+        for (i, addr) in config.get_hostaddrs().iter().enumerate() {
+            shown.push(std::net::SocketAddr::new(*addr, port(i)).to_string());
+        }
+    }
+    shown.join(",")
+}
+
+/// Whether every server the config names is this machine (or a Unix socket).
+fn all_loopback(config: &tokio_postgres::Config) -> bool {
+    let hosts = config.get_hosts();
+    let addrs = config.get_hostaddrs();
+    if hosts.is_empty() && addrs.is_empty() {
+        return false;
+    }
+    hosts.iter().all(|host| match host {
+        tokio_postgres::config::Host::Tcp(name) => crate::tls::is_loopback(name),
+        #[cfg(unix)]
+        tokio_postgres::config::Host::Unix(_) => true,
+    }) && addrs.iter().all(|addr| addr.is_loopback())
+}
+
+/// Where and how to connect: the driver's config, the TLS connector, and the servers as
+/// errors show them.
+#[derive(Clone)]
+struct Target {
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    mode: SslMode,
+    hosts: Arc<str>,
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("hosts", &self.hosts)
+            .field("sslmode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads `url` as libpq would: `sslmode` (default `verify-full`, or `prefer` when every
+/// host is loopback or a Unix socket), `sslrootcert` (a PEM file, or `system` for
+/// Mozilla's roots; else `options`' CA, else Mozilla's roots), and the password from
+/// `PGPASSWORD` when the URL has none.
+fn target(url: &str, options: &Options) -> Result<Target, Error> {
+    target_with(url, options, std::env::var_os("PGPASSWORD"))
+}
+
+/// [`target`] with `PGPASSWORD`'s value given.
+fn target_with(
+    url: &str,
+    options: &Options,
+    pgpassword: Option<std::ffi::OsString>,
+) -> Result<Target, Error> {
+    let timeout = options.timeout;
+    let params = split_tls_params(url);
     // The parser's message may quote the URL, password and all: keep only our words.
-    let mut config = tokio_postgres::Config::from_str(url).map_err(|_| Error::Config {
+    let mut config = tokio_postgres::Config::from_str(&params.rest).map_err(|_| Error::Config {
         detail: "not a valid PostgreSQL URL (postgres://user@host:port/database)".into(),
     })?;
+    if config.get_password().is_none() {
+        if let Some(password) = pgpassword {
+            config.password(password.as_encoded_bytes());
+        }
+    }
+    let hosts: Arc<str> = shown_hosts(&config).into();
+    let mode = match &params.sslmode {
+        Some(mode) => SslMode::parse(mode)?,
+        // libpq 16: trusting the system's roots means checking names.
+        None if params.sslrootcert.as_deref() == Some("system") => SslMode::VerifyFull,
+        None if all_loopback(&config) => SslMode::Prefer,
+        None => SslMode::VerifyFull,
+    };
+    let (roots, given) = match params.sslrootcert.as_deref() {
+        Some("system") => {
+            // libpq 16's rule: the system's roots vouch for names, so only verify-full.
+            if mode != SslMode::VerifyFull {
+                return Err(Error::Config {
+                    detail: "sslrootcert=system needs sslmode=verify-full".into(),
+                });
+            }
+            (crate::tls::mozilla(), true)
+        }
+        Some(path) => {
+            let ders = crate::tls::read_pem(std::path::Path::new(path), "sslrootcert")?;
+            (crate::tls::store_of(&ders)?, true)
+        }
+        None => (
+            crate::tls::roots(options.ca.as_ref())?,
+            options.ca.is_some(),
+        ),
+    };
+    // libpq: with a root certificate at hand, `require` (and `prefer`) check the chain.
+    let check = match mode {
+        SslMode::VerifyFull => Check::Full,
+        SslMode::VerifyCa => Check::Chain,
+        SslMode::Prefer | SslMode::Require if given => Check::Chain,
+        SslMode::Disable | SslMode::Prefer | SslMode::Require => Check::Nothing,
+    };
+    config.ssl_mode(match mode {
+        SslMode::Disable => tokio_postgres::config::SslMode::Disable,
+        SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+            tokio_postgres::config::SslMode::Require
+        }
+    });
+    let tls = MakeRustlsConnect::new(crate::tls::client_config(roots, check)?);
     config.connect_timeout(timeout);
     // A peer that vanished mid-query fails the write instead of hanging (Linux).
     config.tcp_user_timeout(timeout);
@@ -114,39 +337,110 @@ fn config(url: &str, timeout: Duration) -> Result<tokio_postgres::Config, Error>
     if config.get_options().is_none() {
         config.options(format!("-c statement_timeout={}", timeout.as_millis()));
     }
-    Ok(config)
+    Ok(Target {
+        config,
+        tls,
+        mode,
+        hosts,
+    })
 }
 
-fn pg_error(e: &postgres::Error, timeout: Duration) -> Error {
-    if let Some(db) = e.as_db_error() {
-        if db.code() == &tokio_postgres::error::SqlState::QUERY_CANCELED {
-            return Error::Timeout {
+/// How tokio-postgres starts the message of a failed TLS negotiation.
+const HANDSHAKE: &str = "error performing TLS handshake";
+
+/// What errors say about the server: its timeout, the hosts and the `sslmode` in force.
+#[derive(Debug, Clone)]
+struct Site {
+    timeout: Duration,
+    hosts: Arc<str>,
+    /// `None` for a pool the app made (its settings are its own).
+    mode: Option<SslMode>,
+}
+
+impl Site {
+    fn of(target: &Target, timeout: Duration) -> Site {
+        Site {
+            timeout,
+            hosts: Arc::clone(&target.hosts),
+            mode: Some(target.mode),
+        }
+    }
+
+    fn tls(&self, reason: impl Into<String>) -> Error {
+        Error::Tls {
+            store: STORE,
+            host: self.hosts.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn error(&self, e: &postgres::Error) -> Error {
+        let timeout = self.timeout;
+        if let Some(db) = e.as_db_error() {
+            if db.code() == &tokio_postgres::error::SqlState::QUERY_CANCELED {
+                return Error::Timeout {
+                    store: STORE,
+                    after: timeout,
+                };
+            }
+            // pg_hba.conf's `hostssl` lines refuse a session that did not encrypt.
+            if db.code() == &tokio_postgres::error::SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+                && db.message().contains("no encryption")
+                && self.mode == Some(SslMode::Disable)
+            {
+                return self.tls(format!(
+                    "the server requires TLS and the URL turned it off (sslmode=disable): {}",
+                    db.message()
+                ));
+            }
+            // Only the severity, code and message: the detail and hint may quote row values.
+            return Error::Backend {
                 store: STORE,
-                after: timeout,
+                detail: format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
             };
         }
-        // Only the severity, code and message: the detail and hint may quote row values.
-        return Error::Backend {
-            store: STORE,
-            detail: format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
-        };
-    }
-    if e.is_closed() {
-        return Error::Unreachable {
-            store: STORE,
-            detail: "the connection was closed".into(),
-        };
-    }
-    let text = e.to_string();
-    if text.contains("timed out") || text.contains("timeout") {
-        Error::Timeout {
-            store: STORE,
-            after: timeout,
+        if e.is_closed() {
+            return Error::Unreachable {
+                store: STORE,
+                detail: format!("{}: the connection was closed", self.hosts),
+            };
         }
-    } else {
-        Error::Unreachable {
-            store: STORE,
-            detail: text,
+        // The driver's message is "error performing TLS handshake"; the cause says why.
+        let mut text = e.to_string();
+        if let Some(tls) = crate::tls::find_rustls(e) {
+            text = format!("{HANDSHAKE}: {tls}");
+        } else if let Some(cause) = std::error::Error::source(e) {
+            text = format!("{text}: {cause}");
+        }
+        self.classify_text(&text)
+    }
+
+    /// Classifies a driver's (or the pool's) message, which never holds the password.
+    fn classify_text(&self, text: &str) -> Error {
+        if let Some(at) = text.find(HANDSHAKE) {
+            let reason = text[at + HANDSHAKE.len()..].trim_start_matches(": ");
+            return if reason.contains("server does not support TLS") {
+                let mode = self.mode.map_or("", SslMode::as_str);
+                self.tls(format!(
+                    "the server does not support TLS, which the URL requires (sslmode \
+                     {mode}): nothing was sent in clear"
+                ))
+            } else if reason.is_empty() {
+                self.tls("the handshake failed")
+            } else {
+                self.tls(reason)
+            };
+        }
+        if text.contains("timed out") || text.contains("timeout") {
+            Error::Timeout {
+                store: STORE,
+                after: self.timeout,
+            }
+        } else {
+            Error::Unreachable {
+                store: STORE,
+                detail: format!("{}: {text}", self.hosts),
+            }
         }
     }
 }
@@ -182,8 +476,23 @@ fn version_of(rows: &[postgres::Row]) -> Swap {
 /// DO NOTHING`; versions come from a sequence.
 ///
 /// [`open`](Self::open) creates the table if missing (see [`migration`](Self::migration)).
-/// The connection is not encrypted: reach the server over a private network, a Unix socket
-/// or a tunnel. The table holds tokens in clear: grant access to the app's role only.
+/// TLS follows libpq's URL conventions: `sslmode=disable|prefer|require|verify-ca|verify-full`
+/// and `sslrootcert=PATH` (a PEM file) or `sslrootcert=system` (Mozilla's roots). Without
+/// `sslmode` it is `verify-full` (chain and host name, against Mozilla's roots or
+/// [`Options::tls_ca_file`]), except for loopback hosts and Unix sockets, where it is
+/// `prefer`. rustls with the ring provider; a failure is [`Error::Tls`], never a fallback
+/// to plaintext. The table holds tokens in clear: grant access to the app's role only.
+///
+/// ```no_run
+/// # fn main() -> Result<(), slack_oauth_store::Error> {
+/// use slack_oauth_core::Installation;
+/// use slack_oauth_store::PostgresStore;
+///
+/// let store = PostgresStore::<Installation>::open(
+///     "postgres://app@db.example.com/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem",
+/// )?;
+/// # Ok(()) }
+/// ```
 ///
 /// Keeps any `T` serde can write and read back (see [`Typed`]). Clones share the pool.
 pub type PostgresStore<T> = Typed<Postgres, T>;
@@ -191,14 +500,56 @@ pub type PostgresStore<T> = Typed<Postgres, T>;
 /// The backend of a [`PostgresStore`]: the connection pool and the statements.
 #[derive(Clone)]
 pub struct Postgres {
-    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    pool: Arc<dyn Clients>,
     sql: Arc<Sql>,
-    timeout: Duration,
+    site: Site,
+    /// The pool's last failed connect, typed (the pool itself keeps only a message, which
+    /// lacks the TLS reason); `None` for the app's pool.
+    last_error: Option<LastError>,
+}
+
+/// Keeps the typed error of the pool's last failed connect.
+#[derive(Debug, Clone)]
+struct LastError {
+    site: Site,
+    error: Arc<std::sync::Mutex<Option<Error>>>,
+}
+
+impl r2d2::HandleError<postgres::Error> for LastError {
+    fn handle_error(&self, error: postgres::Error) {
+        let typed = self.site.error(&error);
+        if let Ok(mut last) = self.error.lock() {
+            *last = Some(typed);
+        }
+    }
+}
+
+/// A blocking client lent by a pool, this store's own or the app's.
+type Pooled = Box<dyn DerefMut<Target = postgres::Client> + Send>;
+
+/// An `r2d2` pool of `postgres` clients, whatever its TLS connector.
+trait Clients: Send + Sync {
+    fn get(&self) -> Result<Pooled, String>;
+}
+
+impl<M> Clients for r2d2::Pool<PostgresConnectionManager<M>>
+where
+    M: MakeTlsConnect<Socket> + Clone + 'static + Sync + Send,
+    M::TlsConnect: Send,
+    M::Stream: Send,
+    <M::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    fn get(&self) -> Result<Pooled, String> {
+        r2d2::Pool::get(self)
+            .map(|client| Box::new(client) as Pooled)
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl<T> PostgresStore<T> {
-    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) with default
-    /// [`Options`] and creates the table if missing.
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`)
+    /// with default [`Options`] and creates the table if missing. Without a password in the
+    /// URL, `PGPASSWORD` is used (as libpq does); neither is ever shown.
     pub fn open(url: &str) -> Result<PostgresStore<T>, Error> {
         PostgresStore::open_with(url, &Options::default())
     }
@@ -207,22 +558,69 @@ impl<T> PostgresStore<T> {
     /// `schema.name`; default [`DEFAULT_TABLE`]).
     pub fn open_with(url: &str, options: &Options) -> Result<PostgresStore<T>, Error> {
         let timeout = options.timeout;
-        let config = postgres::Config::from(config(url, timeout)?);
+        let target = target(url, options)?;
+        let site = Site::of(&target, timeout);
         let sql = Sql::new(options.namespace.as_deref())?;
+        // The migration runs on a connection of its own, outside the pool: the pool keeps
+        // only the message of a failed connect, this tells a TLS failure from the rest.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Backend {
+                store: STORE,
+                detail: format!("cannot start the connection's runtime: {e}"),
+            })?;
+        runtime.block_on(migrate(&target, &site, &sql.guarded_migration()))?;
+        drop(runtime);
+        let last_error = LastError {
+            site: site.clone(),
+            error: Arc::default(),
+        };
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
             .min_idle(Some(0))
             .connection_timeout(timeout)
-            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
-        let backend = Postgres {
-            pool,
+            .error_handler(Box::new(last_error.clone()))
+            .build_unchecked(PostgresConnectionManager::new(
+                postgres::Config::from(target.config),
+                target.tls,
+            ));
+        Ok(Typed::new(Postgres {
+            pool: Arc::new(pool),
             sql: Arc::new(sql),
-            timeout,
+            site,
+            last_error: Some(last_error),
+        }))
+    }
+
+    /// A store on the app's own `r2d2_postgres` pool (any TLS connector; its TLS, size and
+    /// timeouts are the app's), sharing it instead of opening a second; creates the table
+    /// if missing. `options` gives the table.
+    pub fn with_pool<M>(
+        pool: r2d2::Pool<PostgresConnectionManager<M>>,
+        options: &Options,
+    ) -> Result<PostgresStore<T>, Error>
+    where
+        M: MakeTlsConnect<Socket> + Clone + 'static + Sync + Send,
+        M::TlsConnect: Send,
+        M::Stream: Send,
+        <M::TlsConnect as TlsConnect<Socket>>::Future: Send,
+    {
+        let sql = Sql::new(options.namespace.as_deref())?;
+        let backend = Postgres {
+            pool: Arc::new(pool),
+            sql: Arc::new(sql),
+            site: Site {
+                timeout: options.timeout,
+                hosts: "the app's pool".into(),
+                mode: None,
+            },
+            last_error: None,
         };
         backend
             .connection()?
             .batch_execute(&backend.sql.guarded_migration())
-            .map_err(|e| pg_error(&e, timeout))?;
+            .map_err(|e| backend.site.error(&e))?;
         Ok(Typed::new(backend))
     }
 
@@ -233,13 +631,36 @@ impl<T> PostgresStore<T> {
     }
 }
 
-impl Postgres {
-    fn connection(
-        &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, Error> {
-        self.pool.get().map_err(|e| Error::Unreachable {
+/// Runs `migration` on a new connection to `target`, within twice the timeout.
+async fn migrate(target: &Target, site: &Site, migration: &str) -> Result<(), Error> {
+    let run = async {
+        let (client, connection) = (target.config)
+            .connect(target.tls.clone())
+            .await
+            .map_err(|e| site.error(&e))?;
+        let driver = tokio::spawn(connection);
+        let done = client.batch_execute(migration).await;
+        drop(client);
+        let _ = driver.await;
+        done.map_err(|e| site.error(&e))
+    };
+    tokio::time::timeout(site.timeout.saturating_mul(2), run)
+        .await
+        .unwrap_or(Err(Error::Timeout {
             store: STORE,
-            detail: e.to_string(),
+            after: site.timeout,
+        }))
+}
+
+impl Postgres {
+    fn connection(&self) -> Result<Pooled, Error> {
+        self.pool.get().map_err(|e| {
+            let last = (self.last_error.as_ref()).and_then(|last| last.error.lock().ok()?.take());
+            match last {
+                // A TLS failure says why; other failures keep the pool's own account.
+                Some(tls @ Error::Tls { .. }) => tls,
+                _ => self.site.classify_text(&e),
+            }
         })
     }
 }
@@ -253,7 +674,7 @@ impl RawStore for Postgres {
         let rows = self
             .connection()?
             .query(&self.sql.load, &[&key])
-            .map_err(|e| pg_error(&e, self.timeout))?;
+            .map_err(|e| self.site.error(&e))?;
         rows.first().map(|row| row_to_raw(key, row)).transpose()
     }
 
@@ -275,7 +696,7 @@ impl RawStore for Postgres {
             Expect::Absent => conn.query(&self.sql.insert, &[&key, &value, &holder, &expires_at]),
             Expect::Any => conn.query(&self.sql.upsert, &[&key, &value]),
         }
-        .map_err(|e| pg_error(&e, self.timeout))?;
+        .map_err(|e| self.site.error(&e))?;
         Ok(version_of(&rows))
     }
 
@@ -283,17 +704,17 @@ impl RawStore for Postgres {
         self.connection()?
             .execute(&self.sql.delete, &[&key])
             .map(|n| n > 0)
-            .map_err(|e| pg_error(&e, self.timeout))
+            .map_err(|e| self.site.error(&e))
     }
 
     fn keys_raw(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let rows = (self.connection()?)
             .query(&self.sql.keys, &[&crate::like_prefix(prefix)])
-            .map_err(|e| pg_error(&e, self.timeout))?;
+            .map_err(|e| self.site.error(&e))?;
         let found = rows.iter().map(|row| row.try_get::<_, String>(0));
         let found = found.collect::<Result<Vec<_>, _>>();
         Ok(crate::exact_prefix(
-            found.map_err(|e| pg_error(&e, self.timeout))?,
+            found.map_err(|e| self.site.error(&e))?,
             prefix,
         ))
     }
@@ -302,7 +723,9 @@ impl RawStore for Postgres {
 impl fmt::Debug for Postgres {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresStore")
-            .field("timeout", &self.timeout)
+            .field("hosts", &self.site.hosts)
+            .field("sslmode", &self.site.mode.map(SslMode::as_str))
+            .field("timeout", &self.site.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -318,13 +741,15 @@ pub type AsyncPostgresStore<T> = Typed<AsyncPostgres, T>;
 pub struct AsyncPostgres {
     pool: Pool,
     sql: Arc<Sql>,
-    timeout: Duration,
+    site: Site,
 }
 
 impl fmt::Debug for AsyncPostgres {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncPostgresStore")
-            .field("timeout", &self.timeout)
+            .field("hosts", &self.site.hosts)
+            .field("sslmode", &self.site.mode.map(SslMode::as_str))
+            .field("timeout", &self.site.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -332,21 +757,22 @@ impl fmt::Debug for AsyncPostgres {
 /// Runs `work` on a pooled connection within `timeout`.
 async fn with_client<R, F>(
     pool: &Pool,
-    timeout: Duration,
+    site: &Site,
     work: impl FnOnce(deadpool_postgres::Object) -> F,
 ) -> Result<R, Error>
 where
     F: Future<Output = Result<R, tokio_postgres::Error>>,
 {
+    let timeout = site.timeout;
     let run = async {
         let client = pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => pg_error(&e, timeout),
+            deadpool_postgres::PoolError::Backend(e) => site.error(&e),
             e => Error::Unreachable {
                 store: STORE,
-                detail: e.to_string(),
+                detail: format!("{}: {e}", site.hosts),
             },
         })?;
-        work(client).await.map_err(|e| pg_error(&e, timeout))
+        work(client).await.map_err(|e| site.error(&e))
     };
     // The server cancels a statement at `timeout` (statement_timeout), which leaves no
     // doubt that it did not run; this outer bound only catches a network gone silent, after
@@ -367,12 +793,12 @@ impl<T> AsyncPostgresStore<T> {
 
     /// Connects to `url` with `options` (see [`PostgresStore::open_with`]).
     pub async fn open_with(url: &str, options: &Options) -> Result<AsyncPostgresStore<T>, Error> {
-        let timeout = options.timeout;
-        let config = config(url, timeout)?;
+        let target = target(url, options)?;
+        let site = Site::of(&target, options.timeout);
         let sql = Sql::new(options.namespace.as_deref())?;
         let manager = Manager::from_config(
-            config,
-            NoTls,
+            target.config,
+            target.tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -383,13 +809,31 @@ impl<T> AsyncPostgresStore<T> {
             .map_err(|e| Error::Config {
                 detail: e.to_string(),
             })?;
+        AsyncPostgresStore::migrated(pool, sql, site).await
+    }
+
+    /// A store on the app's own `deadpool-postgres` pool (its TLS and timeouts are the
+    /// app's), sharing it instead of opening a second; creates the table if missing.
+    /// `options` gives the table and the timeout of each operation (the pool size and CA
+    /// are the pool's).
+    pub async fn with_pool(pool: Pool, options: &Options) -> Result<AsyncPostgresStore<T>, Error> {
+        let sql = Sql::new(options.namespace.as_deref())?;
+        let site = Site {
+            timeout: options.timeout,
+            hosts: "the app's pool".into(),
+            mode: None,
+        };
+        AsyncPostgresStore::migrated(pool, sql, site).await
+    }
+
+    async fn migrated(pool: Pool, sql: Sql, site: Site) -> Result<AsyncPostgresStore<T>, Error> {
         let backend = AsyncPostgres {
             pool,
             sql: Arc::new(sql),
-            timeout,
+            site,
         };
         let migration = backend.sql.guarded_migration();
-        with_client(&backend.pool, timeout, |c| async move {
+        with_client(&backend.pool, &backend.site, |c| async move {
             c.batch_execute(&migration).await
         })
         .await?;
@@ -406,7 +850,7 @@ impl RawAsyncStore for AsyncPostgres {
         let (store, key) = (self.clone(), key.to_owned());
         async move {
             let (sql, k) = (&store.sql, key.as_str());
-            let rows = with_client(&store.pool, store.timeout, |c| async move {
+            let rows = with_client(&store.pool, &store.site, |c| async move {
                 let stmt = c.prepare_cached(&sql.load).await?;
                 c.query(&stmt, &[&k]).await
             })
@@ -427,7 +871,7 @@ impl RawAsyncStore for AsyncPostgres {
         let expires_at = lease.map(|l| to_sql_time(l.expires_at));
         async move {
             let sql = &store.sql;
-            with_client(&store.pool, store.timeout, |c| async move {
+            with_client(&store.pool, &store.site, |c| async move {
                 let rows = match expected {
                     Expect::Version(v) => {
                         let stmt = c.prepare_cached(&sql.update).await?;
@@ -457,7 +901,7 @@ impl RawAsyncStore for AsyncPostgres {
         let (store, key) = (self.clone(), key.to_owned());
         async move {
             let sql = &store.sql;
-            with_client(&store.pool, store.timeout, |c| async move {
+            with_client(&store.pool, &store.site, |c| async move {
                 let stmt = c.prepare_cached(&sql.delete).await?;
                 c.execute(&stmt, &[&key]).await
             })
@@ -471,7 +915,7 @@ impl RawAsyncStore for AsyncPostgres {
         async move {
             let (sql, pattern) = (&store.sql, crate::like_prefix(&prefix));
             let pattern = &pattern;
-            let found = with_client(&store.pool, store.timeout, |c| async move {
+            let found = with_client(&store.pool, &store.site, |c| async move {
                 let stmt = c.prepare_cached(&sql.keys).await?;
                 let rows = c.query(&stmt, &[pattern]).await?;
                 rows.iter()
@@ -481,5 +925,107 @@ impl RawAsyncStore for AsyncPostgres {
             .await?;
             Ok(crate::exact_prefix(found, &prefix))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode_of(url: &str) -> SslMode {
+        target(url, &Options::new()).unwrap().mode
+    }
+
+    #[test]
+    fn no_sslmode_means_verify_full_except_on_loopback() {
+        for remote in [
+            "postgres://app:pw@db.internal/app",
+            "postgres://app@10.0.0.5:5432/app",
+            "postgresql://app@db.example.com/app?application_name=x",
+            "host=db.internal user=app",
+            // One host that is not loopback is enough.
+            "postgres://app@localhost,db.internal/app",
+            "postgres://app@localhost.example.com/app",
+        ] {
+            assert_eq!(mode_of(remote), SslMode::VerifyFull, "{remote}");
+        }
+        for local in [
+            "postgres://app@localhost/app",
+            "postgres://app@127.0.0.1:5433/app",
+            "postgres://app@[::1]/app",
+            "postgres://app@%2Fvar%2Frun%2Fpostgresql/app",
+            "host=/var/run/postgresql user=app",
+            "host=127.0.0.1 user=app",
+        ] {
+            assert_eq!(mode_of(local), SslMode::Prefer, "{local}");
+        }
+        assert_eq!(
+            mode_of("postgres://app@db.internal/app?sslmode=disable"),
+            SslMode::Disable
+        );
+        assert_eq!(
+            mode_of("postgres://app@localhost/app?sslmode=verify-full"),
+            SslMode::VerifyFull
+        );
+        assert_eq!(
+            mode_of("postgres://app@localhost/app?sslrootcert=system"),
+            SslMode::VerifyFull
+        );
+        assert_eq!(
+            mode_of("host=db.internal sslmode=require user=app"),
+            SslMode::Require
+        );
+    }
+
+    #[test]
+    fn tls_parameters_are_taken_out_of_the_url() {
+        let p = split_tls_params(
+            "postgres://u:pw@h/db?application_name=a&sslmode=verify-ca&sslrootcert=%2Ftmp%2Fca.pem",
+        );
+        assert_eq!(p.rest, "postgres://u:pw@h/db?application_name=a");
+        assert_eq!(p.sslmode.as_deref(), Some("verify-ca"));
+        assert_eq!(p.sslrootcert.as_deref(), Some("/tmp/ca.pem"));
+        let p = split_tls_params("host=h sslmode=verify-full sslrootcert='/tmp/ca.pem' user=u");
+        assert_eq!(p.rest, "host=h user=u");
+        assert_eq!(p.sslrootcert.as_deref(), Some("/tmp/ca.pem"));
+        assert_eq!(split_tls_params("postgres://h/db").rest, "postgres://h/db");
+    }
+
+    #[test]
+    fn bad_tls_settings_are_config_errors_without_the_password() {
+        for url in [
+            "postgres://u:hunter2@db/app?sslmode=allow",
+            "postgres://u:hunter2@db/app?sslmode=verify-ca&sslrootcert=system",
+            "postgres://u:hunter2@db/app?sslrootcert=/nonexistent/ca.pem",
+            "postgres://u:hunter2@db/app?sslfoo=1",
+        ] {
+            let e = target(url, &Options::new()).unwrap_err();
+            assert!(matches!(e, Error::Config { .. }), "{url}: {e:?}");
+            assert!(!format!("{e} {e:?}").contains("hunter2"), "{url}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn pgpassword_is_used_when_the_url_has_no_password() {
+        let from_env = Some("from-env".into());
+        let t = target_with("postgres://u@db/app", &Options::new(), from_env.clone()).unwrap();
+        assert_eq!(t.config.get_password(), Some(&b"from-env"[..]));
+        let t = target_with("postgres://u:in-url@db/app", &Options::new(), from_env).unwrap();
+        assert_eq!(t.config.get_password(), Some(&b"in-url"[..]));
+        assert!(!format!("{t:?}").contains("in-url"));
+    }
+
+    #[test]
+    fn errors_and_debug_show_hosts_not_passwords() {
+        let target = target("postgres://u:hunter2@db.internal:6543/app", &Options::new()).unwrap();
+        assert_eq!(&*target.hosts, "db.internal:6543");
+        assert!(!format!("{target:?}").contains("hunter2"));
+        let site = Site::of(&target, Duration::from_secs(1));
+        let e = site.classify_text("error performing TLS handshake: server does not support TLS");
+        assert!(
+            matches!(&e, Error::Tls { host, reason, .. }
+                if host == "db.internal:6543" && reason.contains("sslmode verify-full")),
+            "{e:?}"
+        );
     }
 }

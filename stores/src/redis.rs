@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,10 +57,15 @@ struct Keys {
     prefix: String,
     swap: Script,
     timeout: Duration,
+    /// `host:port`, as errors show the server (never a user or password).
+    host: String,
+    /// Whether the URL is `rediss://`.
+    tls: bool,
 }
 
 impl Keys {
-    fn new(options: &Options) -> Keys {
+    fn new(options: &Options, client: &redis::Client) -> Keys {
+        let addr = client.get_connection_info().addr();
         Keys {
             prefix: options
                 .namespace
@@ -67,6 +73,23 @@ impl Keys {
                 .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
             swap: Script::new(SWAP),
             timeout: options.timeout,
+            host: addr.to_string(),
+            tls: matches!(addr, redis::ConnectionAddr::TcpTls { .. }),
+        }
+    }
+
+    /// For a connection the app made: its server is its own business.
+    fn for_the_apps(options: &Options) -> Keys {
+        Keys {
+            prefix: options
+                .namespace
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
+            swap: Script::new(SWAP),
+            timeout: options.timeout,
+            host: "the app's connection".into(),
+            // Unknown: no advice about rediss:// then.
+            tls: true,
         }
     }
 
@@ -136,15 +159,32 @@ impl Keys {
     }
 
     fn error(&self, e: &RedisError) -> Error {
+        if let Some(tls) = crate::tls::find_rustls(e) {
+            return Error::Tls {
+                store: STORE,
+                host: self.host.clone(),
+                reason: tls.to_string(),
+            };
+        }
         if e.is_timeout() {
             Error::Timeout {
                 store: STORE,
                 after: self.timeout,
             }
         } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+            if !self.tls && e.is_connection_dropped() && !e.is_connection_refusal() {
+                // A TLS-only port drops a session that starts in clear: say so.
+                return Error::Unreachable {
+                    store: STORE,
+                    detail: format!(
+                        "{}: {e} (if the server takes only TLS, the URL must be rediss://)",
+                        self.host
+                    ),
+                };
+            }
             Error::Unreachable {
                 store: STORE,
-                detail: e.to_string(),
+                detail: format!("{}: {e}", self.host),
             }
         } else {
             Error::Backend {
@@ -192,11 +232,73 @@ fn raw(key: &str, fields: Vec<Option<String>>) -> Result<Option<Raw>, Error> {
     }))
 }
 
-fn client(url: &str) -> Result<redis::Client, Error> {
+/// The client for `url`: `rediss://` is TLS, checked against `options`' CA (default:
+/// Mozilla's roots) and the host name; `redis://` is plaintext.
+fn client(url: &str, options: &Options) -> Result<redis::Client, Error> {
     // The parser's message may quote the URL, password and all.
-    redis::Client::open(url).map_err(|_| Error::Config {
-        detail: "not a valid Redis URL (redis://[user:password@]host[:port][/db])".into(),
-    })
+    let invalid = |_| Error::Config {
+        detail: "not a valid Redis URL (redis[s]://[user:password@]host[:port][/db])".into(),
+    };
+    if !url.starts_with("rediss://") {
+        return redis::Client::open(url).map_err(invalid);
+    }
+    crate::tls::ensure_default_provider();
+    let (url, ca_file) = split_ca_param(url);
+    if url.contains("#insecure") {
+        return Err(Error::Config {
+            detail: "`#insecure` (no certificate check) is not supported: give the server's CA \
+                     instead"
+                .into(),
+        });
+    }
+    let ca = match ca_file {
+        Some(path) => Some(crate::Ca::File(path.into())),
+        None => options.ca.clone(),
+    };
+    match crate::tls::pem_of(ca.as_ref())? {
+        None => redis::Client::open(url.as_str()).map_err(invalid),
+        Some(root_cert) => redis::Client::build_with_tls(
+            url.as_str(),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_cert),
+            },
+        )
+        .map_err(invalid),
+    }
+}
+
+/// Takes `ssl_ca_certs=PATH` (redis-py's name for the CA file) out of a `rediss://` URL's
+/// query: the rest of the URL and the path.
+fn split_ca_param(url: &str) -> (String, Option<String>) {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let Some((head, query)) = base.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut ca = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("ssl_ca_certs", value)) => {
+                ca = Some(crate::tls::percent_decode(value));
+                false
+            }
+            _ => !pair.is_empty(),
+        })
+        .collect();
+    let mut rest = head.to_owned();
+    if !kept.is_empty() {
+        rest.push('?');
+        rest.push_str(&kept.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        rest.push('#');
+        rest.push_str(fragment);
+    }
+    (rest, ca)
 }
 
 fn version_of(version: u64) -> Swap {
@@ -237,9 +339,11 @@ impl r2d2::ManageConnection for Connector {
 /// `lease_holder`, `lease_expires_at`) and the store's version counter `{PREFIX}:versions`.
 /// The swap is one Lua script. Blocking connections in an `r2d2` pool.
 ///
-/// The hashes hold tokens in clear: protect the server (a password or ACL user, no
-/// public port, `rediss` not supported here: use a private network or a tunnel) and keep
-/// persistence files private.
+/// `redis://` is plaintext, as the URL says; `rediss://` is TLS (rustls on ring), the
+/// chain and the host name checked against Mozilla's roots or the CA in `?ssl_ca_certs=PATH`
+/// or [`Options::tls_ca_file`]; a failure is [`Error::Tls`]. The hashes hold tokens in
+/// clear: protect the server (a password or ACL user, no public port) and keep persistence
+/// files private.
 ///
 /// Keeps any `T` serde can write and read back (see [`Typed`]). Clones share the pool.
 pub type RedisStore<T> = Typed<Redis, T>;
@@ -247,13 +351,32 @@ pub type RedisStore<T> = Typed<Redis, T>;
 /// The backend of a [`RedisStore`]: the connection pool and the key names.
 #[derive(Clone)]
 pub struct Redis {
-    pool: r2d2::Pool<Connector>,
+    pool: Arc<dyn Connections>,
     keys: Arc<Keys>,
 }
 
+/// A blocking connection lent by a pool, this store's own or the app's.
+type Pooled = Box<dyn DerefMut<Target = redis::Connection> + Send>;
+
+/// An `r2d2` pool of Redis connections: this store's, or the app's `r2d2::Pool<redis::Client>`.
+trait Connections: Send + Sync {
+    fn get(&self) -> Result<Pooled, String>;
+}
+
+impl<M> Connections for r2d2::Pool<M>
+where
+    M: r2d2::ManageConnection<Connection = redis::Connection>,
+{
+    fn get(&self) -> Result<Pooled, String> {
+        r2d2::Pool::get(self)
+            .map(|conn| Box::new(conn) as Pooled)
+            .map_err(|e| e.to_string())
+    }
+}
+
 impl<T> RedisStore<T> {
-    /// Connects to `url` (`redis://[user:password@]host[:port][/db]`) with default
-    /// [`Options`].
+    /// Connects to `url` (`redis://[user:password@]host[:port][/db]`, or `rediss://…`
+    /// for TLS) with default [`Options`].
     pub fn open(url: &str) -> Result<RedisStore<T>, Error> {
         RedisStore::open_with(url, &Options::default())
     }
@@ -261,27 +384,51 @@ impl<T> RedisStore<T> {
     /// Connects to `url` with `options`: pool size, timeout, key prefix (default
     /// [`DEFAULT_PREFIX`]). Fails if the server does not answer.
     pub fn open_with(url: &str, options: &Options) -> Result<RedisStore<T>, Error> {
-        let keys = Arc::new(Keys::new(options));
+        let client = client(url, options)?;
+        let keys = Arc::new(Keys::new(options, &client));
+        // Fail now rather than at the first token, with the client's own error (the pool
+        // keeps only its message).
+        let connector = Connector {
+            client,
+            timeout: options.timeout,
+        };
+        let first = r2d2::ManageConnection::connect(&connector).map_err(|e| keys.error(&e))?;
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
             .min_idle(Some(0))
             .connection_timeout(options.timeout)
-            .build_unchecked(Connector {
-                client: client(url)?,
-                timeout: options.timeout,
-            });
-        let backend = Redis { pool, keys };
-        // Fail now rather than at the first token.
+            .build_unchecked(connector);
+        drop(first);
+        let backend = Redis {
+            pool: Arc::new(pool),
+            keys,
+        };
+        Ok(Typed::new(backend))
+    }
+
+    /// A store on the app's own `r2d2` pool of Redis connections (the redis crate's
+    /// `r2d2` support: `r2d2::Pool<redis::Client>`; its URL, TLS and timeouts are the
+    /// app's), sharing it instead of opening a second. `options` gives the key prefix.
+    /// Fails if the pool lends no connection.
+    pub fn with_pool(
+        pool: r2d2::Pool<redis::Client>,
+        options: &Options,
+    ) -> Result<RedisStore<T>, Error> {
+        let keys = Arc::new(Keys::for_the_apps(options));
+        let backend = Redis {
+            pool: Arc::new(pool),
+            keys,
+        };
         backend.connection()?;
         Ok(Typed::new(backend))
     }
 }
 
 impl Redis {
-    fn connection(&self) -> Result<r2d2::PooledConnection<Connector>, Error> {
+    fn connection(&self) -> Result<Pooled, Error> {
         self.pool.get().map_err(|e| Error::Unreachable {
             store: STORE,
-            detail: e.to_string(),
+            detail: format!("{}: {e}", self.keys.host),
         })
     }
 }
@@ -305,7 +452,7 @@ impl RawStore for Redis {
         let fields: Vec<Option<String>> = self
             .keys
             .load_cmd(key)
-            .query(&mut *conn)
+            .query(&mut **conn)
             .map_err(|e| self.keys.error(&e))?;
         raw(key, fields)
     }
@@ -320,7 +467,7 @@ impl RawStore for Redis {
         let mut conn = self.connection()?;
         self.keys
             .swap_invocation(key, expected, value, lease)
-            .invoke::<u64>(&mut *conn)
+            .invoke::<u64>(&mut **conn)
             .map(version_of)
             .map_err(|e| self.keys.error(&e))
     }
@@ -329,7 +476,7 @@ impl RawStore for Redis {
         let mut conn = self.connection()?;
         redis::cmd("DEL")
             .arg(self.keys.record(key))
-            .query::<u64>(&mut *conn)
+            .query::<u64>(&mut **conn)
             .map(|n| n > 0)
             .map_err(|e| self.keys.error(&e))
     }
@@ -339,7 +486,7 @@ impl RawStore for Redis {
         let (mut cursor, mut names) = (0, Vec::new());
         loop {
             let (next, found): (u64, Vec<String>) = (self.keys.scan_cmd(cursor, prefix))
-                .query(&mut *conn)
+                .query(&mut **conn)
                 .map_err(|e| self.keys.error(&e))?;
             names.extend(found);
             if next == 0 {
@@ -380,17 +527,32 @@ impl<T> AsyncRedisStore<T> {
 
     /// Connects to `url` with `options` (see [`RedisStore::open_with`]).
     pub async fn open_with(url: &str, options: &Options) -> Result<AsyncRedisStore<T>, Error> {
-        let keys = Arc::new(Keys::new(options));
+        let client = client(url, options)?;
+        let keys = Arc::new(Keys::new(options, &client));
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.timeout))
             .set_response_timeout(Some(options.timeout))
             .set_number_of_retries(1);
-        let client = client(url)?;
         let conn = timed(&keys, async {
             ConnectionManager::new_with_config(client, config).await
         })
         .await?;
         Ok(Typed::new(AsyncRedis { conn, keys }))
+    }
+}
+
+impl<T> AsyncRedisStore<T> {
+    /// A store on the app's own `ConnectionManager` (its URL, TLS and reconnection are the
+    /// app's), sharing it instead of opening a second connection. `options` gives the key
+    /// prefix and the timeout of each operation.
+    pub fn with_connection_manager(
+        conn: ConnectionManager,
+        options: &Options,
+    ) -> AsyncRedisStore<T> {
+        Typed::new(AsyncRedis {
+            conn,
+            keys: Arc::new(Keys::for_the_apps(options)),
+        })
     }
 }
 

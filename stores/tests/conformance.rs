@@ -544,8 +544,12 @@ fn sqlite(mode: Mode) -> Option<Fixture> {
 
 #[cfg(feature = "postgres")]
 fn postgres(mode: Mode) -> Option<Fixture> {
+    postgres_at(common::Postgres::new()?, mode)
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_at(pg: common::Postgres, mode: Mode) -> Option<Fixture> {
     use slack_oauth_store::{AsyncPostgresStore, PostgresStore};
-    let pg = common::Postgres::new()?;
     let (url, table) = (pg.url.clone(), pg.table.clone());
     let connect = move || -> Arc<dyn Conn> {
         let options = options(&table);
@@ -633,8 +637,13 @@ fn postgres(mode: Mode) -> Option<Fixture> {
 
 #[cfg(feature = "redis")]
 fn redis(mode: Mode) -> Option<Fixture> {
+    redis_at(common::Redis::new()?, mode)
+}
+
+#[cfg(feature = "redis")]
+fn redis_at(service: common::Redis, mode: Mode) -> Option<Fixture> {
     use slack_oauth_store::{AsyncRedisStore, RedisStore};
-    let service = Arc::new(common::Redis::new()?);
+    let service = Arc::new(service);
     let s = Arc::clone(&service);
     let connect = move || -> Arc<dyn Conn> {
         let options = options(&s.prefix);
@@ -753,3 +762,32 @@ suite!(postgres_async, postgres(Mode::Async), durable, locking);
 suite!(redis_blocking, redis(Mode::Blocking), durable);
 #[cfg(feature = "redis")]
 suite!(redis_async, redis(Mode::Async), durable);
+
+// The same suite over TLS, on servers of the tests' own that take nothing else: PostgreSQL
+// with `sslmode=verify-full` and the test CA as `sslrootcert`, Redis on `rediss://`.
+#[cfg(feature = "postgres")]
+suite!(
+    postgres_tls_blocking,
+    common::Postgres::tls().and_then(|pg| postgres_at(pg, Mode::Blocking)),
+    durable,
+    locking
+);
+#[cfg(feature = "postgres")]
+suite!(
+    postgres_tls_async,
+    common::Postgres::tls().and_then(|pg| postgres_at(pg, Mode::Async)),
+    durable,
+    locking
+);
+#[cfg(feature = "redis")]
+suite!(
+    redis_tls_blocking,
+    common::Redis::tls().and_then(|r| redis_at(r, Mode::Blocking)),
+    durable
+);
+#[cfg(feature = "redis")]
+suite!(
+    redis_tls_async,
+    common::Redis::tls().and_then(|r| redis_at(r, Mode::Async)),
+    durable
+);

@@ -421,3 +421,31 @@ keeper_suite!(sqlite, sqlite());
 keeper_suite!(postgres, postgres());
 #[cfg(feature = "redis")]
 keeper_suite!(redis, redis());
+
+// The keeper suite over TLS, on servers of the tests' own that take nothing else; the URLs
+// carry their CA (`sslrootcert`, `ssl_ca_certs`), so the child processes open them as they
+// are.
+#[cfg(feature = "postgres")]
+fn postgres_tls() -> Option<Backend> {
+    let pg = common::Postgres::tls()?;
+    Some(Backend {
+        url: pg.url.clone(),
+        namespace: pg.table.clone(),
+        _cleanup: Box::new(pg),
+    })
+}
+
+#[cfg(feature = "redis")]
+fn redis_tls() -> Option<Backend> {
+    let service = common::Redis::tls()?;
+    Some(Backend {
+        url: service.url.clone(),
+        namespace: service.prefix.clone(),
+        _cleanup: Box::new(service),
+    })
+}
+
+#[cfg(feature = "postgres")]
+keeper_suite!(postgres_tls, postgres_tls());
+#[cfg(feature = "redis")]
+keeper_suite!(redis_tls, redis_tls());

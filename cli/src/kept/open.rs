@@ -42,6 +42,10 @@ pub fn open(url: &str, arg: &StoreArg, global: &Global) -> Result<Arc<Installati
 /// The store options from `--store-namespace` (or its variable) and `--timeout`.
 pub(super) fn options(arg: &StoreArg, global: &Global) -> Options {
     let options = Options::new().timeout(global.timeout);
+    let options = match arg.ca() {
+        Some(ca) => options.tls_ca_file(ca),
+        None => options,
+    };
     match arg
         .store_namespace
         .clone()

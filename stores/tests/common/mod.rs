@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
+#[cfg(any(feature = "postgres", feature = "redis"))]
+pub mod tls;
+
 /// One multi-thread runtime for the whole test binary.
 pub fn rt() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -39,7 +42,7 @@ fn required() -> bool {
     std::env::var("SLACK_OAUTH_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
 }
 
-fn unavailable(name: &str, url: &str, why: &str) {
+pub fn unavailable(name: &str, url: &str, why: &str) {
     assert!(
         !required(),
         "{name} at {url} does not answer ({why}) and SLACK_OAUTH_REQUIRE_SERVICES=1"
@@ -72,7 +75,20 @@ impl Postgres {
 
     /// `None` (after a loud SKIPPED line) when the server does not answer.
     pub fn new() -> Option<Postgres> {
-        let url = Postgres::url();
+        Postgres::at(Postgres::url())
+    }
+
+    /// The test's own PostgreSQL cluster that takes only TLS (see [`tls`]), on a URL with
+    /// `sslmode=verify-full` and the test CA as `sslrootcert`.
+    pub fn tls() -> Option<Postgres> {
+        let port = tls::postgres_port();
+        if !tls::available("PostgreSQL over TLS", &port) {
+            return None;
+        }
+        Postgres::at(tls::postgres_url(port.unwrap()))
+    }
+
+    pub fn at(url: String) -> Option<Postgres> {
         if let Err(e) = Postgres::client(&url) {
             unavailable("PostgreSQL", &url, &e.to_string());
             return None;
@@ -86,6 +102,9 @@ impl Postgres {
     }
 
     pub fn client(url: &str) -> Result<postgres::Client, postgres::Error> {
+        if url.contains("sslrootcert=") {
+            return tls::pg_client(url);
+        }
         let mut config: postgres::Config = url.parse()?;
         config.connect_timeout(Duration::from_secs(3));
         config.connect(postgres::NoTls)
@@ -115,7 +134,20 @@ impl Redis {
     }
 
     pub fn new() -> Option<Redis> {
-        let url = Redis::url();
+        Redis::at(Redis::url())
+    }
+
+    /// The test's own Redis with only a TLS port (see [`tls`]), on a `rediss://` URL with
+    /// the test CA as `ssl_ca_certs`.
+    pub fn tls() -> Option<Redis> {
+        let port = tls::redis_port();
+        if !tls::available("Redis over TLS", &port) {
+            return None;
+        }
+        Redis::at(tls::redis_url(port.unwrap()))
+    }
+
+    pub fn at(url: String) -> Option<Redis> {
         let answered =
             Redis::client(&url).and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
         if let Err(e) = answered {
@@ -129,6 +161,9 @@ impl Redis {
     }
 
     pub fn client(url: &str) -> redis::RedisResult<redis::Connection> {
+        if url.starts_with("rediss://") {
+            return tls::redis_connection(url);
+        }
         redis::Client::open(url)?.get_connection_with_timeout(Duration::from_secs(3))
     }
 

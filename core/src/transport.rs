@@ -1,5 +1,6 @@
-//! Shared vocabulary for transports: the [`Error`] a call ends in, the [`Config`] a client is
-//! built with, and the checks every transport makes before any I/O
+//! Shared vocabulary for transports: the client traits a transport implements
+//! ([`HttpClient`], [`AsyncHttpClient`]), the [`Error`] a call ends in, the [`Config`] a
+//! client is built with, and the checks every transport makes before any I/O
 //! ([`BaseUrl::check_request`](crate::BaseUrl::check_request), [`localhost_addrs`],
 //! [`mark_sensitive`]).
 //!
@@ -15,6 +16,10 @@ use http::HeaderMap;
 
 use crate::error::BuildError;
 use crate::error_code::ErrorCode;
+
+mod client;
+
+pub use client::{AsyncHttpClient, HttpClient};
 
 /// How a transport's client moves bytes. Every field has a documented default.
 ///
@@ -192,67 +197,6 @@ impl Setup {
     pub fn config(&self) -> &Config {
         &self.config
     }
-}
-
-/// Writes what a transport's `$client` has that only touches its [`Setup`] (a field named
-/// `setup`, beside the connection pool in field `$pool`), once for every transport: `new`
-/// (the default [`Config`], the pool from `$default_pool`, a closure taking the config),
-/// a `Debug` that shows the setup (base URL and config, never a credential) and not the
-/// pool's internals, and the accessors `setup`, `api` and `config`.
-///
-/// ```
-/// use slack_oauth_core::transport::{Config, Setup};
-/// use slack_oauth_core::Api;
-///
-/// /// A client of one's own, whose "pool" is the number of connections it may open.
-/// pub struct Client {
-///     setup: Setup,
-///     pool: usize,
-/// }
-///
-/// slack_oauth_core::transport_client!(Client { pool }, |_config| 4);
-///
-/// let client = Client::new(Api::new());
-/// assert_eq!(client.config(), &Config::default());
-/// assert_eq!(client.api().url("x"), client.setup().api().url("x"));
-/// assert!(format!("{client:?}").starts_with("Client(Setup {"));
-/// # assert_eq!(client.pool, 4);
-/// ```
-#[macro_export]
-macro_rules! transport_client {
-    ($client:ident { $pool:ident }, $default_pool:expr) => {
-        impl ::std::fmt::Debug for $client {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_tuple(stringify!($client))
-                    .field(&self.setup)
-                    .finish()
-            }
-        }
-
-        impl $client {
-            /// A client for `api` with the default transport `Config`.
-            pub fn new(api: $crate::Api) -> $client {
-                let setup = $crate::transport::Setup::with_defaults(api);
-                let $pool = ($default_pool)(setup.config());
-                $client { setup, $pool }
-            }
-
-            /// What the client was built from: its `Api` and its transport `Config`.
-            pub fn setup(&self) -> &$crate::transport::Setup {
-                &self.setup
-            }
-
-            /// The `Api` requests are built with.
-            pub fn api(&self) -> &$crate::Api {
-                self.setup.api()
-            }
-
-            /// The transport `Config` in force.
-            pub fn config(&self) -> &$crate::transport::Config {
-                self.setup.config()
-            }
-        }
-    };
 }
 
 /// Why a call or a send failed.

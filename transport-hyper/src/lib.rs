@@ -65,11 +65,13 @@
 
 mod client;
 mod error;
-mod keeper;
 
 pub use client::Client;
-pub use keeper::Keeper;
-pub use slack_oauth_core::keeper::Clock;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::transport::{Config, Setup, TlsRoots};
 pub use slack_oauth_core::KeeperError;
+
+/// Core's [`AsyncKeeper`](slack_oauth_core::keeper::AsyncKeeper) over this crate's
+/// [`Client`], on Tokio: keeps tokens stored in `S` alive (example above); dropping a call's
+/// future does not stop a refresh it started.
+pub type Keeper<R, S> = slack_oauth_core::keeper::AsyncKeeper<Client, R, S>;

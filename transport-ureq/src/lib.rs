@@ -56,11 +56,12 @@
 
 mod client;
 mod error;
-mod keeper;
 
 pub use client::Client;
-pub use keeper::Keeper;
-pub use slack_oauth_core::keeper::Clock;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::transport::{Config, Setup, TlsRoots};
 pub use slack_oauth_core::KeeperError;
+
+/// Core's blocking [`Keeper`](slack_oauth_core::keeper::Keeper) over this crate's
+/// [`Client`]: keeps tokens stored in `S` alive (example above).
+pub type Keeper<R, S> = slack_oauth_core::keeper::Keeper<Client, R, S>;

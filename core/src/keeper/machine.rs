@@ -78,17 +78,17 @@ impl<R: Renewable> Outcome<R> {
 /// What a key carries between runs, kept with the key's in-process lock: a refresh answer
 /// not yet stored, the last run's failure, what is known of another holder's lease, and
 /// the record version whose refresh token Slack refused.
-pub struct Slot<R: Renewable> {
+pub struct KeyState<R: Renewable> {
     unsaved: Option<Unsaved<R>>,
     failure: Option<(KeptToken, KeeperError)>,
     watch: Option<Watch>,
     refused: Vec<Refused>,
 }
 
-impl<R: Renewable> Slot<R> {
-    /// An empty slot.
-    pub fn new() -> Slot<R> {
-        Slot {
+impl<R: Renewable> KeyState<R> {
+    /// An empty state.
+    pub fn new() -> KeyState<R> {
+        KeyState {
             unsaved: None,
             failure: None,
             watch: None,
@@ -115,16 +115,16 @@ impl<R: Renewable> Slot<R> {
     }
 }
 
-impl<R: Renewable> Default for Slot<R> {
+impl<R: Renewable> Default for KeyState<R> {
     fn default() -> Self {
-        Slot::new()
+        KeyState::new()
     }
 }
 
-impl<R: Renewable> fmt::Debug for Slot<R> {
+impl<R: Renewable> fmt::Debug for KeyState<R> {
     /// Never shows the unsaved answer (it holds tokens).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Slot")
+        f.debug_struct("KeyState")
             .field("unsaved", &self.unsaved.is_some())
             .field("failure", &self.failure)
             .field("refused", &self.refused)
@@ -216,7 +216,7 @@ enum State<R: Renewable> {
         value: R,
         then: KeeperError,
         /// Whether `then` concludes that the record's refresh token is spent (remembered
-        /// in the [`Slot`] once the release is done).
+        /// in the [`KeyState`] once the release is done).
         refused: bool,
         /// The version other tokens' refusals were remembered at, to move to the released
         /// version: only our own lease was written since.
@@ -234,14 +234,14 @@ enum State<R: Renewable> {
 /// outcome back with the time ([`Machine::handle`]), and ends with the token or a
 /// [`KeeperError`].
 ///
-/// Drive it with the key's in-process lock held (its [`Slot`] lives under that lock), so
+/// Drive it with the key's in-process lock held (its [`KeyState`] lives under that lock), so
 /// that one run per key and process is in flight. What it guarantees:
 /// - a token not due is handed out as stored;
 /// - a due token is refreshed under a [`Lease`] taken by compare-and-swap, so processes
 ///   sharing the store refresh it once; the others wait and use the stored result;
 /// - a successful refresh answer is never dropped: a conflicting write is merged onto the
 ///   newer record (unless that record has newer tokens), a failing store is retried with
-///   bounded backoff, and an answer still unsaved stays in the [`Slot`], written first by the
+///   bounded backoff, and an answer still unsaved stays in the [`KeyState`], written first by the
 ///   next run for the key;
 /// - after `invalid_refresh_token` the record is read again: `needs_reinstall` only when
 ///   the stored refresh token is still the refused one and nobody else holds a lease;
@@ -251,7 +251,7 @@ enum State<R: Renewable> {
 ///   for [`Settings::lease`] of its own waits: no clock comparison, so any clock skew
 ///   between machines is tolerated;
 /// - [`KeeperError::Busy`] once the waits asked for add up to [`Settings::wait`].
-pub struct Machine<R: Renewable, B: BorrowMut<Slot<R>> = Slot<R>> {
+pub struct Machine<R: Renewable, B: BorrowMut<KeyState<R>> = KeyState<R>> {
     slot: B,
     settings: Settings,
     key: String,
@@ -261,9 +261,9 @@ pub struct Machine<R: Renewable, B: BorrowMut<Slot<R>> = Slot<R>> {
     pause: Duration,
 }
 
-impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
-    /// A run for the `token` of `key`, carrying the key's `slot` (a `&mut Slot` under the
-    /// key's lock, or an owned one taken back with [`Machine::into_slot`]).
+impl<R: Renewable, B: BorrowMut<KeyState<R>>> Machine<R, B> {
+    /// A run for the `token` of `key`, carrying the key's `slot` (a `&mut KeyState` under the
+    /// key's lock, or an owned one taken back with [`Machine::into_state`]).
     ///
     /// `after_other_run`: whether another run for this key finished while this caller
     /// queued for the lock; if that run failed for the same token, its failure is shared
@@ -304,7 +304,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
     }
 
     /// Starts the run from `record`, loaded by the caller just before it took the key's lock
-    /// ([`FirstLook::Due`](crate::keeper::FirstLook::Due)), instead of loading it again.
+    /// (a due token in [`check`](crate::keeper::check)), instead of loading it again.
     ///
     /// Ignored unless the run would begin with a plain load (no unsaved answer to write
     /// first, no failure shared); call it only when no other run for the key finished while
@@ -318,7 +318,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
     }
 
     /// The slot, to carry to the key's next run.
-    pub fn into_slot(self) -> B {
+    pub fn into_state(self) -> B {
         self.slot
     }
 

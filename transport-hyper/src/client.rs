@@ -86,24 +86,21 @@ impl Client {
         Ok(Client { setup, pool })
     }
 
-    /// The [`Setup`] the client was built from: [`Api`] and [`Config`].
+    /// The [`Setup`] the client was built from: [`Api`] and
+    /// [`Config`].
     pub fn setup(&self) -> &Setup {
         &self.setup
+    }
+
+    /// Calls `method` (its request built with [`Client::api`]) and reads Slack's answer into
+    /// its typed result.
+    pub async fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Error> {
+        AsyncHttpClient::call(self, method).await
     }
 
     /// The [`Api`] its requests are built with.
     pub fn api(&self) -> &Api {
         self.setup.api()
-    }
-
-    /// The [`Config`] it moves bytes by.
-    pub fn config(&self) -> &Config {
-        self.setup.config()
-    }
-
-    /// Calls `method` and reads Slack's answer into its typed result.
-    pub async fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Error> {
-        AsyncHttpClient::call(self, method).await
     }
 
     /// Sends any request and returns the response as it came: every status (a 4xx, 5xx or

@@ -43,6 +43,11 @@ impl Client {
         Client { setup, agent }
     }
 
+    /// The [`Api`] requests are built with.
+    pub fn api(&self) -> &Api {
+        self.setup.api()
+    }
+
     /// A client for `api` with `config`.
     ///
     /// Fails when the user agent suffix is not a valid header value
@@ -57,19 +62,10 @@ impl Client {
         Ok(Client { setup, agent })
     }
 
-    /// What the client was built from: its [`Api`] and its transport [`Config`].
+    /// What the client was built from: its [`Api`] and its
+    /// transport [`Config`].
     pub fn setup(&self) -> &Setup {
         &self.setup
-    }
-
-    /// The [`Api`] requests are built with.
-    pub fn api(&self) -> &Api {
-        self.setup.api()
-    }
-
-    /// The transport [`Config`] in force.
-    pub fn config(&self) -> &Config {
-        self.setup.config()
     }
 
     /// Calls `method` and reads Slack's answer into its typed result.

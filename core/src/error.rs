@@ -148,9 +148,6 @@ impl RateLimited {
     pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
 }
 
-/// [`Error::TRANSIENT_RETRY_AFTER`], for the modules that predate the associated constant.
-pub(crate) const TRANSIENT_RETRY_AFTER: Duration = Error::TRANSIENT_RETRY_AFTER;
-
 /// What kind of non-Slack body came back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -201,15 +201,15 @@ impl Setup {
 
 /// Why a call or a send failed.
 ///
-/// [`Error::Slack`] means Slack (or something in front of it) answered and the answer is not a
-/// success; every other variant means no usable answer arrived. No variant holds a request
+/// [`Error::Response`] means Slack (or something in front of it) answered and the answer is
+/// not a success; every other variant means no usable answer arrived. No variant holds a request
 /// body, a header value, a token or a secret.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// Slack answered and the answer is not a success: `ok:false`, HTTP 429, an HTML 5xx page,
     /// a redirect, a truncated JSON body, ... (core's typed error).
-    Slack(crate::Error),
+    Response(crate::Error),
     /// The request could not be built or cannot be sent (missing credentials, a token that
     /// cannot be a header, plain `http` to a host that is not loopback, a port out of range,
     /// ...): refused before any I/O.
@@ -243,7 +243,7 @@ impl Error {
     /// Slack's answer, when Slack answered.
     pub fn slack(&self) -> Option<&crate::Error> {
         match self {
-            Error::Slack(e) => Some(e),
+            Error::Response(e) => Some(e),
             _ => None,
         }
     }
@@ -280,7 +280,7 @@ impl Error {
     /// transient failures.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::Slack(e) => e.retry_after(),
+            Error::Response(e) => e.retry_after(),
             Error::Timeout | Error::Connect(_) | Error::Io(_) => {
                 Some(crate::Error::TRANSIENT_RETRY_AFTER)
             }
@@ -292,7 +292,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Slack(e) => e.fmt(f),
+            Error::Response(e) => e.fmt(f),
             Error::Build(e) => write!(f, "the request was not sent: {e}"),
             Error::Connect(e) => write!(f, "could not connect: {e}"),
             Error::Tls(e) => write!(f, "TLS failed: {e}"),
@@ -308,7 +308,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Slack(e) => Some(e),
+            Error::Response(e) => Some(e),
             Error::Build(e) => Some(e),
             Error::Connect(e) | Error::Tls(e) | Error::Io(e) => Some(e),
             _ => None,
@@ -318,7 +318,7 @@ impl std::error::Error for Error {
 
 impl From<crate::Error> for Error {
     fn from(e: crate::Error) -> Self {
-        Error::Slack(e)
+        Error::Response(e)
     }
 }
 
@@ -371,7 +371,7 @@ mod tests {
 
     #[test]
     fn retry_combines_core_and_transport() {
-        let e = Error::Slack(rate_limited());
+        let e = Error::Response(rate_limited());
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
         assert!(e.slack().is_some());
         for retryable in [

@@ -427,7 +427,7 @@ fn install_and_rotation_entries(e: &mut Entries) {
         .into_bytes(),
     );
     holds("refresh answer", &String::from_utf8_lossy(spent.body()));
-    let err = transport::Error::Slack(parse::<Rotate, _>(&spent).unwrap_err());
+    let err = transport::Error::Response(parse::<Rotate, _>(&spent).unwrap_err());
     e.both("transport::Error", &err);
     let keeper = KeeperError::Refresh {
         key: "T1".into(),

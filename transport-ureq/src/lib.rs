@@ -8,7 +8,7 @@
 //! let client = Client::new(Api::new());
 //! match client.call(&Rotate::new("xoxe-1-…")) {
 //!     Ok(reply) => println!("new config token expires at {}", reply.value.exp),
-//!     Err(Error::Slack(e)) => println!("Slack said no: {e}"),
+//!     Err(Error::Response(e)) => println!("Slack said no: {e}"),
 //!     Err(e) if e.is_retryable() => println!("try again in {:?}: {e}", e.retry_after()),
 //!     Err(e) => println!("failed: {e}"),
 //! }

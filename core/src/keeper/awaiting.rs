@@ -11,7 +11,7 @@ use crate::keeper::errand::{
     Answer, Ask, DeleteUser, Errand, Install, Listing, Uninstall, UserTokenLookup,
 };
 use crate::keeper::lookup::Lookup;
-use crate::keeper::parts::Parts;
+use crate::keeper::parts::{self, Parts};
 use crate::keeper::queue::{KeyLock, Place, Turn};
 use crate::keeper::{
     found, KeeperError, KeptToken, KeyState, Machine, Outcome, Renewable, Settings, Step,
@@ -39,7 +39,7 @@ impl<C, R: Renewable, S> AsyncKeeper<C, R, S> {
     /// A keeper refreshing through `client`, storing in `store`, on the client's clock, with
     /// [`Settings::numbered`] (a holder naming this process).
     pub fn new(client: C, store: S) -> AsyncKeeper<C, R, S> {
-        let holder = format!("pid {} async keeper", std::process::id());
+        let holder = parts::holder("async keeper");
         AsyncKeeper {
             parts: Parts::new(client, store, &holder),
         }

@@ -11,7 +11,7 @@ use crate::keeper::errand::{
     Answer, Ask, DeleteUser, Errand, Install, Listing, Uninstall, UserTokenLookup,
 };
 use crate::keeper::lookup::Lookup;
-use crate::keeper::parts::Parts;
+use crate::keeper::parts::{self, Parts};
 use crate::keeper::queue::Turn;
 use crate::keeper::{found, KeeperError, KeptToken, Machine, Outcome, Renewable, Settings, Step};
 use crate::secret::{AccessToken, ConfigToken};
@@ -63,7 +63,7 @@ impl<C, R: Renewable, S> Keeper<C, R, S> {
     /// A keeper refreshing through `client`, storing in `store`, on the client's clock, with
     /// [`Settings::numbered`] (a holder naming this process).
     pub fn new(client: C, store: S) -> Keeper<C, R, S> {
-        let holder = format!("pid {} keeper", std::process::id());
+        let holder = parts::holder("keeper");
         Keeper {
             parts: Parts::new(client, store, &holder),
         }

@@ -23,6 +23,16 @@ pub(crate) struct Parts<C, S, R: Renewable> {
     clock: Option<Clock>,
 }
 
+/// The holder prefix of a keeper of `kind` (`"keeper"`, `"async keeper"`): with this process's
+/// id, which tells processes sharing a store apart in leases. WebAssembly has no process ids
+/// (asking panics there), so a keeper in a WASM host is told apart by its number alone.
+pub(crate) fn holder(kind: &str) -> String {
+    #[cfg(not(target_family = "wasm"))]
+    return format!("pid {} {kind}", std::process::id());
+    #[cfg(target_family = "wasm")]
+    return format!("wasm {kind}");
+}
+
 struct Shared<C, S, R: Renewable> {
     client: C,
     store: S,

@@ -56,7 +56,7 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `api` with the default [`Config`]; call it inside a Tokio runtime.
+    /// A client for `api` with the default [`Config`]; its calls run inside a Tokio runtime.
     pub fn new(api: Api) -> Client {
         let setup = Setup::with_defaults(api);
         Client {

@@ -10,10 +10,20 @@ mod harness;
 #[path = "keeper/suite.rs"]
 mod suite;
 
-/// Generates one `#[test]` per suite function for the harness `$h`.
-macro_rules! keeper_suite {
+#[path = "keeper/tests_for.rs"]
+#[macro_use]
+mod tests_for;
+
+/// One `#[test]` per suite function for the harness `$h`.
+macro_rules! transport_suite {
     ($h:ty) => {
-        keeper_suite!(@tests $h;
+        macro_rules! with_harness {
+            ($name:ident) => {
+                crate::suite::$name::<$h>()
+            };
+        }
+
+        tests_for!(with_harness:
             fresh_token_needs_no_refresh,
             thirty_two_callers_share_one_refresh,
             two_keepers_one_store_one_refresh,
@@ -28,19 +38,11 @@ macro_rules! keeper_suite {
             fresh_user_token_by_bot_key_is_a_cache_hit,
         );
     };
-    (@tests $h:ty; $($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                crate::suite::$name::<$h>();
-            }
-        )*
-    };
 }
 
 #[cfg(feature = "ureq")]
 mod ureq {
-    keeper_suite!(crate::harness::Ureq);
+    transport_suite!(crate::harness::Ureq);
 
     use std::io;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -139,7 +141,7 @@ mod ureq {
 
 #[cfg(feature = "hyper")]
 mod hyper {
-    keeper_suite!(crate::harness::Hyper);
+    transport_suite!(crate::harness::Hyper);
 
     use std::convert::Infallible;
     use std::sync::atomic::{AtomicU64, Ordering};

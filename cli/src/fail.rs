@@ -113,7 +113,7 @@ impl From<slack_oauth::transport::Error> for Failure {
     fn from(e: slack_oauth::transport::Error) -> Self {
         use slack_oauth::transport::Error as E;
         match e {
-            E::Slack(answer) => Failure::Slack(answer),
+            E::Response(answer) => Failure::Slack(answer),
             // Refused before any I/O: the command line (the base URL) or an input is wrong.
             E::Build(_) => Failure::Usage(e.to_string()),
             other => Failure::Transport(other.to_string()),

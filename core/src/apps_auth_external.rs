@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
 use crate::method::{Auth, Form, Method};
-use crate::methods::BuiltinMethod;
 use crate::secret::{AccessToken, ExternalToken};
 
 /// `apps.auth.external.get`: the provider access token behind an `external_token_id`.
@@ -41,7 +40,7 @@ impl Get {
 }
 
 impl Method for Get {
-    const NAME: &'static str = BuiltinMethod::AppsAuthExternalGet.name();
+    const NAME: &'static str = "apps.auth.external.get";
     // <https://api.slack.com/methods/apps.auth.external.get>
     const ERRORS: &'static [ErrorCode] = &[
         ErrorCode::AccessTokenExchangeFailed,
@@ -121,7 +120,7 @@ impl Delete {
 }
 
 impl Method for Delete {
-    const NAME: &'static str = BuiltinMethod::AppsAuthExternalDelete.name();
+    const NAME: &'static str = "apps.auth.external.delete";
     // <https://api.slack.com/methods/apps.auth.external.delete>
     const ERRORS: &'static [ErrorCode] = &[
         ErrorCode::AppNotFound,

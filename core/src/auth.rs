@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::method::{Auth, Form, Method};
-use crate::methods::BuiltinMethod;
 use crate::secret::AccessToken;
 
 /// `auth.test`: checks a token and says whose it is.
@@ -47,7 +46,7 @@ impl Test {
 // `invalid_auth`, `token_expired`, `token_revoked`, `account_inactive`, ...): the defaults
 // of `ERRORS` (none of its own) and `COMMON_ERRORS` (`ErrorCode::PLATFORM`) say exactly that.
 impl Method for Test {
-    const NAME: &'static str = BuiltinMethod::AuthTest.name();
+    const NAME: &'static str = "auth.test";
     type Response = TestResponse;
 
     fn auth(&self) -> Auth<'_> {
@@ -126,7 +125,7 @@ impl Revoke {
 
 // auth.revoke's page, too, lists only the platform-wide codes.
 impl Method for Revoke {
-    const NAME: &'static str = BuiltinMethod::AuthRevoke.name();
+    const NAME: &'static str = "auth.revoke";
     type Response = RevokeResponse;
 
     fn auth(&self) -> Auth<'_> {

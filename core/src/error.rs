@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::error_code::ErrorCode;
-use crate::response::Warning;
+use crate::error_code::Warning;
 
 /// Why a request could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,9 +147,6 @@ impl RateLimited {
     /// Slack's limits are per minute, so one full window is the safe choice.
     pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
 }
-
-/// [`Error::TRANSIENT_RETRY_AFTER`], for the modules that predate the associated constant.
-pub(crate) const TRANSIENT_RETRY_AFTER: Duration = Error::TRANSIENT_RETRY_AFTER;
 
 /// What kind of non-Slack body came back.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,6 @@
-//! Slack's error codes for the built-in methods, as one typed enum.
+//! Slack's error codes for the built-in methods, as one typed enum, and the [`Warning`]s it
+//! attaches to answers: the codes Slack writes, at the bottom of the crate's layers (the
+//! errors and the response reader build on them).
 //!
 //! Generated from one table (see the `codes!` invocation) so that the string, the
 //! variant and the description cannot drift apart. Unknown codes land in
@@ -6,6 +8,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
 
 macro_rules! codes {
     ($( $variant:ident => $code:literal : $desc:literal ),* $(,)?) => {
@@ -232,7 +237,76 @@ impl serde::Serialize for ErrorCode {
 
 impl<'de> serde::Deserialize<'de> for ErrorCode {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::response::CowStr::deserialize(deserializer).map(|s| ErrorCode::from_cow(s.0))
+        CowStr::deserialize(deserializer).map(|s| ErrorCode::from_cow(s.0))
+    }
+}
+
+/// A warning Slack attached to an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Warning {
+    /// The request's content type should have named a charset.
+    MissingCharset,
+    /// The request named a charset its content type does not take.
+    SuperfluousCharset,
+    /// Any other warning, verbatim.
+    Other(String),
+}
+
+impl Warning {
+    /// Reads a warning code.
+    pub fn parse(code: &str) -> Warning {
+        match code {
+            "missing_charset" => Warning::MissingCharset,
+            "superfluous_charset" => Warning::SuperfluousCharset,
+            other => Warning::Other(other.to_owned()),
+        }
+    }
+
+    /// The warning as Slack writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Warning::MissingCharset => "missing_charset",
+            Warning::SuperfluousCharset => "superfluous_charset",
+            Warning::Other(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A string borrowed from the body when it has no escapes, owned otherwise.
+pub(crate) struct CowStr<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for CowStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CowStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(V)
     }
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{refresh_due, Decision, REFRESH_MARGIN};
 use crate::oauth_v2::{AccessRefresh, AccessResponse, AuthedUser, IncomingWebhook};
-use crate::secret::{AccessToken, RefreshToken, TokenKind};
+use crate::secret::{AccessToken, RefreshToken};
 
 /// Which of an installation's tokens: the bot's or the installing user's. Matches Slack's
 /// `token_type` (`"bot"`, `"user"`).
@@ -134,21 +134,6 @@ pub(crate) fn shown_token_type(token_type: Option<&str>) -> Option<String> {
             .take(32)
             .collect()
     })
-}
-
-/// Whether the top-level `access_token` of an `oauth.v2.access` answer is a user token: when
-/// `token_type` is `"user"` (the user-only flow), or, without `token_type`, when the token's
-/// prefix is a user token's (`xoxp-`, `xoxe.xoxp-`). Any other `token_type` means a bot token.
-///
-/// The one rule [`Installation::from_access`] and
-/// [`AccessResponse::bot_token`](crate::oauth_v2::AccessResponse::bot_token) share.
-pub(crate) fn top_level_is_user(token_type: Option<&str>, token: Option<&AccessToken>) -> bool {
-    match token_type {
-        Some(t) => t == "user",
-        None => {
-            token.is_some_and(|t| matches!(t.kind(), TokenKind::User | TokenKind::RotatingUser))
-        }
-    }
 }
 
 /// One token of an installation with what is needed to keep it alive.
@@ -327,7 +312,8 @@ impl Installation {
             ..
         } = response;
 
-        let top_is_user = top_level_is_user(token_type.as_deref(), access_token.as_ref());
+        let top_is_user =
+            crate::oauth_v2::top_level_is_user(token_type.as_deref(), access_token.as_ref());
         let AuthedUser {
             id: authed_id,
             scope: authed_scope,

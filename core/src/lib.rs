@@ -58,13 +58,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! **Many workers, one store: the keeper loop.** With several workers or processes, a refresh
-//! must happen once and its answer must never be lost. [`keeper::Machine`] holds that whole
-//! protocol (leases, compare-and-swap write-back against a [`Store`], merges, failures) as a
-//! state machine: loop on [`keeper::Machine::step`], perform the [`keeper::Step`] (load, swap,
-//! call, wait), hand the [`keeper::Outcome`] back with [`keeper::Machine::handle`] and `now`,
-//! until [`keeper::Step::Done`]. The [`keeper`] module shows the loop in full;
-//! `slack_oauth_ureq::Keeper` and `slack_oauth_hyper::Keeper` are that loop.
+//! **Many workers, one store: the keeper.** With several workers or processes, a refresh
+//! must happen once and its answer must never be lost. [`keeper::Keeper`] (blocking) and
+//! [`keeper::AsyncKeeper`] hold that whole protocol (cache, per-key single flight, leases and
+//! compare-and-swap write-back against a [`Store`], merges, failures) over any HTTP client
+//! that implements [`transport::HttpClient`] or [`transport::AsyncHttpClient`]:
+//! `slack_oauth_ureq::Keeper` and `slack_oauth_hyper::Keeper` are these keepers over their
+//! clients. The refresh itself is [`keeper::Machine`], a state machine a driver of its own
+//! can run.
 //!
 //! URLs follow one rule, [`BaseUrl`]'s; the list of built-in methods is [`BuiltinMethod`];
 //! [`transport`] holds what every transport shares (its [`transport::Error`] and
@@ -104,10 +105,10 @@ pub mod web;
 pub use api::{Api, ClientAuth};
 pub use base_url::{is_loopback_host, BaseUrl};
 pub use error::{BodyKind, BuildError, Error, HttpError, RateLimited, ShapeError, SlackError};
-pub use error_code::ErrorCode;
+pub use error_code::{ErrorCode, Warning};
 pub use method::{Auth, Form, Method};
 pub use methods::{BuiltinMethod, VisitMethod};
-pub use response::{parse, retry_after, Reply, Warning};
+pub use response::{parse, retry_after, Reply};
 pub use secret::{
     AccessToken, AuthCode, ClientCredentials, ClientSecret, CodeVerifier, ConfigToken,
     ExternalToken, IdToken, RefreshToken, StateKey, TokenKind, WebhookUrl,

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
 use crate::method::{Auth, Form, Method};
-use crate::methods::BuiltinMethod;
-use crate::secret::{AccessToken, AuthCode, CodeVerifier, IdToken, RefreshToken, WebhookUrl};
+use crate::secret::{
+    AccessToken, AuthCode, CodeVerifier, IdToken, RefreshToken, TokenKind, WebhookUrl,
+};
 
 /// The authorization-code grant's arguments, the same for both code methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +74,7 @@ macro_rules! grant_methods {
         }
 
         impl Method for $code {
-            const NAME: &'static str = $method.name();
+            const NAME: &'static str = $method;
             const ERRORS: &'static [ErrorCode] = $errors;
             const COMMON_ERRORS: &'static [ErrorCode] = $common;
             type Response = AccessResponse;
@@ -103,7 +104,7 @@ macro_rules! grant_methods {
         }
 
         impl Method for $refresh {
-            const NAME: &'static str = $method.name();
+            const NAME: &'static str = $method;
             const ERRORS: &'static [ErrorCode] = $errors;
             const COMMON_ERRORS: &'static [ErrorCode] = $common;
             type Response = AccessResponse;
@@ -141,7 +142,7 @@ grant_methods!(
     /// assert_eq!(refresh.body(), b"grant_type=refresh_token&refresh_token=xoxe-1-abc");
     /// ```
     AccessRefresh,
-    BuiltinMethod::OauthV2Access,
+    "oauth.v2.access",
     ACCESS_ERRORS,
     ErrorCode::PLATFORM
 );
@@ -153,7 +154,7 @@ grant_methods!(
     UserAccess,
     /// `oauth.v2.user.access` with a refresh token ([`UserAccess::refresh`]).
     UserAccessRefresh,
-    BuiltinMethod::OauthV2UserAccess,
+    "oauth.v2.user.access",
     USER_ACCESS_ERRORS,
     // Slack's page for this method lists only its own codes.
     &[]
@@ -215,7 +216,7 @@ impl Exchange {
 }
 
 impl Method for Exchange {
-    const NAME: &'static str = BuiltinMethod::OauthV2Exchange.name();
+    const NAME: &'static str = "oauth.v2.exchange";
     // <https://api.slack.com/methods/oauth.v2.exchange>
     const ERRORS: &'static [ErrorCode] = &[
         ErrorCode::AuthorizationNotFound,
@@ -306,10 +307,7 @@ impl AccessResponse {
     }
 
     fn top_level_is_user(&self) -> bool {
-        crate::installation::top_level_is_user(
-            self.token_type.as_deref(),
-            self.access_token.as_ref(),
-        )
+        top_level_is_user(self.token_type.as_deref(), self.access_token.as_ref())
     }
 
     /// The team id, or the enterprise id for an org-wide install.
@@ -381,4 +379,19 @@ pub struct IncomingWebhook {
     /// Where a person can change the webhook's settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration_url: Option<String>,
+}
+
+/// Whether the top-level `access_token` of an `oauth.v2.access` answer is a user token: when
+/// `token_type` is `"user"` (the user-only flow), or, without `token_type`, when the token's
+/// prefix is a user token's (`xoxp-`, `xoxe.xoxp-`). Any other `token_type` means a bot token.
+///
+/// The one rule [`Installation::from_access`] and
+/// [`AccessResponse::bot_token`](crate::oauth_v2::AccessResponse::bot_token) share.
+pub(crate) fn top_level_is_user(token_type: Option<&str>, token: Option<&AccessToken>) -> bool {
+    match token_type {
+        Some(t) => t == "user",
+        None => {
+            token.is_some_and(|t| matches!(t.kind(), TokenKind::User | TokenKind::RotatingUser))
+        }
+    }
 }

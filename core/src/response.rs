@@ -2,70 +2,23 @@
 //! [`Error`]. This file is the public reading API; the single-pass serde engine is in
 //! `response/single_pass.rs` and the description of non-Slack bodies in `response/body.rs`.
 
-use std::fmt;
 use std::time::Duration;
 
 use http::header::{HeaderName, RETRY_AFTER};
 use http::{Response, StatusCode};
-use serde::Serialize;
 
 mod body;
 mod single_pass;
 
 use body::unreadable;
-pub(crate) use single_pass::CowStr;
 use single_pass::{describe, read, read_envelope, Envelope, Value};
 
 use crate::error::{BodyKind, Error, HttpError, RateLimited, ShapeError, SlackError};
-use crate::error_code::ErrorCode;
+use crate::error_code::{ErrorCode, Warning};
 use crate::method::Method;
 
 /// Parsed once: looking a header up by `&str` validates and hashes the name on every call.
 const X_OAUTH_SCOPES: HeaderName = HeaderName::from_static("x-oauth-scopes");
-
-/// A warning Slack attached to an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Warning {
-    /// The request's content type should have named a charset.
-    MissingCharset,
-    /// The request named a charset its content type does not take.
-    SuperfluousCharset,
-    /// Any other warning, verbatim.
-    Other(String),
-}
-
-impl Warning {
-    /// Reads a warning code.
-    pub fn parse(code: &str) -> Warning {
-        match code {
-            "missing_charset" => Warning::MissingCharset,
-            "superfluous_charset" => Warning::SuperfluousCharset,
-            other => Warning::Other(other.to_owned()),
-        }
-    }
-
-    /// The warning as Slack writes it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Warning::MissingCharset => "missing_charset",
-            Warning::SuperfluousCharset => "superfluous_charset",
-            Warning::Other(code) => code,
-        }
-    }
-}
-
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Warning {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
 
 /// A successful answer: the typed value plus what came around it.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
 use crate::method::{Auth, Form, Method};
-use crate::methods::BuiltinMethod;
 use crate::secret::{ConfigToken, RefreshToken};
 
 /// `tooling.tokens.rotate`: exchange a configuration refresh token for a new configuration
@@ -32,7 +31,7 @@ impl Rotate {
 }
 
 impl Method for Rotate {
-    const NAME: &'static str = BuiltinMethod::ToolingTokensRotate.name();
+    const NAME: &'static str = "tooling.tokens.rotate";
     // <https://api.slack.com/methods/tooling.tokens.rotate>
     const ERRORS: &'static [ErrorCode] = &[ErrorCode::InvalidRefreshToken, ErrorCode::UnknownError];
     type Response = RotateResponse;

@@ -1,5 +1,6 @@
-//! Shared vocabulary for transports: the [`Error`] a call ends in, the [`Config`] a client is
-//! built with, and the checks every transport makes before any I/O
+//! Shared vocabulary for transports: the client traits a transport implements
+//! ([`HttpClient`], [`AsyncHttpClient`]), the [`Error`] a call ends in, the [`Config`] a
+//! client is built with, and the checks every transport makes before any I/O
 //! ([`BaseUrl::check_request`](crate::BaseUrl::check_request), [`localhost_addrs`],
 //! [`mark_sensitive`]).
 //!
@@ -15,6 +16,10 @@ use http::HeaderMap;
 
 use crate::error::BuildError;
 use crate::error_code::ErrorCode;
+
+mod client;
+
+pub use client::{AsyncHttpClient, HttpClient};
 
 /// How a transport's client moves bytes. Every field has a documented default.
 ///
@@ -194,78 +199,17 @@ impl Setup {
     }
 }
 
-/// Writes what a transport's `$client` has that only touches its [`Setup`] (a field named
-/// `setup`, beside the connection pool in field `$pool`), once for every transport: `new`
-/// (the default [`Config`], the pool from `$default_pool`, a closure taking the config),
-/// a `Debug` that shows the setup (base URL and config, never a credential) and not the
-/// pool's internals, and the accessors `setup`, `api` and `config`.
-///
-/// ```
-/// use slack_oauth_core::transport::{Config, Setup};
-/// use slack_oauth_core::Api;
-///
-/// /// A client of one's own, whose "pool" is the number of connections it may open.
-/// pub struct Client {
-///     setup: Setup,
-///     pool: usize,
-/// }
-///
-/// slack_oauth_core::transport_client!(Client { pool }, |_config| 4);
-///
-/// let client = Client::new(Api::new());
-/// assert_eq!(client.config(), &Config::default());
-/// assert_eq!(client.api().url("x"), client.setup().api().url("x"));
-/// assert!(format!("{client:?}").starts_with("Client(Setup {"));
-/// # assert_eq!(client.pool, 4);
-/// ```
-#[macro_export]
-macro_rules! transport_client {
-    ($client:ident { $pool:ident }, $default_pool:expr) => {
-        impl ::std::fmt::Debug for $client {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_tuple(stringify!($client))
-                    .field(&self.setup)
-                    .finish()
-            }
-        }
-
-        impl $client {
-            /// A client for `api` with the default transport `Config`.
-            pub fn new(api: $crate::Api) -> $client {
-                let setup = $crate::transport::Setup::with_defaults(api);
-                let $pool = ($default_pool)(setup.config());
-                $client { setup, $pool }
-            }
-
-            /// What the client was built from: its `Api` and its transport `Config`.
-            pub fn setup(&self) -> &$crate::transport::Setup {
-                &self.setup
-            }
-
-            /// The `Api` requests are built with.
-            pub fn api(&self) -> &$crate::Api {
-                self.setup.api()
-            }
-
-            /// The transport `Config` in force.
-            pub fn config(&self) -> &$crate::transport::Config {
-                self.setup.config()
-            }
-        }
-    };
-}
-
 /// Why a call or a send failed.
 ///
-/// [`Error::Slack`] means Slack (or something in front of it) answered and the answer is not a
-/// success; every other variant means no usable answer arrived. No variant holds a request
+/// [`Error::Response`] means Slack (or something in front of it) answered and the answer is
+/// not a success; every other variant means no usable answer arrived. No variant holds a request
 /// body, a header value, a token or a secret.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// Slack answered and the answer is not a success: `ok:false`, HTTP 429, an HTML 5xx page,
     /// a redirect, a truncated JSON body, ... (core's typed error).
-    Slack(crate::Error),
+    Response(crate::Error),
     /// The request could not be built or cannot be sent (missing credentials, a token that
     /// cannot be a header, plain `http` to a host that is not loopback, a port out of range,
     /// ...): refused before any I/O.
@@ -299,7 +243,7 @@ impl Error {
     /// Slack's answer, when Slack answered.
     pub fn slack(&self) -> Option<&crate::Error> {
         match self {
-            Error::Slack(e) => Some(e),
+            Error::Response(e) => Some(e),
             _ => None,
         }
     }
@@ -336,7 +280,7 @@ impl Error {
     /// transient failures.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::Slack(e) => e.retry_after(),
+            Error::Response(e) => e.retry_after(),
             Error::Timeout | Error::Connect(_) | Error::Io(_) => {
                 Some(crate::Error::TRANSIENT_RETRY_AFTER)
             }
@@ -348,7 +292,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Slack(e) => e.fmt(f),
+            Error::Response(e) => e.fmt(f),
             Error::Build(e) => write!(f, "the request was not sent: {e}"),
             Error::Connect(e) => write!(f, "could not connect: {e}"),
             Error::Tls(e) => write!(f, "TLS failed: {e}"),
@@ -364,7 +308,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Slack(e) => Some(e),
+            Error::Response(e) => Some(e),
             Error::Build(e) => Some(e),
             Error::Connect(e) | Error::Tls(e) | Error::Io(e) => Some(e),
             _ => None,
@@ -374,7 +318,7 @@ impl std::error::Error for Error {
 
 impl From<crate::Error> for Error {
     fn from(e: crate::Error) -> Self {
-        Error::Slack(e)
+        Error::Response(e)
     }
 }
 
@@ -427,7 +371,7 @@ mod tests {
 
     #[test]
     fn retry_combines_core_and_transport() {
-        let e = Error::Slack(rate_limited());
+        let e = Error::Response(rate_limited());
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
         assert!(e.slack().is_some());
         for retryable in [

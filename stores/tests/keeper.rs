@@ -385,42 +385,40 @@ fn child_keeper() {
     }
 }
 
-macro_rules! keeper_suite {
+#[path = "../../tests/keeper/tests_for.rs"]
+#[macro_use]
+mod tests_for;
+
+/// The suite's tests in `mod $module`, each run on a fresh `$backend` (skipped when absent).
+macro_rules! backend_suite {
     ($module:ident, $backend:expr) => {
         mod $module {
             #[allow(unused_imports)]
             use super::*;
 
-            #[test]
-            fn thirty_two_callers_share_one_refresh() {
-                if let Some(backend) = $backend {
-                    super::thirty_two_callers_share_one_refresh(backend);
-                }
+            macro_rules! on_backend {
+                ($name:ident) => {
+                    if let Some(backend) = $backend {
+                        super::$name(backend);
+                    }
+                };
             }
 
-            #[test]
-            fn two_keepers_share_one_refresh() {
-                if let Some(backend) = $backend {
-                    super::two_keepers_share_one_refresh(backend);
-                }
-            }
-
-            #[test]
-            fn keepers_in_separate_processes_share_one_refresh() {
-                if let Some(backend) = $backend {
-                    super::keepers_in_separate_processes_share_one_refresh(backend);
-                }
-            }
+            tests_for!(on_backend:
+                thirty_two_callers_share_one_refresh,
+                two_keepers_share_one_refresh,
+                keepers_in_separate_processes_share_one_refresh,
+            );
         }
     };
 }
 
 #[cfg(feature = "sqlite")]
-keeper_suite!(sqlite, sqlite());
+backend_suite!(sqlite, sqlite());
 #[cfg(feature = "postgres")]
-keeper_suite!(postgres, postgres());
+backend_suite!(postgres, postgres());
 #[cfg(feature = "redis")]
-keeper_suite!(redis, redis());
+backend_suite!(redis, redis());
 
 // The keeper suite over TLS, on servers of the tests' own that take nothing else; the URLs
 // carry their CA (`sslrootcert`, `ssl_ca_certs`), so the child processes open them as they
@@ -446,6 +444,6 @@ fn redis_tls() -> Option<Backend> {
 }
 
 #[cfg(feature = "postgres")]
-keeper_suite!(postgres_tls, postgres_tls());
+backend_suite!(postgres_tls, postgres_tls());
 #[cfg(feature = "redis")]
-keeper_suite!(redis_tls, redis_tls());
+backend_suite!(redis_tls, redis_tls());

@@ -77,7 +77,7 @@ impl From<slack_oauth::transport::Error> for Failure {
         use slack_oauth::transport::Error as E;
         let text = format!("{e} / {e:?}");
         let (retry_after, retryable) = (e.retry_after(), e.is_retryable());
-        assert_eq!(e.slack().is_some(), matches!(e, E::Slack(_)));
+        assert_eq!(e.slack().is_some(), matches!(e, E::Response(_)));
         // The transport error answers every question core's error does, the same way.
         let slack = e.slack();
         assert_eq!(e.code(), slack.and_then(|s| s.code()));
@@ -87,7 +87,7 @@ impl From<slack_oauth::transport::Error> for Failure {
         );
         assert_eq!(e.is_token_dead(), slack.is_some_and(|s| s.is_token_dead()));
         let kind = match e {
-            E::Slack(e) => Kind::Slack(e),
+            E::Response(e) => Kind::Slack(e),
             E::Build(slack_oauth::BuildError::InsecureUrl { .. }) => Kind::InsecureUrl,
             E::Build(slack_oauth::BuildError::InvalidUrl { .. }) => Kind::InvalidUrl,
             E::Build(_) => Kind::Build,

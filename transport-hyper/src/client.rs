@@ -17,8 +17,10 @@ use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::{ClientConfig, RootCertStore};
-use slack_oauth_core::transport::{localhost_addrs, mark_sensitive, Config, Error, Setup};
-use slack_oauth_core::{parse, Api, BaseUrl, BuildError, Method, Reply};
+use slack_oauth_core::transport::{
+    localhost_addrs, mark_sensitive, AsyncHttpClient, Config, Error, Setup,
+};
+use slack_oauth_core::{Api, BaseUrl, BuildError, Method, Reply};
 use tower_service::Service;
 
 use crate::error::{from_body, from_client};
@@ -53,9 +55,16 @@ pub struct Client {
     pool: Pool,
 }
 
-slack_oauth_core::transport_client!(Client { pool }, |config| pool(config, webpki_roots()));
-
 impl Client {
+    /// A client for `api` with the default [`Config`]; its calls run inside a Tokio runtime.
+    pub fn new(api: Api) -> Client {
+        let setup = Setup::with_defaults(api);
+        Client {
+            pool: pool(setup.config(), webpki_roots()),
+            setup,
+        }
+    }
+
     /// A client for `api` with `config`.
     ///
     /// Fails when the user agent suffix is not a valid header value or
@@ -77,11 +86,21 @@ impl Client {
         Ok(Client { setup, pool })
     }
 
-    /// Calls `method` and reads Slack's answer into its typed result.
+    /// The [`Setup`] the client was built from: [`Api`] and
+    /// [`Config`].
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// Calls `method` (its request built with [`Client::api`]) and reads Slack's answer into
+    /// its typed result.
     pub async fn call<M: Method + Sync>(&self, method: &M) -> Result<Reply<M::Response>, Error> {
-        let request = self.api().request(method)?;
-        let response = self.send(request).await?;
-        Ok(parse::<M, _>(&response)?)
+        AsyncHttpClient::call(self, method).await
+    }
+
+    /// The [`Api`] its requests are built with.
+    pub fn api(&self) -> &Api {
+        self.setup.api()
     }
 
     /// Sends any request and returns the response as it came: every status (a 4xx, 5xx or
@@ -118,6 +137,57 @@ impl Client {
             .map_err(|e| from_body(e, limit))?
             .to_bytes();
         Ok(Response::from_parts(parts, Vec::from(body)))
+    }
+}
+
+/// The client trait core's [`AsyncKeeper`](slack_oauth_core::keeper::AsyncKeeper) refreshes
+/// through, on Tokio: [`Client::send`], the system clock ([`slack_oauth_clock`]),
+/// `tokio::time::sleep`, and `tokio::spawn` for refresh tasks, so that a refresh whose caller
+/// was dropped still finishes and stores Slack's answer.
+impl AsyncHttpClient for Client {
+    fn api(&self) -> &Api {
+        self.setup.api()
+    }
+
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, Error>> + Send {
+        Client::send(self, request)
+    }
+
+    fn now(&self) -> u64 {
+        slack_oauth_clock::system()
+    }
+
+    fn not_behind(&self) -> Option<u64> {
+        slack_oauth_clock::not_behind()
+    }
+
+    fn sleep(&self, pause: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(pause)
+    }
+
+    fn spawn<T: Send + 'static>(
+        &self,
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = Option<T>> + Send {
+        let task = tokio::spawn(task); // started now, not when first polled
+        async move {
+            match task.await {
+                Ok(output) => Some(output),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_cancelled) => None,
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Base URL and config; the pool's internals say nothing useful.
+        let setup = &self.setup;
+        f.debug_tuple("Client").field(setup).finish()
     }
 }
 

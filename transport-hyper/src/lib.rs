@@ -10,7 +10,7 @@
 //! let client = Client::new(Api::new());
 //! match client.call(&Rotate::new("xoxe-1-…")).await {
 //!     Ok(reply) => println!("new config token expires at {}", reply.value.exp),
-//!     Err(Error::Slack(e)) => println!("Slack said no: {e}"),
+//!     Err(Error::Response(e)) => println!("Slack said no: {e}"),
 //!     Err(e) if e.is_retryable() => println!("try again in {:?}: {e}", e.retry_after()),
 //!     Err(e) => println!("failed: {e}"),
 //! }
@@ -65,14 +65,16 @@
 
 mod client;
 mod error;
-mod keeper;
 
 pub use client::Client;
-pub use keeper::Keeper;
-pub use slack_oauth_core::keeper::Clock;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::transport::{Config, Setup, TlsRoots};
 pub use slack_oauth_core::KeeperError;
+
+/// Core's [`AsyncKeeper`](slack_oauth_core::keeper::AsyncKeeper) over this crate's
+/// [`Client`], on Tokio: keeps tokens stored in `S` alive (example above); dropping a call's
+/// future does not stop a refresh it started.
+pub type Keeper<R, S> = slack_oauth_core::keeper::AsyncKeeper<Client, R, S>;
 
 // The README's Rust examples run as doctests of this crate (`cargo test --doc`).
 #[cfg(doctest)]

@@ -4,8 +4,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use http::{Request, Response};
-use slack_oauth_core::transport::{localhost_addrs, mark_sensitive, Config, Error, Setup};
-use slack_oauth_core::{parse, Api, BaseUrl, Method, Reply};
+use slack_oauth_core::transport::{
+    localhost_addrs, mark_sensitive, Config, Error, HttpClient, Setup,
+};
+use slack_oauth_core::{Api, BaseUrl, Method, Reply};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -33,9 +35,19 @@ pub struct Client {
     agent: Agent,
 }
 
-slack_oauth_core::transport_client!(Client { agent }, |config| agent(config, RootCerts::WebPki));
-
 impl Client {
+    /// A client for `api` with the default [`Config`].
+    pub fn new(api: Api) -> Client {
+        let setup = Setup::with_defaults(api);
+        let agent = agent(setup.config(), RootCerts::WebPki);
+        Client { setup, agent }
+    }
+
+    /// The [`Api`] requests are built with.
+    pub fn api(&self) -> &Api {
+        self.setup.api()
+    }
+
     /// A client for `api` with `config`.
     ///
     /// Fails when the user agent suffix is not a valid header value
@@ -50,11 +62,15 @@ impl Client {
         Ok(Client { setup, agent })
     }
 
+    /// What the client was built from: its [`Api`] and its
+    /// transport [`Config`].
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
     /// Calls `method` and reads Slack's answer into its typed result.
     pub fn call<M: Method>(&self, method: &M) -> Result<Reply<M::Response>, Error> {
-        let request = self.api().request(method)?;
-        let response = self.send(request)?;
-        Ok(parse::<M, _>(&response)?)
+        HttpClient::call(self, method)
     }
 
     /// Sends any request and returns the response as it came: every status (a 4xx, 5xx or
@@ -81,6 +97,37 @@ impl Client {
             .read_to_vec()
             .map_err(|e| from_ureq(e, limit))?;
         Ok(Response::from_parts(parts, bytes))
+    }
+}
+
+/// The client trait core's [`Keeper`](slack_oauth_core::keeper::Keeper) refreshes through:
+/// [`Client::send`], the system clock ([`slack_oauth_clock`]) and a thread's sleep.
+impl HttpClient for Client {
+    fn api(&self) -> &Api {
+        self.setup.api()
+    }
+
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
+        Client::send(self, request)
+    }
+
+    fn now(&self) -> u64 {
+        slack_oauth_clock::system()
+    }
+
+    fn not_behind(&self) -> Option<u64> {
+        slack_oauth_clock::not_behind()
+    }
+
+    fn sleep(&self, pause: std::time::Duration) {
+        std::thread::sleep(pause);
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The setup (base URL, config), never the agent's internals.
+        f.debug_tuple("Client").field(&self.setup).finish()
     }
 }
 

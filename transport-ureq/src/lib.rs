@@ -8,7 +8,7 @@
 //! let client = Client::new(Api::new());
 //! match client.call(&Rotate::new("xoxe-1-…")) {
 //!     Ok(reply) => println!("new config token expires at {}", reply.value.exp),
-//!     Err(Error::Slack(e)) => println!("Slack said no: {e}"),
+//!     Err(Error::Response(e)) => println!("Slack said no: {e}"),
 //!     Err(e) if e.is_retryable() => println!("try again in {:?}: {e}", e.retry_after()),
 //!     Err(e) => println!("failed: {e}"),
 //! }
@@ -56,14 +56,15 @@
 
 mod client;
 mod error;
-mod keeper;
 
 pub use client::Client;
-pub use keeper::Keeper;
-pub use slack_oauth_core::keeper::Clock;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::transport::{Config, Setup, TlsRoots};
 pub use slack_oauth_core::KeeperError;
+
+/// Core's blocking [`Keeper`](slack_oauth_core::keeper::Keeper) over this crate's
+/// [`Client`]: keeps tokens stored in `S` alive (example above).
+pub type Keeper<R, S> = slack_oauth_core::keeper::Keeper<Client, R, S>;
 
 // The README's Rust examples run as doctests of this crate (`cargo test --doc`).
 #[cfg(doctest)]

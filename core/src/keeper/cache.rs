@@ -1,4 +1,4 @@
-//! [`Cache`]: tokens known fresh, kept in the process so that a call for a token that is not
+//! [`TokenCache`]: tokens known fresh, kept in the process so that a call for a token that is not
 //! due needs no store round trip.
 
 use std::collections::HashMap;
@@ -7,16 +7,25 @@ use std::sync::{Mutex, MutexGuard};
 
 use foldhash::fast::RandomState;
 
-use crate::keeper::{look, FirstLook, KeeperError, KeptToken, Renewable, Settings};
+use crate::keeper::{look, KeeperError, KeptToken, Renewable, Settings};
 use crate::store::Record;
+
+/// What the lock-free first look of a keeper call found ([`TokenCache::first_look`]).
+pub(crate) enum FirstLook<R: Renewable> {
+    /// The stored token is not due: use it.
+    Fresh(R::Token),
+    /// The token is due: the record as loaded, for the run under the key's lock to start
+    /// from ([`Machine::start_from`](crate::keeper::Machine::start_from)).
+    Due(Record<R>),
+}
 
 /// Fresh tokens by key, each valid until its refresh margin begins (on the caller's clock).
 ///
 /// A token stays cached after another process replaced the stored value (a reinstall
-/// elsewhere) until its margin begins; call [`Cache::invalidate`] when the app learns of such
-/// a change (`app_uninstalled`, `tokens_revoked`, a reinstall). Holds tokens: `Debug` shows
-/// only how many.
-pub struct Cache<R: Renewable> {
+/// elsewhere) until its margin begins; a keeper's `invalidate` forgets it when the app learns
+/// of such a change (`app_uninstalled`, `tokens_revoked`, a reinstall). Holds tokens: `Debug`
+/// shows only how many.
+pub(crate) struct TokenCache<R: Renewable> {
     entries: Mutex<Entries<R>>,
 }
 
@@ -36,45 +45,26 @@ fn slot(token: KeptToken) -> usize {
     }
 }
 
-impl<R: Renewable> Cache<R> {
+impl<R: Renewable> TokenCache<R> {
     /// An empty cache.
-    pub fn new() -> Cache<R> {
-        Cache {
+    pub(crate) fn new() -> TokenCache<R> {
+        TokenCache {
             entries: Mutex::new(HashMap::default()),
         }
     }
 
     /// The cached `token` of `key`, while `now` is before its refresh margin.
-    pub fn get(&self, key: &str, token: KeptToken, now: u64) -> Option<R::Token> {
+    pub(crate) fn get(&self, key: &str, token: KeptToken, now: u64) -> Option<R::Token> {
         let entries = self.entries();
         let (cached, until) = entries.get(key)?[slot(token)].as_ref()?;
         (now < *until).then(|| cached.clone())
     }
 
     /// The lock-free first look of a keeper call, as [`check`](crate::keeper::check), that
-    /// also remembers a fresh token.
-    pub fn check<E>(
-        &self,
-        loaded: Result<Option<Record<R>>, E>,
-        settings: &Settings,
-        key: &str,
-        token: KeptToken,
-        now: u64,
-    ) -> Result<Option<R::Token>, KeeperError>
-    where
-        E: std::error::Error + Send + Sync + 'static,
-    {
-        self.first_look(loaded, settings, key, token, now)
-            .map(FirstLook::into_fresh)
-    }
-
-    /// [`Cache::check`] that hands back the loaded record when the token is due, so that
-    /// the run under the key's lock can start from it ([`Machine::start_from`]) instead of
-    /// loading it again: an uncontended refresh then costs a load, the lease and the
-    /// write-back.
-    ///
-    /// [`Machine::start_from`]: crate::keeper::Machine::start_from
-    pub fn first_look<E>(
+    /// also remembers a fresh token, and hands back the loaded record when the token is due,
+    /// so that the run under the key's lock can start from it instead of loading it again:
+    /// an uncontended refresh then costs a load, the lease and the write-back.
+    pub(crate) fn first_look<E>(
         &self,
         loaded: Result<Option<Record<R>>, E>,
         settings: &Settings,
@@ -112,7 +102,7 @@ impl<R: Renewable> Cache<R> {
     }
 
     /// Forgets the tokens of `key`: the next call reads the store.
-    pub fn invalidate(&self, key: &str) {
+    pub(crate) fn invalidate(&self, key: &str) {
         self.entries().remove(key);
     }
 
@@ -122,15 +112,9 @@ impl<R: Renewable> Cache<R> {
     }
 }
 
-impl<R: Renewable> Default for Cache<R> {
-    fn default() -> Self {
-        Cache::new()
-    }
-}
-
-impl<R: Renewable> fmt::Debug for Cache<R> {
+impl<R: Renewable> fmt::Debug for TokenCache<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cache")
+        f.debug_struct("TokenCache")
             .field(
                 "tokens",
                 &self.entries().values().flatten().flatten().count(),
@@ -142,9 +126,25 @@ impl<R: Renewable> fmt::Debug for Cache<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Installation, MemoryStore, Store};
+    use crate::{AccessToken, Installation, MemoryStore, Store};
 
     const NOW: u64 = 1_700_000_000;
+
+    /// The first look's fresh token, as the keeper's `check` gives it.
+    fn check<E: std::error::Error + Send + Sync + 'static>(
+        cache: &TokenCache<Installation>,
+        loaded: Result<Option<Record<Installation>>, E>,
+        settings: &Settings,
+        key: &str,
+        token: KeptToken,
+        now: u64,
+    ) -> Result<Option<AccessToken>, KeeperError> {
+        let look = cache.first_look(loaded, settings, key, token, now)?;
+        Ok(match look {
+            FirstLook::Fresh(token) => Some(token),
+            FirstLook::Due(_) => None,
+        })
+    }
 
     fn stored() -> MemoryStore<Installation> {
         let answer = serde_json::from_str(
@@ -161,9 +161,16 @@ mod tests {
 
     #[test]
     fn fresh_tokens_are_kept_until_their_margin_begins() {
-        let (store, cache, settings) = (stored(), Cache::new(), Settings::new("w"));
+        let (store, cache, settings) = (stored(), TokenCache::new(), Settings::new("w"));
         assert!(cache.get("T1", KeptToken::Bot, NOW).is_none());
-        let fresh = cache.check(store.load("T1"), &settings, "T1", KeptToken::Bot, NOW);
+        let fresh = check(
+            &cache,
+            store.load("T1"),
+            &settings,
+            "T1",
+            KeptToken::Bot,
+            NOW,
+        );
         assert_eq!(fresh.unwrap().unwrap().expose(), "xoxe.xoxb-1-A");
         // The store no longer matters while the token is not due...
         store.delete("T1").unwrap();
@@ -180,14 +187,29 @@ mod tests {
 
     #[test]
     fn due_or_missing_tokens_are_not_kept() {
-        let (store, cache, settings) = (stored(), Cache::new(), Settings::new("w"));
+        let (store, cache, settings) = (stored(), TokenCache::new(), Settings::new("w"));
         let due = NOW + 43_200 - 60;
-        let checked = cache.check(store.load("T1"), &settings, "T1", KeptToken::Bot, due);
+        let checked = check(
+            &cache,
+            store.load("T1"),
+            &settings,
+            "T1",
+            KeptToken::Bot,
+            due,
+        );
         assert!(checked.unwrap().is_none(), "due: the machine must run");
         assert!(cache.get("T1", KeptToken::Bot, NOW).is_none());
-        let missing = cache.check(store.load("T2"), &settings, "T2", KeptToken::Bot, NOW);
+        let missing = check(
+            &cache,
+            store.load("T2"),
+            &settings,
+            "T2",
+            KeptToken::Bot,
+            NOW,
+        );
         assert!(matches!(missing, Err(KeeperError::NotFound { .. })));
-        let wrong = cache.check(
+        let wrong = check(
+            &cache,
             store.load("T1"),
             &settings,
             "T1",

@@ -1,18 +1,19 @@
 //! [`Errand`]: a keeper call about an installation's records (install, look up, list, delete)
 //! as a small state machine the keeper drives, so that which records it touches is decided
-//! here once, without I/O, and each transport only performs the [`Ask`]s.
+//! here once, without I/O, and the keepers of both modes only perform the [`Ask`]s.
 
 use std::borrow::Cow;
 
 use crate::installation::{Installation, TokenType};
 use crate::installation_key::{InstallationKey, StoredToken};
-use crate::keeper::{Installers, KeeperError, KeptToken};
+use crate::keeper::installers::InstallerCache;
+use crate::keeper::{KeeperError, KeptToken};
 use crate::secret::AccessToken;
 use crate::store::Record;
 
 /// What an [`Errand`] asks its keeper to do next.
 #[derive(Debug)]
-pub enum Ask<'a, T> {
+pub(crate) enum Ask<'a, T> {
     /// The keeper's own `get(key, token)` (its cache, its refresh): answer [`Answer::Got`].
     Get(&'a str, KeptToken),
     /// Load the record under the key, as it is: answer [`Answer::loaded`].
@@ -32,7 +33,7 @@ pub enum Ask<'a, T> {
 // allocation per load for nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// What [`Ask::Get`] gave.
     Got(Result<AccessToken, KeeperError>),
     /// What [`Ask::Load`] gave.
@@ -47,7 +48,7 @@ pub enum Answer {
 
 impl Answer {
     /// A store's answer to [`Ask::Load`].
-    pub fn loaded<E>(loaded: Result<Option<Record<Installation>>, E>) -> Answer
+    pub(crate) fn loaded<E>(loaded: Result<Option<Record<Installation>>, E>) -> Answer
     where
         E: std::error::Error + Send + Sync + 'static,
     {
@@ -55,7 +56,7 @@ impl Answer {
     }
 
     /// A store's answer to [`Ask::List`].
-    pub fn listed<E>(keys: Result<Vec<String>, E>) -> Answer
+    pub(crate) fn listed<E>(keys: Result<Vec<String>, E>) -> Answer
     where
         E: std::error::Error + Send + Sync + 'static,
     {
@@ -66,24 +67,7 @@ impl Answer {
 /// A keeper call about installation records, driven by its keeper: perform what
 /// [`Errand::ask`] asks, hand the [`Answer`] to [`Errand::answer`], until [`Ask::Done`].
 /// An answer that does not answer the last ask is ignored, and the ask stays.
-///
-/// ```
-/// use slack_oauth_core::keeper::{Answer, Ask, Errand, Uninstall};
-/// use slack_oauth_core::{InstallationKey, KeeperError};
-///
-/// let mut uninstall = Uninstall::new(&InstallationKey::new("A1").with_team("T1"));
-/// let deleted = loop {
-///     let answer = match uninstall.ask() {
-///         Ask::List(prefix) => Answer::Listed(Ok(vec![format!("{prefix}bot")])),
-///         Ask::Delete(_) => Answer::Deleted(Ok(true)),
-///         Ask::Done(result) => break result,
-///         other => unreachable!("uninstalling never asks {other:?}"),
-///     };
-///     uninstall.answer(answer);
-/// };
-/// assert_eq!(deleted.unwrap(), 1);
-/// ```
-pub trait Errand {
+pub(crate) trait Errand {
     /// What the caller gets.
     type Output;
 
@@ -97,7 +81,7 @@ pub trait Errand {
 /// Stores an installation as its records ([`Installation::records`]): the bot record, then the
 /// installing user's. Ends with the first record's key, or the first store error.
 #[derive(Debug)]
-pub struct Install {
+pub(crate) struct Install {
     records: Vec<(String, Installation)>,
     saved: usize,
     failed: Option<KeeperError>,
@@ -105,7 +89,7 @@ pub struct Install {
 
 impl Install {
     /// The install of `installation`.
-    pub fn new(installation: &Installation) -> Install {
+    pub(crate) fn new(installation: &Installation) -> Install {
         Install {
             records: installation.records(),
             saved: 0,
@@ -140,12 +124,12 @@ impl Errand for Install {
 
 /// The bot or user token asked for under a record key: the bot token and the user token of
 /// a user's record under `key` itself; a user token under a bot record's key in the record of
-/// the user who installed last ([`Installers`]: the bot record is loaded only when that user
+/// the user who installed last ([`InstallerCache`]: the bot record is loaded only when that user
 /// is not known).
 #[derive(Debug)]
-pub struct Token<'a> {
+pub(crate) struct UserTokenLookup<'a> {
     key: &'a str,
-    installers: &'a Installers,
+    installers: &'a InstallerCache,
     margin: u64,
     now: u64,
     token: KeptToken,
@@ -153,21 +137,21 @@ pub struct Token<'a> {
     result: Option<Result<AccessToken, KeeperError>>,
 }
 
-impl<'a> Token<'a> {
+impl<'a> UserTokenLookup<'a> {
     /// `token_type` under `key` at `now`, with `installers` learnt from bot records whose
     /// tokens are refreshed `margin` seconds before expiry.
-    pub fn new(
+    pub(crate) fn new(
         key: &'a str,
         token_type: TokenType,
-        installers: &'a Installers,
+        installers: &'a InstallerCache,
         margin: u64,
         now: u64,
-    ) -> Token<'a> {
+    ) -> UserTokenLookup<'a> {
         let record = match token_type {
             TokenType::Bot => Some(Cow::Borrowed(key)),
             TokenType::User => installers.user_record(key, now),
         };
-        Token {
+        UserTokenLookup {
             key,
             installers,
             margin,
@@ -179,7 +163,7 @@ impl<'a> Token<'a> {
     }
 }
 
-impl Errand for Token<'_> {
+impl Errand for UserTokenLookup<'_> {
     type Output = AccessToken;
 
     fn ask(&self) -> Ask<'_, AccessToken> {
@@ -207,14 +191,14 @@ impl Errand for Token<'_> {
 /// Deletes one user's record (`tokens_revoked`). Ends with whether there was one; `false`
 /// at once for a key without a user.
 #[derive(Debug)]
-pub struct DeleteUser {
+pub(crate) struct DeleteUser {
     record: Option<String>,
     result: Option<Result<bool, KeeperError>>,
 }
 
 impl DeleteUser {
     /// The delete of `key`'s user's record.
-    pub fn new(key: &InstallationKey) -> DeleteUser {
+    pub(crate) fn new(key: &InstallationKey) -> DeleteUser {
         DeleteUser {
             record: key.user_record(),
             result: None,
@@ -301,14 +285,14 @@ impl EachKey {
 /// Deletes every record of an installation, the bot's and every user's: every key starting
 /// with [`InstallationKey::prefix`] (`app_uninstalled`). Ends with how many went.
 #[derive(Debug)]
-pub struct Uninstall {
+pub(crate) struct Uninstall {
     each: EachKey,
     deleted: usize,
 }
 
 impl Uninstall {
     /// The uninstall of the installation `key` names (its user, if any, is ignored).
-    pub fn new(key: &InstallationKey) -> Uninstall {
+    pub(crate) fn new(key: &InstallationKey) -> Uninstall {
         Uninstall {
             each: EachKey::new(key.prefix()),
             deleted: 0,
@@ -336,7 +320,7 @@ impl Errand for Uninstall {
 /// ([`StoredToken`]), never the tokens. A record deleted since the keys were listed is not
 /// listed.
 #[derive(Debug)]
-pub struct Listing {
+pub(crate) struct Listing {
     each: EachKey,
     listed: Vec<StoredToken>,
 }
@@ -344,7 +328,7 @@ pub struct Listing {
 impl Listing {
     /// The listing of the keys starting with `prefix` (`""` for all,
     /// [`InstallationKey::prefix`] for one installation).
-    pub fn new(prefix: &str) -> Listing {
+    pub(crate) fn new(prefix: &str) -> Listing {
         Listing {
             each: EachKey::new(prefix.to_owned()),
             listed: Vec::new(),
@@ -449,12 +433,13 @@ mod tests {
 
     #[test]
     fn a_user_token_by_bot_key_loads_the_bot_record_once_while_it_is_fresh() {
-        let (store, installers) = (MemoryStore::new(), Installers::new());
+        let (store, installers) = (MemoryStore::new(), InstallerCache::new());
         run(&store, Install::new(&installation("U1", "1")))
             .0
             .unwrap();
         let margin = Installation::DEFAULT_REFRESH_MARGIN;
-        let token = |key, token_type| Token::new(key, token_type, &installers, margin, NOW);
+        let token =
+            |key, token_type| UserTokenLookup::new(key, token_type, &installers, margin, NOW);
         let (got, asked) = run(&store, token("A1//T1/bot", TokenType::User));
         assert_eq!(got.unwrap().expose(), "xoxe.xoxp-1");
         assert_eq!(asked, ["Load A1//T1/bot", "Get A1//T1/user/U1"]);
@@ -533,5 +518,34 @@ mod tests {
             failing.ask(),
             Ask::Done(Err(KeeperError::Store(_)))
         ));
+    }
+
+    /// What the errands hand around never prints a token (the canary test's entries for
+    /// them, kept here since the errands are private).
+    #[test]
+    fn errands_asks_and_answers_never_print_a_token() {
+        let canary = "xoxe.xoxb-1-CANARY-9f3a7c";
+        let installation: Installation = serde_json::from_str(&format!(
+            r#"{{"app_id":"A1","team_id":"T1","user_id":"U1",
+                "bot":{{"token":"{canary}","expires_at":1700043200,"issued_at":1700000000,
+                "refresh_token":"{canary}"}}}}"#
+        ))
+        .unwrap();
+        let store = MemoryStore::new();
+        store.put("T1", &installation).unwrap();
+        let install = Install::new(&installation);
+        let ask = install.ask();
+        assert!(matches!(ask, Ask::Save(..)), "{ask:?}");
+        let token = installation.bot.as_ref().unwrap().token.clone();
+        assert_eq!(token.expose(), canary);
+        let shown = [
+            format!("{install:?} {install:#?}"),
+            format!("{ask:?} {ask:#?}"),
+            format!("{:?}", Answer::Got(Ok(token))),
+            format!("{:#?}", Answer::loaded(store.load("T1"))),
+        ];
+        for text in shown {
+            assert!(!text.contains("9f3a7c"), "{text}");
+        }
     }
 }

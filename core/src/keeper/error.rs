@@ -112,12 +112,6 @@ impl KeeperError {
         }
     }
 
-    /// Whether the token itself is dead: the same cases as [`KeeperError::needs_reinstall`]
-    /// (a keeper never hands out a token it knows to be dead).
-    pub fn is_token_dead(&self) -> bool {
-        self.needs_reinstall()
-    }
-
     /// Whether the refresh request may have reached Slack although no answer came back (a
     /// timeout or a broken connection after sending): the refresh token may be spent. The
     /// keeper re-read the store before giving up and reads it again on the next call, rather
@@ -149,7 +143,7 @@ impl KeeperError {
         match self {
             KeeperError::Refresh { error, .. } => error.retry_after(),
             KeeperError::Busy { .. } | KeeperError::Unsaved { .. } => {
-                Some(crate::error::TRANSIENT_RETRY_AFTER)
+                Some(crate::Error::TRANSIENT_RETRY_AFTER)
             }
             _ => None,
         }
@@ -218,7 +212,7 @@ mod tests {
         KeeperError::Refresh {
             key: "T1".into(),
             token: KeptToken::User,
-            error: Arc::new(crate::transport::Error::Slack(
+            error: Arc::new(crate::transport::Error::Response(
                 parse::<Rotate, _>(&answer).unwrap_err(),
             )),
         }
@@ -227,7 +221,7 @@ mod tests {
     #[test]
     fn errors_say_what_to_do_without_secrets() {
         let spent = refused("invalid_refresh_token");
-        assert!(spent.needs_reinstall() && spent.is_token_dead());
+        assert!(spent.needs_reinstall());
         assert!(!spent.is_retryable() && spent.retry_after().is_none());
         assert_eq!(
             spent.code().map(ErrorCode::as_str),

@@ -1,4 +1,4 @@
-//! [`Installers`]: which user record the user token asked for under a bot record's key lives
+//! [`InstallerCache`]: which user record the user token asked for under a bot record's key lives
 //! in, remembered so that a fresh user token asked for that way needs no store round trip.
 
 use std::borrow::Cow;
@@ -12,28 +12,27 @@ use crate::keeper::{KeptToken, Renewable};
 
 /// Bot record keys and the record key of the user who installed last
 /// ([`Installation::user_record_for`]), each remembered until the bot token's refresh margin
-/// begins: the bot record is trusted as long as a keeper's [`Cache`](crate::keeper::Cache)
-/// would trust its token, and forgotten with it ([`Installers::invalidate`]).
+/// begins: the bot record is trusted as long as a keeper's token cache would trust its
+/// token, and forgotten with it ([`InstallerCache::invalidate`]).
 ///
-/// A keeper's `user_token(key)` ([`Token`](crate::keeper::Token)) asks
-/// [`Installers::user_record`] first, and loads the bot record (and tells
-/// [`Installers::learn`]) only when that says nothing. Holds no secret.
+/// A keeper's `user_token(key)` asks [`InstallerCache::user_record`] first, and loads the bot
+/// record (and tells [`InstallerCache::learn`]) only when that says nothing. Holds no secret.
 #[derive(Default)]
-pub struct Installers {
+pub(crate) struct InstallerCache {
     entries: Mutex<HashMap<String, (String, u64)>>,
 }
 
-impl Installers {
+impl InstallerCache {
     /// Nothing remembered.
-    pub fn new() -> Installers {
-        Installers::default()
+    pub(crate) fn new() -> InstallerCache {
+        InstallerCache::default()
     }
 
     /// The record holding the user token asked for under `key` at `now`, when known without
     /// a load: `key` itself unless it is a bot record's key, else the installer's record
     /// remembered for it. `None`: load the record under `key` and hand it to
-    /// [`Installers::learn`].
-    pub fn user_record<'k>(&self, key: &'k str, now: u64) -> Option<Cow<'k, str>> {
+    /// [`InstallerCache::learn`].
+    pub(crate) fn user_record<'k>(&self, key: &'k str, now: u64) -> Option<Cow<'k, str>> {
         if let Some((record, until)) = self.entries().get(key) {
             return (now < *until).then(|| Cow::Owned(record.clone()));
         }
@@ -44,8 +43,14 @@ impl Installers {
     /// The record holding the user token asked for under the bot record's key `key`, given
     /// what is `stored` there at `now` ([`Installation::user_record_for`]); remembered while
     /// the bot token is not due (refresh `margin` seconds before expiry). Nothing stored:
-    /// `key` itself, whose look-up then says [`KeeperError::NotFound`](crate::KeeperError).
-    pub fn learn(&self, key: &str, stored: Option<&Installation>, margin: u64, now: u64) -> String {
+    /// `key` itself, whose look-up then says [`KeeperError::NotFound`](crate::KeeperError::NotFound).
+    pub(crate) fn learn(
+        &self,
+        key: &str,
+        stored: Option<&Installation>,
+        margin: u64,
+        now: u64,
+    ) -> String {
         let Some(stored) = stored else {
             return key.to_owned();
         };
@@ -60,7 +65,7 @@ impl Installers {
 
     /// Forgets what was learnt from the record under `key` (it was saved, deleted or
     /// invalidated): the next look-up loads it again.
-    pub fn invalidate(&self, key: &str) {
+    pub(crate) fn invalidate(&self, key: &str) {
         self.entries().remove(key);
     }
 
@@ -70,10 +75,12 @@ impl Installers {
     }
 }
 
-impl fmt::Debug for Installers {
+impl fmt::Debug for InstallerCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let known = self.entries().len();
-        f.debug_struct("Installers").field("known", &known).finish()
+        f.debug_struct("InstallerCache")
+            .field("known", &known)
+            .finish()
     }
 }
 
@@ -104,7 +111,7 @@ mod tests {
 
     #[test]
     fn a_bot_key_is_resolved_once_while_its_token_is_fresh() {
-        let (store, installers) = (installed(), Installers::new());
+        let (store, installers) = (installed(), InstallerCache::new());
         let margin = Installation::DEFAULT_REFRESH_MARGIN;
         // Any key that is not a bot record's is its own answer, without a load.
         for own in ["A1//T1/user/U1", "T1"] {
@@ -126,7 +133,7 @@ mod tests {
 
     #[test]
     fn nothing_stored_or_a_due_bot_token_is_not_remembered() {
-        let (store, installers) = (installed(), Installers::new());
+        let (store, installers) = (installed(), InstallerCache::new());
         let margin = Installation::DEFAULT_REFRESH_MARGIN;
         let missing = installers.learn("A1//T9/bot", None, margin, NOW);
         assert_eq!(missing, "A1//T9/bot");

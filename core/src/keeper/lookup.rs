@@ -2,7 +2,8 @@
 //! order, and which answer ends the look-up.
 
 use crate::installation_key::InstallationKey;
-use crate::keeper::{Answer, Ask, Errand, KeeperError, KeptToken};
+use crate::keeper::errand::{Answer, Ask, Errand};
+use crate::keeper::{KeeperError, KeptToken};
 use crate::secret::AccessToken;
 
 /// A look-up by [`InstallationKey`]: the record of the key's workspace (the bot record, or the
@@ -11,32 +12,8 @@ use crate::secret::AccessToken;
 /// answer that is not [`KeeperError::NotFound`] ends it; else it ends with the last record's
 /// `NotFound` (the key's own when there is no record to ask for: a user token for a key
 /// without a user).
-///
-/// ```
-/// use slack_oauth_core::keeper::{Answer, Ask, Errand, KeptToken, Lookup};
-/// use slack_oauth_core::{AccessToken, InstallationKey, KeeperError};
-///
-/// let key = InstallationKey::new("A1").with_enterprise("E1").with_team("T7");
-/// let mut lookup = Lookup::new(&key, KeptToken::Bot);
-/// let mut asked = Vec::new();
-/// let found = loop {
-///     let answer = match lookup.ask() {
-///         // Only the org-wide install is stored.
-///         Ask::Get("A1/E1//bot", _) => Ok(AccessToken::new("xoxb-org")),
-///         Ask::Get(record, _) => Err(KeeperError::NotFound { key: record.into() }),
-///         Ask::Done(result) => break result,
-///         other => unreachable!("a look-up never asks {other:?}"),
-///     };
-///     if let Ask::Get(record, _) = lookup.ask() {
-///         asked.push(record.to_owned());
-///     }
-///     lookup.answer(Answer::Got(answer));
-/// };
-/// assert_eq!(asked, ["A1/E1/T7/bot", "A1/E1//bot"]);
-/// assert_eq!(found.unwrap().expose(), "xoxb-org");
-/// ```
 #[derive(Debug)]
-pub struct Lookup {
+pub(crate) struct Lookup {
     token: KeptToken,
     records: Vec<String>,
     tried: usize,
@@ -45,7 +22,7 @@ pub struct Lookup {
 
 impl Lookup {
     /// The look-up of `token` for `key`.
-    pub fn new(key: &InstallationKey, token: KeptToken) -> Lookup {
+    pub(crate) fn new(key: &InstallationKey, token: KeptToken) -> Lookup {
         let org_wide = key.team.is_some().then(|| key.org_wide());
         let records = [Some(key), org_wide.as_ref()]
             .into_iter()
@@ -89,6 +66,31 @@ impl Errand for Lookup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The org-wide install serves a workspace of its org that has no install of its own.
+    #[test]
+    fn a_workspace_falls_back_to_its_orgs_org_wide_install() {
+        let key = InstallationKey::new("A1")
+            .with_enterprise("E1")
+            .with_team("T7");
+        let mut lookup = Lookup::new(&key, KeptToken::Bot);
+        let mut asked = Vec::new();
+        let found = loop {
+            let answer = match lookup.ask() {
+                // Only the org-wide install is stored.
+                Ask::Get("A1/E1//bot", _) => Ok(AccessToken::new("xoxb-org")),
+                Ask::Get(record, _) => Err(KeeperError::NotFound { key: record.into() }),
+                Ask::Done(result) => break result,
+                other => unreachable!("a look-up never asks {other:?}"),
+            };
+            if let Ask::Get(record, _) = lookup.ask() {
+                asked.push(record.to_owned());
+            }
+            lookup.answer(Answer::Got(answer));
+        };
+        assert_eq!(asked, ["A1/E1/T7/bot", "A1/E1//bot"]);
+        assert_eq!(found.unwrap().expose(), "xoxb-org");
+    }
 
     /// The records `lookup` asks for when each answers `answer(record)`, and its result.
     fn run(

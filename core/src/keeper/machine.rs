@@ -78,17 +78,17 @@ impl<R: Renewable> Outcome<R> {
 /// What a key carries between runs, kept with the key's in-process lock: a refresh answer
 /// not yet stored, the last run's failure, what is known of another holder's lease, and
 /// the record version whose refresh token Slack refused.
-pub struct Slot<R: Renewable> {
+pub struct KeyState<R: Renewable> {
     unsaved: Option<Unsaved<R>>,
     failure: Option<(KeptToken, KeeperError)>,
     watch: Option<Watch>,
     refused: Vec<Refused>,
 }
 
-impl<R: Renewable> Slot<R> {
-    /// An empty slot.
-    pub fn new() -> Slot<R> {
-        Slot {
+impl<R: Renewable> KeyState<R> {
+    /// An empty state.
+    pub fn new() -> KeyState<R> {
+        KeyState {
             unsaved: None,
             failure: None,
             watch: None,
@@ -109,22 +109,22 @@ impl<R: Renewable> Slot<R> {
     }
 
     /// Whether the next run for the key needs what it holds (an unsaved answer, a refused
-    /// record): a keeper keeps the key's lock, and this slot with it, while it does.
+    /// record): a keeper keeps the key's lock, and this state with it, while it does.
     pub fn is_worth_keeping(&self) -> bool {
         self.has_unsaved() || self.has_refused()
     }
 }
 
-impl<R: Renewable> Default for Slot<R> {
+impl<R: Renewable> Default for KeyState<R> {
     fn default() -> Self {
-        Slot::new()
+        KeyState::new()
     }
 }
 
-impl<R: Renewable> fmt::Debug for Slot<R> {
+impl<R: Renewable> fmt::Debug for KeyState<R> {
     /// Never shows the unsaved answer (it holds tokens).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Slot")
+        f.debug_struct("KeyState")
             .field("unsaved", &self.unsaved.is_some())
             .field("failure", &self.failure)
             .field("refused", &self.refused)
@@ -216,7 +216,7 @@ enum State<R: Renewable> {
         value: R,
         then: KeeperError,
         /// Whether `then` concludes that the record's refresh token is spent (remembered
-        /// in the [`Slot`] once the release is done).
+        /// in the [`KeyState`] once the release is done).
         refused: bool,
         /// The version other tokens' refusals were remembered at, to move to the released
         /// version: only our own lease was written since.
@@ -234,14 +234,14 @@ enum State<R: Renewable> {
 /// outcome back with the time ([`Machine::handle`]), and ends with the token or a
 /// [`KeeperError`].
 ///
-/// Drive it with the key's in-process lock held (its [`Slot`] lives under that lock), so
+/// Drive it with the key's in-process lock held (its [`KeyState`] lives under that lock), so
 /// that one run per key and process is in flight. What it guarantees:
 /// - a token not due is handed out as stored;
 /// - a due token is refreshed under a [`Lease`] taken by compare-and-swap, so processes
 ///   sharing the store refresh it once; the others wait and use the stored result;
 /// - a successful refresh answer is never dropped: a conflicting write is merged onto the
 ///   newer record (unless that record has newer tokens), a failing store is retried with
-///   bounded backoff, and an answer still unsaved stays in the [`Slot`], written first by the
+///   bounded backoff, and an answer still unsaved stays in the [`KeyState`], written first by the
 ///   next run for the key;
 /// - after `invalid_refresh_token` the record is read again: `needs_reinstall` only when
 ///   the stored refresh token is still the refused one and nobody else holds a lease;
@@ -251,8 +251,8 @@ enum State<R: Renewable> {
 ///   for [`Settings::lease`] of its own waits: no clock comparison, so any clock skew
 ///   between machines is tolerated;
 /// - [`KeeperError::Busy`] once the waits asked for add up to [`Settings::wait`].
-pub struct Machine<R: Renewable, B: BorrowMut<Slot<R>> = Slot<R>> {
-    slot: B,
+pub struct Machine<R: Renewable, B: BorrowMut<KeyState<R>> = KeyState<R>> {
+    key_state: B,
     settings: Settings,
     key: String,
     token: KeptToken,
@@ -261,21 +261,21 @@ pub struct Machine<R: Renewable, B: BorrowMut<Slot<R>> = Slot<R>> {
     pause: Duration,
 }
 
-impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
-    /// A run for the `token` of `key`, carrying the key's `slot` (a `&mut Slot` under the
-    /// key's lock, or an owned one taken back with [`Machine::into_slot`]).
+impl<R: Renewable, B: BorrowMut<KeyState<R>>> Machine<R, B> {
+    /// A run for the `token` of `key`, carrying the key's `key_state` (a `&mut KeyState` under the
+    /// key's lock, or an owned one taken back with [`Machine::into_state`]).
     ///
     /// `after_other_run`: whether another run for this key finished while this caller
     /// queued for the lock; if that run failed for the same token, its failure is shared
     /// instead of repeating the call (a spent refresh token, a rate limit).
     pub fn new(
-        mut slot: B,
+        mut key_state: B,
         settings: &Settings,
         key: &str,
         token: KeptToken,
         after_other_run: bool,
     ) -> Machine<R, B> {
-        let carried = slot.borrow_mut();
+        let carried = key_state.borrow_mut();
         let state = if !R::TOKENS.contains(&token) {
             State::Done(Err(KeeperError::WrongToken {
                 key: key.to_owned(),
@@ -293,7 +293,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             State::Loading(Load::Fresh)
         };
         Machine {
-            slot,
+            key_state,
             settings: settings.clone(),
             key: key.to_owned(),
             token,
@@ -304,7 +304,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
     }
 
     /// Starts the run from `record`, loaded by the caller just before it took the key's lock
-    /// ([`FirstLook::Due`](crate::keeper::FirstLook::Due)), instead of loading it again.
+    /// (a due token in [`check`](crate::keeper::check)), instead of loading it again.
     ///
     /// Ignored unless the run would begin with a plain load (no unsaved answer to write
     /// first, no failure shared); call it only when no other run for the key finished while
@@ -317,9 +317,9 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
         }
     }
 
-    /// The slot, to carry to the key's next run.
-    pub fn into_slot(self) -> B {
-        self.slot
+    /// The key's state, to carry to the key's next run.
+    pub fn into_state(self) -> B {
+        self.key_state
     }
 
     /// The key this run is for: every load and swap is of this key.
@@ -419,7 +419,8 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             }
             (State::Waiting { pause, then }, Outcome::Waited) => {
                 self.waited += pause;
-                if let (Load::Fresh, Some(watch)) = (&then, &mut self.slot.borrow_mut().watch) {
+                if let (Load::Fresh, Some(watch)) = (&then, &mut self.key_state.borrow_mut().watch)
+                {
                     watch.waited += pause;
                 }
                 State::Loading(then)
@@ -438,9 +439,9 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             Ok(Some(record)) => record,
             Ok(None) => {
                 // Deleted (uninstalled) meanwhile: an unsaved answer has nowhere to go.
-                let slot = self.slot.borrow_mut();
-                slot.unsaved = None;
-                slot.refused.clear();
+                let carried = self.key_state.borrow_mut();
+                carried.unsaved = None;
+                carried.refused.clear();
                 return self.done(Err(KeeperError::NotFound {
                     key: self.key.clone(),
                 }));
@@ -507,7 +508,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
     fn consider(&mut self, record: Record<R>, now: u64) -> State<R> {
         // A changed record (a reinstall, another's refresh) has a new version.
         let current = record.version;
-        self.slot
+        self.key_state
             .borrow_mut()
             .refused
             .retain(|r| r.version == current);
@@ -517,7 +518,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
         {
             Err(e) => return self.done(Err(e)),
             Ok(Decision::Use(token)) => {
-                self.slot.borrow_mut().watch = None;
+                self.key_state.borrow_mut().watch = None;
                 return self.done(Ok(token));
             }
             Ok(Decision::Refresh(request)) => request,
@@ -532,7 +533,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             .filter(|l| l.holder != self.settings.holder);
         let took_over = foreign.is_some();
         if let Some(lease) = foreign {
-            let watch = &mut self.slot.borrow_mut().watch;
+            let watch = &mut self.key_state.borrow_mut().watch;
             let same = watch
                 .as_ref()
                 .is_some_and(|w| w.version == record.version && w.holder == lease.holder);
@@ -549,7 +550,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
             }
             // Unchanged for a whole lease of our own waiting: its holder died or hung.
         }
-        self.slot.borrow_mut().watch = None;
+        self.key_state.borrow_mut().watch = None;
         let lease = Lease {
             holder: self.settings.holder.clone(),
             expires_at: now.saturating_add(self.settings.lease),
@@ -595,7 +596,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
         let mut next = record.value.clone();
         match next.apply(&self.key, self.token, &answer, now) {
             Ok(new_token) => {
-                self.slot.borrow_mut().unsaved = Some(Unsaved {
+                self.key_state.borrow_mut().unsaved = Some(Unsaved {
                     token: self.token,
                     fresh: R::refresh_token(&next, self.token).cloned(),
                     answer,
@@ -616,7 +617,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
     /// Writes the unsaved answer onto `current`, unless the store already has it or newer
     /// tokens.
     fn merge(&mut self, current: Record<R>, now: u64) -> State<R> {
-        let Some(unsaved) = &mut self.slot.borrow_mut().unsaved else {
+        let Some(unsaved) = &mut self.key_state.borrow_mut().unsaved else {
             return self.consider(current, now);
         };
         let stored = R::refresh_token(&current.value, unsaved.token);
@@ -626,7 +627,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
         }
         if stored != unsaved.spent.as_ref() {
             // Refreshed by someone else or reinstalled meanwhile: the store's tokens win.
-            self.slot.borrow_mut().unsaved = None;
+            self.key_state.borrow_mut().unsaved = None;
             return self.consider(current, now);
         }
         // Only other fields changed (the other token, say): ours still goes in.
@@ -645,7 +646,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
                 }
             }
             Err(e) => {
-                self.slot.borrow_mut().unsaved = None;
+                self.key_state.borrow_mut().unsaved = None;
                 self.done(Err(e))
             }
         }
@@ -653,19 +654,19 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
 
     /// The unsaved answer is stored: hand out its token, or go on with this run's own token.
     fn saved(&mut self) -> State<R> {
-        match self.slot.borrow_mut().unsaved.take() {
+        match self.key_state.borrow_mut().unsaved.take() {
             Some(unsaved) if unsaved.token == self.token => self.done(Ok(unsaved.new_token)),
             _ => State::Loading(Load::Fresh),
         }
     }
 
     fn write_failed(&mut self, error: StoreError) -> State<R> {
-        let Some(unsaved) = &mut self.slot.borrow_mut().unsaved else {
+        let Some(unsaved) = &mut self.key_state.borrow_mut().unsaved else {
             return self.done(Err(KeeperError::Store(error)));
         };
         unsaved.failures += 1;
         if unsaved.failures > self.settings.write_retries {
-            // Kept in the slot: the next run for this key starts by writing it.
+            // Kept in the carried: the next run for this key starts by writing it.
             unsaved.failures = 0;
             return self.done(Err(KeeperError::Unsaved {
                 key: self.key.clone(),
@@ -727,7 +728,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
     /// moving other tokens' refusals remembered at `carry` to it and forgetting any others.
     fn remember_refused(&mut self, version: u64, carry: Option<u64>, error: &KeeperError) {
         let token = self.token;
-        let refused = &mut self.slot.borrow_mut().refused;
+        let refused = &mut self.key_state.borrow_mut().refused;
         refused.retain(|r| r.token != token && Some(r.version) == carry);
         for r in refused.iter_mut() {
             r.version = version;
@@ -744,7 +745,7 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
     /// The needs-reinstall error of an earlier refusal of this token's refresh token in
     /// the record at `version`.
     fn still_refused(&self, version: u64) -> Option<KeeperError> {
-        self.slot
+        self.key_state
             .borrow()
             .refused
             .iter()
@@ -797,7 +798,8 @@ impl<R: Renewable, B: BorrowMut<Slot<R>>> Machine<R, B> {
     }
 
     fn finish(&mut self, result: &Result<R::Token, KeeperError>) {
-        self.slot.borrow_mut().failure = result.as_ref().err().map(|e| (self.token, e.clone()));
+        self.key_state.borrow_mut().failure =
+            result.as_ref().err().map(|e| (self.token, e.clone()));
     }
 
     fn done(&mut self, result: Result<R::Token, KeeperError>) -> State<R> {

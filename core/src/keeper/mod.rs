@@ -1,72 +1,55 @@
-//! The keeper protocol: hand out a kept token, refreshing it once however many workers and
-//! processes ask, without I/O of its own.
+//! The keeper: hands out a kept token, refreshing it once however many workers and
+//! processes ask, written once per mode over the client traits of [`transport`](crate::transport).
 //!
-//! A keeper call is a conversation with two outside parties, the [`Store`](crate::Store) and
-//! Slack, plus the passage of time. [`Machine`] holds the whole conversation; a transport
-//! (or your own code) drives it:
+//! - [`Keeper`] blocks, over any [`HttpClient`](crate::transport::HttpClient) and
+//!   [`Store`](crate::Store) (`slack_oauth_ureq::Keeper` is it over ureq);
+//! - [`AsyncKeeper`] awaits, over any [`AsyncHttpClient`](crate::transport::AsyncHttpClient)
+//!   and [`AsyncStore`](crate::AsyncStore) (`slack_oauth_hyper::Keeper` is it over hyper).
 //!
-//! 1. Load the record and [`check`] it: a token not due is used at once, no lock taken.
-//! 2. Otherwise take the key's in-process lock from a [`Queue`], and run a [`Machine`] over
-//!    the key's [`Slot`]: perform each [`Step`] it asks for and hand the [`Outcome`] back
-//!    with the time, until [`Step::Done`].
+//! Both own the whole protocol: the lock-free first look (a fresh token is a cache hit, no
+//! store round trip), the per-key single flight in the process, the leases and
+//! compare-and-swap that coordinate processes sharing a store, and the look-ups across an
+//! installation's records (install, org-wide fallback, uninstall, listing). A transport of
+//! your own is one impl of a client trait.
+//!
+//! The refresh itself is a [`Machine`], which does no I/O: a driver of its own loops on
+//! [`Machine::step`], performs each [`Step`] (load, swap, call, wait) and hands the
+//! [`Outcome`] back with [`Machine::handle`] and the time, until [`Step::Done`]. What a key
+//! carries from one run to the next (an answer not yet stored, a refused record) is its
+//! [`KeyState`], and [`check`] is the first look that decides whether a run is needed.
 //!
 //! ```
-//! use std::sync::{Arc, Mutex};
-//! use slack_oauth_core::keeper::{self, KeptToken, Machine, Outcome, Queue, Settings, Slot, Step};
-//! use slack_oauth_core::{oauth_v2::AccessRefresh, transport, AccessToken, Installation, KeeperError};
-//! use slack_oauth_core::{MemoryStore, Reply, Store};
+//! use slack_oauth_core::keeper::{KeyState, KeptToken, Machine, Outcome, Settings, Step};
+//! use slack_oauth_core::{Installation, MemoryStore, Store};
 //!
-//! /// The bot token under `key`; `send` is any HTTP client's call, `now` any clock.
-//! fn bot_token(
-//!     store: &MemoryStore<Installation>,
-//!     queue: &Arc<Queue<Mutex<Slot<Installation>>>>,
-//!     settings: &Settings,
-//!     send: impl Fn(&AccessRefresh) -> Result<Reply<<AccessRefresh as slack_oauth_core::Method>::Response>, transport::Error>,
-//!     now: impl Fn() -> u64,
-//!     key: &str,
-//! ) -> Result<AccessToken, KeeperError> {
-//!     if let Some(token) = keeper::check(store.load(key), settings, key, KeptToken::Bot, now())? {
-//!         return Ok(token); // not due: no lock, no refresh
-//!     }
-//!     let place = queue.enter(key);
-//!     let ticket = place.finished();
-//!     let mut slot = place.lock().lock().unwrap_or_else(|e| e.into_inner());
-//!     let behind = place.finished() != ticket;
-//!     let mut machine = Machine::new(&mut *slot, settings, key, KeptToken::Bot, behind);
-//!     let result = loop {
-//!         let outcome = match machine.step() {
-//!             Step::Load => Outcome::loaded(store.load(key)),
-//!             Step::Swap { from, value, lease } => {
-//!                 Outcome::swapped(store.compare_and_swap(key, Some(from), value, lease))
-//!             }
-//!             Step::Call(request) => Outcome::Called(send(request)),
-//!             Step::Wait(pause) => {
-//!                 std::thread::sleep(pause);
-//!                 Outcome::Waited
-//!             }
-//!             Step::Done(result) => break result,
-//!         };
-//!         machine.handle(outcome, now());
+//! // A run for a key with nothing stored: it loads, and ends with `NotFound`.
+//! let (store, settings) = (MemoryStore::<Installation>::new(), Settings::new("docs"));
+//! let mut state = KeyState::new();
+//! let mut machine = Machine::new(&mut state, &settings, "T1", KeptToken::Bot, false);
+//! let result = loop {
+//!     let outcome = match machine.step() {
+//!         Step::Load => Outcome::loaded(store.load("T1")),
+//!         Step::Swap { from, value, lease } => {
+//!             Outcome::swapped(store.compare_and_swap("T1", Some(from), value, lease))
+//!         }
+//!         Step::Call(_refresh) => unreachable!("nothing stored: nothing to refresh"),
+//!         Step::Wait(_pause) => Outcome::Waited,
+//!         Step::Done(result) => break result,
 //!     };
-//!     place.keep(slot.is_worth_keeping()); // an unsaved answer, a refused record
-//!     place.finish();
-//!     result
-//! }
+//!     machine.handle(outcome, 1_700_000_000);
+//! };
+//! assert!(matches!(result, Err(slack_oauth_core::KeeperError::NotFound { .. })));
 //! ```
-//!
-//! `slack_oauth_ureq::Keeper` and `slack_oauth_hyper::Keeper` are such loops; a transport of
-//! your own gets the whole protocol the same way. Their look-ups across an installation's
-//! records (install, the org-wide fallback, uninstall, listing) are [`Errand`]s, driven by a
-//! second loop of the same kind, and what they hold is [`Parts`] ([`keeper_parts!`](crate::keeper_parts)).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::decision::Decision;
 use crate::store::Record;
 
+mod awaiting;
+mod blocking;
 mod cache;
 mod errand;
 mod error;
@@ -74,23 +57,22 @@ mod installers;
 mod lookup;
 mod machine;
 mod parts;
+mod queue;
 mod renewable;
 
 #[cfg(test)]
 mod tests;
 
-pub use cache::Cache;
-pub use errand::{Answer, Ask, DeleteUser, Errand, Install, Listing, Token, Uninstall};
-pub use error::{store_error, KeeperError, StoreError};
-pub use installers::Installers;
-pub use lookup::Lookup;
-pub use machine::{Machine, Outcome, Slot, Step};
-pub use parts::{coarse_bound, Bound, Parts};
+pub use awaiting::AsyncKeeper;
+pub use blocking::Keeper;
+pub(crate) use error::store_error;
+pub use error::{KeeperError, StoreError};
+pub use machine::{KeyState, Machine, Outcome, Step};
 pub use renewable::{KeptToken, Renewable};
 
-/// Where a keeper reads the time (Unix seconds): the system clock in the transports' keepers,
-/// a simulator's in tests. Core never calls it; its drivers do.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+/// A clock set with a keeper's `with_clock` (Unix seconds): a simulator's in tests. Without
+/// one, a keeper reads its client's clock.
+pub(crate) type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// How a keeper refreshes: who it is in leases, how early it refreshes, how long its leases
 /// last and how long it waits for others'.
@@ -150,25 +132,6 @@ impl Settings {
     }
 }
 
-/// What the lock-free first look of a keeper call found ([`Cache::first_look`]).
-pub enum FirstLook<R: Renewable> {
-    /// The stored token is not due: use it.
-    Fresh(R::Token),
-    /// The token is due: the record as loaded, for the run under the key's lock to start
-    /// from ([`Machine::start_from`]).
-    Due(Record<R>),
-}
-
-impl<R: Renewable> FirstLook<R> {
-    /// The fresh token, if the first look found one.
-    pub fn into_fresh(self) -> Option<R::Token> {
-        match self {
-            FirstLook::Fresh(token) => Some(token),
-            FirstLook::Due(_) => None,
-        }
-    }
-}
-
 /// The lock-free first look of a keeper call: the stored token when it is not due (`Some`),
 /// or `None` when a [`Machine`] must run under the key's lock.
 pub fn check<R, E>(
@@ -187,7 +150,7 @@ where
 
 /// The value stored under `key`, as loading it gave it (a keeper's `load`): no record is
 /// [`KeeperError::NotFound`].
-pub fn found<R, E>(key: &str, loaded: Result<Option<Record<R>>, E>) -> Result<R, KeeperError>
+pub(crate) fn found<R, E>(key: &str, loaded: Result<Option<Record<R>>, E>) -> Result<R, KeeperError>
 where
     E: std::error::Error + Send + Sync + 'static,
 {
@@ -195,8 +158,8 @@ where
     Ok(loaded.map_err(KeeperError::store)?.ok_or(missing)?.value)
 }
 
-/// The record as loaded, and its token when not due: what [`check`] and
-/// [`Cache::first_look`] both decide from.
+/// The record as loaded, and its token when not due: what [`check`] and the keepers' first
+/// look both decide from.
 pub(crate) fn look<R, E>(
     loaded: Result<Option<Record<R>>, E>,
     settings: &Settings,
@@ -224,139 +187,4 @@ where
         Decision::Refresh(_) => None,
     };
     Ok((record, fresh))
-}
-
-/// Per-key places in line: each key's lock `L` (a `Mutex<Slot<R>>` of the transport's kind)
-/// and a count of the runs finished under it. Entries go away when nobody holds or awaits
-/// them, so the map does not grow with every key ever refreshed, unless the last run asked
-/// to keep its slot ([`Entry::keep`]).
-pub struct Queue<L> {
-    entries: Mutex<HashMap<String, Arc<Entry<L>>>>,
-}
-
-/// One key's lock and run count, shared by the callers of that key.
-pub struct Entry<L> {
-    finished: AtomicU64,
-    keep: AtomicBool,
-    lock: L,
-}
-
-impl<L> Entry<L> {
-    /// The key's lock.
-    pub fn lock(&self) -> &L {
-        &self.lock
-    }
-
-    /// How many runs finished under the lock: read it before queueing and again once the
-    /// lock is held to tell [`Machine::new`] whether a run finished meanwhile.
-    pub fn finished(&self) -> u64 {
-        self.finished.load(Ordering::Acquire)
-    }
-
-    /// Counts a finished run; call it with the lock still held.
-    pub fn finish(&self) {
-        self.finished.fetch_add(1, Ordering::Release);
-    }
-
-    /// Whether the entry, and the lock's slot with it, stays when nobody holds or awaits it:
-    /// set it with the lock held from [`Slot::is_worth_keeping`], so that the next call for
-    /// the key finds what the slot holds (an answer not yet stored, a refused record).
-    pub fn keep(&self, keep: bool) {
-        self.keep.store(keep, Ordering::Release);
-    }
-}
-
-/// A caller's place in a key's line. Dropping it (when the caller returns, unwinds or is
-/// cancelled) removes the key's entry once nobody else holds or awaits it.
-pub struct Place<L> {
-    queue: Arc<Queue<L>>,
-    key: String,
-    entry: Arc<Entry<L>>,
-}
-
-impl<L> Place<L> {
-    /// The key.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-}
-
-impl<L> std::ops::Deref for Place<L> {
-    type Target = Entry<L>;
-
-    fn deref(&self) -> &Entry<L> {
-        &self.entry
-    }
-}
-
-impl<L> Drop for Place<L> {
-    fn drop(&mut self) {
-        let mut entries = self.queue.entries();
-        // Clones are only made under the map lock, so the count cannot rise meanwhile; a
-        // task still running holds its own clone and keeps the entry.
-        if Arc::strong_count(&self.entry) == 2 && !self.entry.keep.load(Ordering::Acquire) {
-            entries.remove(&self.key);
-        }
-    }
-}
-
-impl<L: Default> Queue<L> {
-    /// An empty queue.
-    pub fn new() -> Queue<L> {
-        Queue {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes a place in the line for `key`. The place owns a handle on the queue, so it can
-    /// move into a task.
-    pub fn enter(self: &Arc<Self>, key: &str) -> Place<L> {
-        let entry = Arc::clone(self.entries().entry(key.to_owned()).or_default());
-        Place {
-            queue: Arc::clone(self),
-            key: key.to_owned(),
-            entry,
-        }
-    }
-
-    /// How many keys have callers in line (for tests and diagnostics).
-    pub fn len(&self) -> usize {
-        self.entries().len()
-    }
-
-    /// Whether no key has callers in line.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<L> Queue<L> {
-    fn entries(&self) -> MutexGuard<'_, HashMap<String, Arc<Entry<L>>>> {
-        // Changed only by single inserts and removes: usable after a panic elsewhere.
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl<L: Default> Default for Queue<L> {
-    fn default() -> Self {
-        Queue::new()
-    }
-}
-
-impl<L: Default> Default for Entry<L> {
-    fn default() -> Self {
-        Entry {
-            finished: AtomicU64::new(0),
-            keep: AtomicBool::new(false),
-            lock: L::default(),
-        }
-    }
-}
-
-impl<L> std::fmt::Debug for Queue<L> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queue")
-            .field("keys", &self.entries().len())
-            .finish()
-    }
 }

@@ -98,7 +98,7 @@ pub trait Renewable: Clone {
 
     /// Until when (Unix seconds) `token` may be handed out without looking at the store
     /// again: the start of its refresh margin, `u64::MAX` for a token that never expires.
-    /// The default, 0, keeps nothing in a keeper's [`Cache`](crate::keeper::Cache).
+    /// The default, 0, keeps nothing in a keeper's cache of fresh tokens.
     fn fresh_until(&self, token: KeptToken, margin: u64) -> u64 {
         let _ = (token, margin);
         0

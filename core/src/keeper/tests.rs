@@ -1,10 +1,11 @@
 //! Scenario tests of the keeper protocol: workers (each a process with its own clock and
-//! [`Slot`]) drive [`Machine`]s against a fake store and a fake Slack on simulated time, in
+//! [`KeyState`]) drive [`Machine`]s against a fake store and a fake Slack on simulated time, in
 //! one thread. No sockets, no sleeping: twelve token lifetimes run in milliseconds.
 
 use std::collections::BTreeMap;
 use std::io;
 
+use super::queue::{KeyLock, Queue};
 use super::*;
 use crate::memory_store::MemoryStore;
 use crate::oauth_v2::{Access, AccessRefresh, AccessResponse};
@@ -69,7 +70,7 @@ impl Slack {
             response
                 .headers_mut()
                 .insert("retry-after", http::HeaderValue::from_static("3"));
-            return Err(transport::Error::Slack(
+            return Err(transport::Error::Response(
                 parse::<Access, _>(&response).unwrap_err(),
             ));
         }
@@ -77,7 +78,7 @@ impl Slack {
             self.refused += 1;
             let response =
                 http::Response::new(br#"{"ok":false,"error":"invalid_refresh_token"}"#.to_vec());
-            return Err(transport::Error::Slack(
+            return Err(transport::Error::Response(
                 parse::<Access, _>(&response).unwrap_err(),
             ));
         }
@@ -183,7 +184,7 @@ fn keeper_store_error() -> StoreError {
 struct Worker {
     offset: i64,
     settings: Settings,
-    slot: Option<Slot<Installation>>,
+    slot: Option<KeyState<Installation>>,
     run: Option<Machine<Installation>>,
     /// What to hand the machine at `next` (an answer in flight, a wait over).
     pending: Option<Outcome<Installation>>,
@@ -199,7 +200,7 @@ impl Worker {
         Worker {
             offset,
             settings: Settings::new(format!("worker {n}")),
-            slot: Some(Slot::new()),
+            slot: Some(KeyState::new()),
             run: None,
             pending: None,
             next: START * 1000,
@@ -337,7 +338,7 @@ impl World {
             }
             Step::Done(result) => {
                 let machine = worker.run.take().unwrap();
-                worker.slot = Some(machine.into_slot());
+                worker.slot = Some(machine.into_state());
                 worker.results.push(result.map(|t| t.expose().to_owned()));
                 worker.next = now_ms + self.poll;
                 return;
@@ -525,10 +526,7 @@ fn spent_refresh_token_needs_reinstall() {
     starting_at(&mut world, due);
     world.run_until(due + 10_000);
     let failure = world.results(0)[0].as_ref().unwrap_err();
-    assert!(
-        failure.needs_reinstall() && failure.is_token_dead(),
-        "{failure}"
-    );
+    assert!(failure.needs_reinstall(), "{failure}");
     assert!(!failure.is_retryable());
     assert_eq!(
         failure.code().map(|c| c.as_str()),
@@ -820,7 +818,7 @@ fn eight_skewed_workers_through_twelve_lifetimes_refresh_twelve_times() {
 
 #[test]
 fn an_installation_keeper_has_no_configuration_token() {
-    let mut slot = Slot::<Installation>::new();
+    let mut slot = KeyState::<Installation>::new();
     let settings = Settings::new("w");
     let machine = Machine::new(&mut slot, &settings, KEY, KeptToken::Configuration, false);
     assert!(matches!(
@@ -834,9 +832,9 @@ fn an_installation_keeper_has_no_configuration_token() {
 
 #[test]
 fn a_queue_keeps_a_key_whose_slot_is_worth_keeping() {
-    let queue = std::sync::Arc::new(Queue::<std::sync::Mutex<Slot<Installation>>>::new());
+    let queue = std::sync::Arc::new(Queue::<KeyLock<KeyState<Installation>>>::new());
     drop(queue.enter(KEY));
-    assert!(queue.is_empty(), "an idle key's entry goes away");
+    assert_eq!(queue.len(), 0, "an idle key's entry goes away");
     let place = queue.enter(KEY);
     place.keep(true);
     drop(place);
@@ -844,14 +842,14 @@ fn a_queue_keeps_a_key_whose_slot_is_worth_keeping() {
     let place = queue.enter(KEY);
     place.keep(false);
     drop(place);
-    assert!(queue.is_empty());
+    assert_eq!(queue.len(), 0);
 }
 
 /// Drives one run against `store` and a Slack that refuses every refresh token; counts the
 /// calls it makes.
 fn run_refused(
     store: &MemoryStore<Installation>,
-    slot: &mut Slot<Installation>,
+    slot: &mut KeyState<Installation>,
     token: KeptToken,
     calls: &mut u64,
 ) -> Result<String, KeeperError> {
@@ -869,7 +867,7 @@ fn run_refused(
                 let response = http::Response::new(
                     br#"{"ok":false,"error":"invalid_refresh_token"}"#.to_vec(),
                 );
-                Outcome::Called(Err(transport::Error::Slack(
+                Outcome::Called(Err(transport::Error::Response(
                     parse::<Access, _>(&response).unwrap_err(),
                 )))
             }
@@ -893,7 +891,7 @@ fn refusals_of_both_tokens_of_one_record_are_both_remembered() {
     store
         .put(KEY, &Installation::from_access(answer, START).unwrap())
         .unwrap();
-    let (mut slot, mut calls) = (Slot::new(), 0);
+    let (mut slot, mut calls) = (KeyState::new(), 0);
     for token in [KeptToken::Bot, KeptToken::User] {
         let failure = run_refused(&store, &mut slot, token, &mut calls).unwrap_err();
         assert!(failure.needs_reinstall(), "{failure}");

@@ -12,32 +12,7 @@ use serde::de::{
 };
 use serde::Deserialize;
 
-use super::Warning;
-
-/// A string borrowed from the body when it has no escapes, owned otherwise.
-pub(crate) struct CowStr<'de>(pub(crate) Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for CowStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = CowStr<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(V)
-    }
-}
+use crate::error_code::{CowStr, Warning};
 
 /// `response_metadata`: warnings are read straight into [`Warning`]s (de-duplicated, no
 /// string copies for the known ones) and messages kept.

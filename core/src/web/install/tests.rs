@@ -92,12 +92,12 @@ fn access_answer() -> Result<Reply<AccessResponse>, transport::Error> {
              "authed_user":{"id":"U1","scope":"search:read","access_token":"xoxp-SECRET-USER","token_type":"user"}}"#
             .to_vec(),
     );
-    parse::<Access, _>(&response).map_err(transport::Error::Slack)
+    parse::<Access, _>(&response).map_err(transport::Error::Response)
 }
 
 fn refused(code: &str) -> Result<Reply<AccessResponse>, transport::Error> {
     let response = http::Response::new(format!(r#"{{"ok":false,"error":"{code}"}}"#).into_bytes());
-    parse::<Access, _>(&response).map_err(transport::Error::Slack)
+    parse::<Access, _>(&response).map_err(transport::Error::Response)
 }
 
 fn auth_test_answer() -> Result<Reply<TestResponse>, transport::Error> {
@@ -106,7 +106,7 @@ fn auth_test_answer() -> Result<Reply<TestResponse>, transport::Error> {
              "user_id":"UBOT","bot_id":"B1"}"#
             .to_vec(),
     );
-    parse::<Test, _>(&response).map_err(transport::Error::Slack)
+    parse::<Test, _>(&response).map_err(transport::Error::Response)
 }
 
 fn assert_clears_cookie(response: &Response<Vec<u8>>) {
@@ -460,7 +460,7 @@ fn slack_refusing_the_code_and_bad_answers() {
         br#"{"ok":true,"access_token":"xoxb-1","token_type":"bot","team":null,"enterprise":null}"#
             .to_vec(),
     );
-    let answer = parse::<Access, _>(&no_team).map_err(transport::Error::Slack);
+    let answer = parse::<Access, _>(&no_team).map_err(transport::Error::Response);
     let failure = exchange.exchanged(answer, NOW).unwrap_err();
     assert!(matches!(
         failure,

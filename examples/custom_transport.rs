@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use slack_oauth::transport::{Error, HttpClient};
 use slack_oauth::{keeper::Keeper, oauth_v2::Access, unix_seconds, Api, ClientCredentials};
-use slack_oauth::{Installation, MemoryStore};
+use slack_oauth::{Callback, Installation, MemoryStore, State};
 use slack_oauth_sim::{AppConfig, Server, Sim};
 
 /// Moves core's requests and nothing more: core builds them and reads the answers.
@@ -33,7 +33,7 @@ impl HttpClient for Bare {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sim = Sim::new();
     let app = AppConfig::new("111.222", "app-secret").redirect_uri("http://127.0.0.1/cb");
     sim.register_app(app.token_rotation(true).bot_scopes("chat:write"));
@@ -41,27 +41,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let api = Api::new().with_base_url(&server.base_url())?;
     let api = api.with_credentials(ClientCredentials::new("111.222", "app-secret"));
     // Every status is data for core; a redirect is handed back, never followed.
-    let config = ureq::Agent::config_builder().http_status_as_error(false);
-    let config = config
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(30)));
-    let agent = config.build();
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0);
+    let agent = config.timeout_global(Some(Duration::from_secs(30))).build();
     let client = Bare(api, agent.into());
-
-    let url = "https://slack.com/oauth/v2/authorize?client_id=111.222&scope=chat:write";
-    let approved = sim.approve(url)?; // the user's click; the redirect brings a code
-    let code = approved
-        .split("code=")
-        .nth(1)
-        .and_then(|c| c.split('&').next());
-    let answer = client.call(&Access::code(code.ok_or("no code")?))?.value;
+    let url = "https://slack.com/oauth/v2/authorize?client_id=111.222&scope=chat:write&state=s";
+    let approved = sim.approve(url)?; // the user's click brings a code back
+    let code = Callback::parse(&approved)?.verify_state(&State::new("s")?)?;
+    let answer = client.call(&Access::code(code))?.value;
     let (clock, store) = (sim.clone(), MemoryStore::<Installation>::new());
     let keeper = Keeper::new(client, store).with_clock(move || clock.now());
     let key = keeper.install(&Installation::from_access(answer, sim.now())?)?;
     let first = keeper.bot_token(&key)?;
-    sim.advance(11 * 3600); // within the refresh margin: due
-    let second = keeper.bot_token(&key)?;
-    let third = keeper.bot_token(&key)?; // fresh again: from the cache
-    println!("refreshed once: {}", first != second && second == third);
+    sim.advance(11 * 3600); // within the refresh margin: due, refreshed once
+    let (second, third) = (keeper.bot_token(&key)?, keeper.bot_token(&key)?); // 3rd: cached
+    if first == second || second != third {
+        return Err("the token was not refreshed exactly once".into());
+    }
+    println!("refreshed once, then served from the cache");
     Ok(())
 }

@@ -49,6 +49,7 @@ mod config;
 mod events;
 mod fault;
 mod methods;
+mod openid;
 mod request;
 mod server;
 mod sim;

@@ -11,12 +11,12 @@ use crate::state::{Install, Kind, State, TokenRec, CODE_TTL, TOKEN_TTL};
 pub(crate) type Answer = Result<Map<String, Value>, ErrorCode>;
 
 /// Client credentials as sent: by HTTP Basic if present, else by body arguments.
-struct Client {
-    id: String,
-    secret: Option<String>,
+pub(crate) struct Client {
+    pub(crate) id: String,
+    pub(crate) secret: Option<String>,
 }
 
-fn client_credentials(p: &Parsed) -> Result<Client, ErrorCode> {
+pub(crate) fn client_credentials(p: &Parsed) -> Result<Client, ErrorCode> {
     match &p.basic {
         Some(Basic::Valid { id, secret }) => Ok(Client {
             id: id.clone(),
@@ -575,7 +575,7 @@ fn bot_name(app_name: &str) -> String {
 impl State {
     /// The live access token record behind a bearer token, checked as every token method
     /// checks it.
-    fn live_token(&self, token: &str) -> Result<&TokenRec, ErrorCode> {
+    pub(crate) fn live_token(&self, token: &str) -> Result<&TokenRec, ErrorCode> {
         let rec = self.tokens.get(token).ok_or(ErrorCode::InvalidAuth)?;
         let uninstalled = rec
             .client_id

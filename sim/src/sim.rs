@@ -634,6 +634,8 @@ fn api(
                     BuiltinMethod::AppsAuthExternalDelete => state.external_delete(&parsed),
                     BuiltinMethod::AuthTest => state.auth_test(&parsed),
                     BuiltinMethod::AuthRevoke => state.auth_revoke(&parsed),
+                    BuiltinMethod::OpenidConnectToken => state.openid_token(&parsed),
+                    BuiltinMethod::OpenidConnectUserInfo => state.openid_user_info(&parsed),
                 },
                 ApiMethod::AppsUninstall => state.apps_uninstall(&parsed),
             };

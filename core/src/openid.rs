@@ -14,7 +14,8 @@
 //!    token; [`Token::refresh`] renews that token when token rotation is on.
 //!
 //! [`Verifier`], [`Jwks`] and [`at_hash`] need the `openid` feature, which brings RustCrypto's
-//! `rsa`; everything else is always there.
+//! `rsa` 0.10 (and with it Rust 1.87 or later); everything else is always there. It builds
+//! for `wasm32-unknown-unknown`, signatures checked included.
 //!
 //! Slack's SDKs send the request but never check the `id_token`; Slack puts `"nonce": ""` in
 //! it when no nonce was sent, which [`Verifier`] accepts only then. Not confirmed by Slack's

@@ -180,7 +180,7 @@ impl Sim {
     }
 
     /// Runs `f` on the state, then wakes the event sender if `f` queued an event.
-    fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let mut state = self.state();
         let before = state.emitted;
         let out = f(&mut state);
@@ -543,6 +543,9 @@ fn route(
     }
     if path == "/oauth/v2/authorize" || path == "/oauth/v2_user/authorize" {
         return (authorize_page(state, req, now), None);
+    }
+    if let Some(response) = crate::openid::route(state, req) {
+        return (response, None);
     }
     if let Some(action) = path.strip_prefix("/_sim/") {
         return (admin(state, req, action), None);

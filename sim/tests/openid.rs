@@ -1,12 +1,13 @@
-//! What the simulator answers to Sign in with Slack's methods before it plays the OpenID
-//! provider: Slack's own answers to the codes and tokens it does issue.
+//! The simulator as a Sign in with Slack provider, as far as it goes today: its key set,
+//! discovery document, signed id_tokens (checked with core's verifier) and key rotation; and
+//! its answers to the two methods for the codes and tokens it does issue.
 
 use http::Response;
-use serde_json::Value;
+use serde_json::{json, Value};
 use slack_oauth_core::oauth_v2::Access;
-use slack_oauth_core::openid::{Token, UserInfo};
-use slack_oauth_core::{Api, ClientAuth, ClientCredentials};
-use slack_oauth_sim::{AppConfig, Sim};
+use slack_oauth_core::openid::{keys_request, Jwks, Nonce, Token, UserInfo, Verifier};
+use slack_oauth_core::{Api, ClientAuth, ClientCredentials, IdToken};
+use slack_oauth_sim::{AppConfig, Server, Sim};
 
 const ID: &str = "111.222";
 const SECRET: &str = "app-secret";
@@ -82,4 +83,177 @@ fn an_oauth_code_is_not_an_openid_code() {
     let user_token = v["authed_user"]["access_token"].as_str().unwrap();
     let live = Api::new().request(&UserInfo::new(user_token)).unwrap();
     assert_eq!(error(&sim.handle(&live)), "missing_scope");
+}
+
+fn sim_api() -> Api {
+    Api::new().with_base_url("http://127.0.0.1:9/api").unwrap()
+}
+
+fn keys(sim: &Sim) -> Jwks {
+    let response = sim.handle(&keys_request(&sim_api()).unwrap());
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    Jwks::parse(&response).expect("the simulator's key set")
+}
+
+fn claims(now: u64) -> Value {
+    json!({
+        "iss": "https://slack.com", "sub": "U0SIM", "aud": ID, "exp": now + 300, "iat": now,
+        "nonce": "n-1", "https://slack.com/team_id": "T0SIM",
+    })
+}
+
+fn verify(token: &str, keys: &Jwks, now: u64) -> Result<String, &'static str> {
+    Verifier::new(ID)
+        .verify_id_token(
+            &IdToken::new(token),
+            None,
+            keys,
+            Some(&Nonce::new("n-1").unwrap()),
+            now,
+        )
+        .map(|c| c.sub)
+        .map_err(|e| e.code())
+}
+
+#[test]
+fn signed_tokens_verify_against_the_published_keys() {
+    let sim = Sim::new();
+    let now = sim.now();
+    let set = keys(&sim);
+    assert_eq!(set.keys().len(), 1);
+    assert!(set.keys()[0].bits() >= 2048);
+    assert_eq!(sim.openid_key_ids(), ["sim-key-1"]);
+    let token = sim.sign_id_token(&claims(now));
+    assert_eq!(verify(&token, &set, now), Ok("U0SIM".into()));
+    // The faults a test asks for are just other claims.
+    let mut expired = claims(now);
+    expired["exp"] = json!(now - 120);
+    assert_eq!(
+        verify(&sim.sign_id_token(&expired), &set, now),
+        Err("expired")
+    );
+    let mut other_app = claims(now);
+    other_app["aud"] = json!("9.9");
+    assert_eq!(
+        verify(&sim.sign_id_token(&other_app), &set, now),
+        Err("wrong_audience")
+    );
+    // Two simulators have two keys: neither accepts the other's tokens.
+    let other = Sim::new();
+    assert_eq!(
+        verify(&other.sign_id_token(&claims(now)), &set, now),
+        Err("bad_signature")
+    );
+}
+
+#[test]
+fn key_rotation_and_unpublished_keys() {
+    let sim = Sim::new();
+    let now = sim.now();
+    let before = keys(&sim);
+    let old = sim.openid_key_ids().remove(0);
+    let new = sim.rotate_openid_key();
+    assert_ne!(old, new);
+    assert_eq!(sim.openid_key_ids(), [old.clone(), new.clone()]);
+
+    // Signed with the new key: a client with the old set is told to refresh, then passes.
+    let token = sim.sign_id_token(&claims(now));
+    assert_eq!(verify(&token, &before, now), Err("unknown_key"));
+    let after = keys(&sim);
+    assert_eq!(verify(&token, &after, now), Ok("U0SIM".into()));
+    let by_old = sim.sign_id_token_with(&old, &claims(now)).unwrap();
+    assert_eq!(verify(&by_old, &after, now), Ok("U0SIM".into()));
+
+    // The old key retired: gone from the set, its tokens unknown.
+    assert!(sim.retire_openid_key(&old));
+    assert_eq!(sim.openid_key_ids(), std::slice::from_ref(&new));
+    assert_eq!(verify(&by_old, &keys(&sim), now), Err("unknown_key"));
+    assert!(!sim.retire_openid_key("no-such-key"));
+    assert_eq!(sim.sign_id_token_with("no-such-key", &claims(now)), None);
+
+    // A key that signs before it is published: unknown until it is.
+    let hidden = sim.add_unpublished_openid_key();
+    let early = sim.sign_id_token(&claims(now));
+    assert_eq!(verify(&early, &keys(&sim), now), Err("unknown_key"));
+    assert!(sim.publish_openid_key(&hidden));
+    assert_eq!(verify(&early, &keys(&sim), now), Ok("U0SIM".into()));
+
+    // Retiring the key that signs hands signing to the newest published one.
+    assert!(sim.retire_openid_key(&hidden));
+    let token = sim.sign_id_token(&claims(now));
+    assert_eq!(verify(&token, &keys(&sim), now), Ok("U0SIM".into()));
+    assert!(token.starts_with(&sim.sign_id_token_with(&new, &claims(now)).unwrap()[..20]));
+}
+
+#[test]
+fn discovery_document() {
+    let sim = Sim::new();
+    let get = |uri: &str| {
+        let request = http::Request::get(uri).body(Vec::new()).unwrap();
+        sim.handle(&request)
+    };
+    let response = get("http://127.0.0.1:9/.well-known/openid-configuration");
+    assert_eq!(response.status(), 200);
+    let doc: Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(doc["issuer"], "https://slack.com");
+    assert_eq!(doc["jwks_uri"], "http://127.0.0.1:9/openid/connect/keys");
+    assert_eq!(
+        doc["token_endpoint"],
+        "http://127.0.0.1:9/api/openid.connect.token"
+    );
+    assert_eq!(
+        doc["userinfo_endpoint"],
+        "http://127.0.0.1:9/api/openid.connect.userInfo"
+    );
+    assert_eq!(
+        doc["authorization_endpoint"],
+        "http://127.0.0.1:9/openid/connect/authorize"
+    );
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+    assert_eq!(doc["response_types_supported"], json!(["code"]));
+
+    sim.set_openid_issuer("http://127.0.0.1:9");
+    assert_eq!(sim.openid_issuer(), "http://127.0.0.1:9");
+    let doc: Value =
+        serde_json::from_slice(get("http://127.0.0.1:9/.well-known/openid-configuration").body())
+            .unwrap();
+    assert_eq!(doc["issuer"], "http://127.0.0.1:9");
+    // A path-only request (as a server sees it) takes the origin from Host.
+    let request = http::Request::get("/.well-known/openid-configuration")
+        .header("host", "127.0.0.1:4000")
+        .body(Vec::new())
+        .unwrap();
+    let doc: Value = serde_json::from_slice(sim.handle(&request).body()).unwrap();
+    assert_eq!(doc["jwks_uri"], "http://127.0.0.1:4000/openid/connect/keys");
+
+    let post = http::Request::post("http://127.0.0.1:9/openid/connect/keys")
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(sim.handle(&post).status(), 405);
+}
+
+#[test]
+fn the_server_serves_the_key_set() {
+    let sim = Sim::new();
+    let server = Server::start(sim.clone()).unwrap();
+    let api = Api::new().with_base_url(&server.base_url()).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let response = agent.run(keys_request(&api).unwrap()).expect("an answer");
+    let (parts, mut body) = response.into_parts();
+    let response = Response::from_parts(parts, body.read_to_vec().unwrap());
+    let set = Jwks::parse(&response).unwrap();
+    let now = sim.now();
+    assert_eq!(
+        verify(&sim.sign_id_token(&claims(now)), &set, now),
+        Ok("U0SIM".into())
+    );
 }

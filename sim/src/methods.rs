@@ -68,13 +68,17 @@ impl State {
             _ => {}
         }
         match p.args.get("grant_type") {
+            // A Sign in with Slack code is for openid.connect.token only.
+            None | Some("authorization_code") if self.openid.issued(p.args.get("code")) => {
+                Err(ErrorCode::OauthAuthorizationUrlMismatch)
+            }
             None | Some("authorization_code") => self.code_grant(p, &client, user_flow),
             Some("refresh_token") => self.refresh_grant(p, &client, user_flow),
             Some(_) => Err(ErrorCode::InvalidGrantType),
         }
     }
 
-    fn code_grant(&mut self, p: &Parsed, client: &Client, user_flow: bool) -> Answer {
+    pub(crate) fn code_grant(&mut self, p: &Parsed, client: &Client, user_flow: bool) -> Answer {
         let now = self.now;
         let app = self
             .apps
@@ -212,7 +216,7 @@ impl State {
         Ok(out)
     }
 
-    fn refresh_grant(&mut self, p: &Parsed, client: &Client, user_flow: bool) -> Answer {
+    pub(crate) fn refresh_grant(&mut self, p: &Parsed, client: &Client, user_flow: bool) -> Answer {
         let now = self.now;
         let value = p
             .args

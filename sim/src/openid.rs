@@ -1,9 +1,10 @@
-//! Sign in with Slack, as far as the simulator plays it today: the provider's signing keys
-//! (generated on first use, rotated and retired on request), its key set at
-//! `/openid/connect/keys`, its discovery document at `/.well-known/openid-configuration`, and
-//! [`Sim::sign_id_token`] for tests. It has no `/openid/connect/authorize` page yet, so it
-//! issues no OpenID code and no token with the `openid` scope: `openid.connect.token` and
-//! `openid.connect.userInfo` answer as Slack does for the codes and tokens it does issue.
+//! Sign in with Slack: the simulator as an OpenID provider. `/openid/connect/authorize` (the
+//! OAuth pages' consent page and checks, Sign in with Slack scopes only), `openid.connect.token`
+//! (a user token and an id_token signed with the provider's key, claims as Slack's, `""` as
+//! the nonce when none was sent), `openid.connect.userInfo`, the signing keys (generated on
+//! first use, rotated and retired on request) at `/openid/connect/keys`, the discovery
+//! document at `/.well-known/openid-configuration`, and [`Sim::sign_id_token`] for tests that
+//! need an odd token (expired, another audience, an unpublished key).
 //!
 //! The issuer (`iss`, and the discovery document's `issuer`) is `https://slack.com` unless
 //! set ([`Sim::set_openid_issuer`]): an app's verifier then needs no change to accept the
@@ -23,10 +24,17 @@ use slack_oauth_core::ErrorCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Map;
+use slack_oauth_core::openid::{at_hash, Scope};
+use slack_oauth_core::AccessToken;
+
+use crate::authorize::{is_s256_challenge, SimError};
 use crate::methods::{client_credentials, Answer};
 use crate::request::Parsed;
 use crate::sim::Sim;
-use crate::state::State;
+use crate::state::{CodeRec, State, TokenRec};
 
 /// Slack's issuer, the simulator's unless set otherwise.
 const SLACK_ISSUER: &str = "https://slack.com";
@@ -46,9 +54,25 @@ pub(crate) struct Provider {
     /// Oldest first; the last one signs.
     keys: Vec<SimKey>,
     minted: u64,
+    /// The codes the Sign in with Slack page issued, with the nonce each was asked with.
+    codes: HashMap<String, Option<String>>,
+    /// The refresh tokens `openid.connect.token` issued.
+    refresh: HashSet<String>,
 }
 
 impl Provider {
+    /// Whether `code` came from the Sign in with Slack page.
+    pub(crate) fn issued(&self, code: Option<&str>) -> bool {
+        code.is_some_and(|c| self.codes.contains_key(c))
+    }
+
+    /// Signs `claims` with the key that signs now.
+    fn sign(&mut self, claims: &Value) -> String {
+        self.current();
+        let key = &self.keys[self.keys.len() - 1];
+        self.sign_with(key, claims)
+    }
+
     fn issuer(&self) -> &str {
         self.issuer.as_deref().unwrap_or(SLACK_ISSUER)
     }
@@ -191,12 +215,7 @@ impl Sim {
     /// compact RS256 JWS: an `id_token` for tests of a callback handler, including the odd
     /// ones (expired, another audience, another nonce).
     pub fn sign_id_token(&self, claims: &Value) -> String {
-        self.with_state(|s| {
-            let provider = &mut s.openid;
-            provider.current();
-            let key = &provider.keys[provider.keys.len() - 1];
-            provider.sign_with(key, claims)
-        })
+        self.with_state(|s| s.openid.sign(claims))
     }
 
     /// Signs `claims` with the key `kid`, published, retired or never published; `None` if the
@@ -275,39 +294,232 @@ impl Sim {
 }
 
 impl State {
+    /// `/openid/connect/authorize`, approved or denied: like the OAuth pages (client,
+    /// redirect URI, PKCE), with `response_type=code` and Sign in with Slack scopes only
+    /// (`openid`, `profile`, `email`; `,`, space or `+` between them). The code is an
+    /// `oauth.v2.user.access`-style user code marked as Sign in with Slack's, with its nonce.
+    pub(crate) fn openid_authorize(
+        &mut self,
+        uri: &http::Uri,
+        approve: bool,
+    ) -> Result<String, SimError> {
+        let params: Vec<(String, String)> = uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let client_id = get("client_id").ok_or(SimError::InvalidClientId)?;
+        let app = self.apps.get(client_id).ok_or(SimError::InvalidClientId)?;
+        if get("response_type") != Some("code") {
+            return Err(SimError::UnsupportedResponseType);
+        }
+        let redirect_sent = get("redirect_uri").map(str::to_owned);
+        let redirect = match &redirect_sent {
+            Some(r) if app.config.allows_redirect(r) => r.clone(),
+            Some(_) => return Err(SimError::BadRedirectUri),
+            None => app
+                .config
+                .default_redirect()
+                .ok_or(SimError::BadRedirectUri)?
+                .to_owned(),
+        };
+        let mut scopes: Vec<String> = Vec::new();
+        for scope in get("scope")
+            .unwrap_or("")
+            .split([',', ' ', '+'])
+            .filter(|s| !s.is_empty())
+        {
+            // Slack refuses other scopes in this flow: they need an install of their own.
+            if Scope::parse(scope).is_none() {
+                return Err(SimError::InvalidScope(scope.to_owned()));
+            }
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_owned());
+            }
+        }
+        if !scopes.iter().any(|s| s == "openid") {
+            return Err(SimError::InvalidScope("openid is required".to_owned()));
+        }
+        let challenge = match (get("code_challenge"), get("code_challenge_method")) {
+            (None, None) => None,
+            (Some(c), Some("S256")) if is_s256_challenge(c) => Some(c.to_owned()),
+            _ => return Err(SimError::InvalidCodeChallenge),
+        };
+
+        let mut answer = form_urlencoded::Serializer::new(String::new());
+        if approve {
+            let code = self.mint_code();
+            answer.append_pair("code", &code);
+            self.codes.insert(
+                code.clone(),
+                CodeRec {
+                    client_id: client_id.to_owned(),
+                    issued_at: self.now,
+                    used: false,
+                    redirect_sent,
+                    redirect_used: redirect.clone(),
+                    challenge,
+                    bot_scopes: Vec::new(),
+                    user_scopes: scopes,
+                    user_flow: true,
+                    workspace_team: get("team").map(str::to_owned),
+                },
+            );
+            self.openid
+                .codes
+                .insert(code, get("nonce").map(str::to_owned));
+        } else {
+            answer.append_pair("error", "access_denied");
+        }
+        if let Some(state) = get("state") {
+            answer.append_pair("state", state);
+        }
+        let separator = if redirect.contains('?') { '&' } else { '?' };
+        Ok(format!("{redirect}{separator}{}", answer.finish()))
+    }
+
     /// `openid.connect.token`: the client is checked as for `oauth.v2.access` (HTTP Basic or
-    /// form fields); every code the simulator issues comes from `/oauth/v2/authorize`, which
-    /// Slack refuses here with `oauth_authorization_url_mismatch`.
+    /// form fields), then the code (or refresh token) as for `oauth.v2.user.access`; the
+    /// answer is Slack's: the user token, `Bearer`, a signed `id_token`, and with token
+    /// rotation a refresh token. Codes from the OAuth pages are refused with
+    /// `oauth_authorization_url_mismatch`.
     pub fn openid_token(&mut self, p: &Parsed) -> Answer {
         let client = client_credentials(p)?;
         let app = self
             .apps
             .get(&client.id)
             .ok_or(ErrorCode::InvalidClientId)?;
-        if client.secret.as_deref() != Some(app.config.client_secret.as_str()) {
-            return Err(ErrorCode::BadClientSecret);
+        match &client.secret {
+            Some(secret) if *secret != app.config.client_secret => {
+                return Err(ErrorCode::BadClientSecret)
+            }
+            None if !app.config.pkce => return Err(ErrorCode::BadClientSecret),
+            _ => {}
         }
-        match p.args.get("grant_type") {
+        let (granted, nonce) = match p.args.get("grant_type") {
             None | Some("authorization_code") => {
                 let code = p.args.non_empty("code").ok_or(ErrorCode::InvalidCode)?;
-                match self.codes.get(code) {
-                    Some(rec) if rec.client_id == client.id => {
-                        Err(ErrorCode::OauthAuthorizationUrlMismatch)
-                    }
-                    _ => Err(ErrorCode::InvalidCode),
-                }
+                let Some(nonce) = self.openid.codes.get(code).cloned() else {
+                    return Err(match self.codes.contains_key(code) {
+                        true => ErrorCode::OauthAuthorizationUrlMismatch,
+                        false => ErrorCode::InvalidCode,
+                    });
+                };
+                (self.code_grant(p, &client, true)?, nonce)
             }
-            // No OpenID refresh token has been issued.
-            Some("refresh_token") => Err(ErrorCode::InvalidRefreshToken),
-            Some(_) => Err(ErrorCode::InvalidGrantType),
+            Some("refresh_token") => {
+                let value = p.args.non_empty("refresh_token").unwrap_or("");
+                if !self.openid.refresh.contains(value) {
+                    return Err(ErrorCode::InvalidRefreshToken);
+                }
+                (self.refresh_grant(p, &client, true)?, None)
+            }
+            Some(_) => return Err(ErrorCode::InvalidGrantType),
+        };
+        let token = granted
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or(ErrorCode::InternalError)?
+            .to_owned();
+        let rec = self.tokens.get(&token).ok_or(ErrorCode::InternalError)?;
+        let claims = self.openid_claims(rec, &client.id, nonce.as_deref(), Some(&token));
+        let mut out = Map::new();
+        out.insert("access_token".into(), json!(token));
+        out.insert("token_type".into(), json!("Bearer"));
+        out.insert("id_token".into(), json!(self.openid.sign(&claims)));
+        for field in ["refresh_token", "expires_in"] {
+            if let Some(value) = granted.get(field) {
+                out.insert(field.into(), value.clone());
+            }
         }
+        if let Some(refresh) = granted.get("refresh_token").and_then(Value::as_str) {
+            self.openid.refresh.insert(refresh.to_owned());
+        }
+        Ok(out)
     }
 
-    /// `openid.connect.userInfo`: needs a live token with the `openid` scope, which no token
-    /// of the simulator has yet (`missing_scope`).
+    /// `openid.connect.userInfo`: the claims of a live user token with the `openid` scope
+    /// (`missing_scope` for the simulator's other tokens).
     pub fn openid_user_info(&mut self, p: &Parsed) -> Answer {
         let token = p.token().ok_or(ErrorCode::NotAuthed)?;
-        self.live_token(token)?;
-        Err(ErrorCode::MissingScope)
+        let rec = self.live_token(token)?;
+        if !rec.scope.split(',').any(|s| s == "openid") {
+            return Err(ErrorCode::MissingScope);
+        }
+        let client_id = rec.client_id.clone().unwrap_or_default();
+        let Value::Object(mut claims) = self.openid_claims(rec, &client_id, None, None) else {
+            return Err(ErrorCode::InternalError);
+        };
+        for id_only in ["iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"] {
+            claims.remove(id_only);
+        }
+        Ok(claims)
+    }
+
+    /// The claims Slack puts in an id_token (openid.connect.token's page), for the token's
+    /// user and workspace and the scopes it was granted.
+    fn openid_claims(
+        &self,
+        rec: &TokenRec,
+        client_id: &str,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+    ) -> Value {
+        let now = self.now;
+        let install = rec.install.as_ref();
+        let user_id = install.map_or("U0SIM", |i| i.user_id.as_str());
+        let (team_id, team_name) = install
+            .and_then(|i| i.team.clone())
+            .unwrap_or_else(|| ("T0SIM".to_owned(), "Sim Team".to_owned()));
+        let mut claims = json!({
+            "iss": self.openid.issuer(),
+            "sub": user_id,
+            "aud": client_id,
+            "exp": now.saturating_add(ID_TOKEN_TTL),
+            "iat": now,
+            "auth_time": now,
+            // Slack's quirk: an empty nonce when none was sent.
+            "nonce": nonce.unwrap_or(""),
+            "https://slack.com/user_id": user_id,
+            "https://slack.com/team_id": team_id,
+        });
+        if let Some(token) = access_token {
+            claims["at_hash"] = json!(at_hash(&AccessToken::new(token)));
+        }
+        if let Some((id, _)) = install.and_then(|i| i.enterprise.as_ref()) {
+            claims["https://slack.com/enterprise_id"] = json!(id);
+        }
+        let granted = |scope: &str| rec.scope.split(',').any(|s| s == scope);
+        if granted("email") {
+            claims["email"] = json!(format!("{}@sim.example", user_id.to_lowercase()));
+            claims["email_verified"] = json!(true);
+        }
+        if granted("profile") {
+            let domain: String = team_name
+                .to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            for (claim, value) in [
+                ("name", json!("Sim User")),
+                ("given_name", json!("Sim")),
+                ("family_name", json!("User")),
+                ("locale", json!("en-US")),
+                ("picture", json!("https://avatars.sim.example/u_512.png")),
+                ("https://slack.com/team_name", json!(team_name)),
+                ("https://slack.com/team_domain", json!(domain)),
+            ] {
+                claims[claim] = value;
+            }
+        }
+        claims
     }
 }
+
+/// How long an id_token is valid: 300 s, as in every example Slack shows.
+const ID_TOKEN_TTL: u64 = 300;

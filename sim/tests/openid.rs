@@ -1,6 +1,6 @@
-//! The simulator as a Sign in with Slack provider, as far as it goes today: its key set,
-//! discovery document, signed id_tokens (checked with core's verifier) and key rotation; and
-//! its answers to the two methods for the codes and tokens it does issue.
+//! The simulator as a Sign in with Slack provider: the authorize page, `openid.connect.token`
+//! and `openid.connect.userInfo`, its key set, discovery document, signed id_tokens (checked
+//! with core's verifier) and key rotation.
 
 use http::Response;
 use serde_json::{json, Value};
@@ -24,7 +24,7 @@ fn api(secret: &str) -> Api {
 }
 
 #[test]
-fn an_oauth_code_is_not_an_openid_code() {
+fn an_oauth_code_is_not_an_openid_code_and_clients_are_checked_first() {
     let sim = Sim::new();
     sim.register_app(AppConfig::new(ID, SECRET).redirect_uri(REDIRECT));
     let redirect = sim
@@ -255,5 +255,227 @@ fn the_server_serves_the_key_set() {
     assert_eq!(
         verify(&sim.sign_id_token(&claims(now)), &set, now),
         Ok("U0SIM".into())
+    );
+}
+
+// ---------------------------------------------------------------- the whole flow
+
+fn openid_app() -> AppConfig {
+    AppConfig::new(ID, SECRET).redirect_uri(REDIRECT)
+}
+
+/// Approves a Sign in with Slack URL and returns the code.
+fn approve(sim: &Sim, url: &slack_oauth_core::openid::AuthorizeUrl) -> String {
+    let redirect = sim.approve(&url.build().unwrap()).unwrap();
+    assert!(redirect.starts_with(REDIRECT), "{redirect}");
+    redirect
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn token(sim: &Sim, request: http::Request<Vec<u8>>) -> slack_oauth_core::openid::TokenResponse {
+    slack_oauth_core::parse::<Token, _>(&sim.handle(&request))
+        .expect("a token answer")
+        .value
+}
+
+#[test]
+fn sign_in_with_slack_end_to_end() {
+    use slack_oauth_core::openid::{AuthorizeUrl, Scope};
+    let sim = Sim::new();
+    sim.register_app(openid_app());
+    let nonce = Nonce::new("n-abc").unwrap();
+    let url = AuthorizeUrl::new(ID)
+        .scopes([Scope::Profile, Scope::Email])
+        .redirect_uri(REDIRECT)
+        .state(&slack_oauth_core::State::new("st-1").unwrap())
+        .nonce(&nonce);
+    let redirect = sim.approve(&url.build().unwrap()).unwrap();
+    assert!(redirect.contains("state=st-1"), "{redirect}");
+    let code = redirect
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+
+    let exchange = api(SECRET)
+        .request(&Token::code(code).redirect_uri(REDIRECT))
+        .unwrap();
+    let answer = token(&sim, exchange.clone());
+    assert!(answer.access_token.expose().starts_with("xoxp-"));
+    assert_eq!(answer.token_type.as_deref(), Some("Bearer"));
+    assert_eq!(answer.refresh_token, None);
+
+    let now = sim.now();
+    let claims = Verifier::new(ID)
+        .verify(&answer, &keys(&sim), Some(&nonce), now)
+        .expect("the simulator's id_token verifies");
+    assert_eq!(claims.iss, "https://slack.com");
+    assert_eq!(claims.aud, [ID]);
+    assert_eq!(claims.exp, now + 300);
+    assert_eq!(claims.nonce.as_deref(), Some("n-abc"));
+    assert!(claims.at_hash.is_some());
+    let p = &claims.profile;
+    assert_eq!(p.user_id.as_deref(), Some(claims.sub.as_str()));
+    assert!(p.team_id.is_some() && p.team_name.is_some() && p.team_domain.is_some());
+    assert!(p.email.is_some() && p.email_verified == Some(true));
+    assert_eq!(p.given_name.as_deref(), Some("Sim"));
+
+    // The code is spent; the OAuth method refuses Sign in with Slack codes.
+    assert_eq!(error(&sim.handle(&exchange)), "invalid_code");
+    let code2 = approve(&sim, &url);
+    let oauth = api(SECRET)
+        .request(&slack_oauth_core::oauth_v2::UserAccess::code(&*code2).redirect_uri(REDIRECT))
+        .unwrap();
+    assert_eq!(
+        error(&sim.handle(&oauth)),
+        "oauth_authorization_url_mismatch"
+    );
+    // Another redirect URI than the one sent: refused, as Slack does.
+    let wrong = api(SECRET)
+        .request(&Token::code(&*code2).redirect_uri("https://example.com/other"))
+        .unwrap();
+    assert_eq!(error(&sim.handle(&wrong)), "bad_redirect_uri");
+
+    // userInfo with the user token: the same user, the profile, no id_token-only claims.
+    let info = slack_oauth_core::parse::<UserInfo, _>(
+        &sim.handle(
+            &Api::new()
+                .request(&UserInfo::new(answer.access_token.expose()))
+                .unwrap(),
+        ),
+    )
+    .unwrap()
+    .value;
+    assert_eq!(info.sub, claims.sub);
+    assert_eq!(info.profile.email, claims.profile.email);
+    assert_eq!(info.profile.team_id, claims.profile.team_id);
+    assert!(!info.profile.extra.contains_key("iss") && !info.profile.extra.contains_key("nonce"));
+    assert_eq!(sim.calls("openid.connect.userInfo"), 1);
+}
+
+#[test]
+fn no_nonce_gives_slacks_empty_nonce_and_openid_only_gives_no_profile() {
+    use slack_oauth_core::openid::AuthorizeUrl;
+    let sim = Sim::new();
+    sim.register_app(openid_app());
+    let code = approve(&sim, &AuthorizeUrl::new(ID).redirect_uri(REDIRECT));
+    let answer = token(
+        &sim,
+        api(SECRET)
+            .request(&Token::code(&*code).redirect_uri(REDIRECT))
+            .unwrap(),
+    );
+    let now = sim.now();
+    let claims = Verifier::new(ID)
+        .verify(&answer, &keys(&sim), None, now)
+        .unwrap();
+    assert_eq!(claims.nonce.as_deref(), Some(""));
+    assert_eq!(claims.profile.email, None);
+    assert_eq!(claims.profile.name, None);
+    // Sent a nonce now, Slack's "" is no longer accepted.
+    let err = Verifier::new(ID)
+        .verify(&answer, &keys(&sim), Some(&Nonce::new("n").unwrap()), now)
+        .unwrap_err();
+    assert_eq!(err.code(), "nonce_mismatch");
+}
+
+#[test]
+fn token_rotation_refreshes_with_a_new_id_token() {
+    use slack_oauth_core::openid::AuthorizeUrl;
+    let sim = Sim::new();
+    sim.register_app(openid_app().token_rotation(true));
+    let code = approve(&sim, &AuthorizeUrl::new(ID).redirect_uri(REDIRECT));
+    let first = token(
+        &sim,
+        api(SECRET)
+            .request(&Token::code(&*code).redirect_uri(REDIRECT))
+            .unwrap(),
+    );
+    assert!(first.access_token.expose().starts_with("xoxe.xoxp-"));
+    assert_eq!(first.expires_in, Some(43_200));
+    let refresh = first.refresh_token.clone().expect("a refresh token");
+    sim.advance(60);
+    let second = token(
+        &sim,
+        api(SECRET)
+            .request(&Token::refresh(refresh.clone()))
+            .unwrap(),
+    );
+    assert_ne!(second.access_token, first.access_token);
+    let claims = Verifier::new(ID)
+        .verify(&second, &keys(&sim), None, sim.now())
+        .unwrap();
+    assert_eq!(claims.iat, sim.now());
+    // Single use, as for OAuth.
+    let again = api(SECRET).request(&Token::refresh(refresh)).unwrap();
+    assert_eq!(error(&sim.handle(&again)), "invalid_refresh_token");
+}
+
+#[test]
+fn the_authorize_page_refuses_what_slack_refuses() {
+    let sim = Sim::new();
+    sim.register_app(openid_app());
+    let page = "https://slack.com/openid/connect/authorize";
+    let refused = |query: &str| sim.approve(&format!("{page}?{query}")).unwrap_err().code();
+    assert_eq!(
+        refused("response_type=code&scope=openid&client_id=9.9"),
+        "invalid_client_id"
+    );
+    assert_eq!(
+        refused(&format!("response_type=token&scope=openid&client_id={ID}")),
+        "unsupported_response_type"
+    );
+    assert_eq!(
+        refused(&format!(
+            "response_type=code&scope=openid,chat:write&client_id={ID}"
+        )),
+        "invalid_scope"
+    );
+    assert_eq!(
+        refused(&format!("response_type=code&scope=profile&client_id={ID}")),
+        "invalid_scope"
+    );
+    assert_eq!(
+        refused(&format!(
+            "response_type=code&scope=openid&client_id={ID}&redirect_uri=https://evil.example/cb"
+        )),
+        "bad_redirect_uri"
+    );
+    // Spaces and `+` between scopes, as some clients send them.
+    for scopes in ["openid%20email", "openid+email", "openid,email"] {
+        let url = format!("{page}?response_type=code&scope={scopes}&client_id={ID}");
+        assert!(sim.approve(&url).is_ok(), "{scopes}");
+    }
+    let denied = sim
+        .deny(&format!(
+            "{page}?response_type=code&scope=openid&client_id={ID}&state=s"
+        ))
+        .unwrap();
+    assert!(
+        denied.contains("error=access_denied") && denied.contains("state=s"),
+        "{denied}"
+    );
+
+    // A browser gets the consent page, the Sign in with Slack scopes listed as the user's.
+    let request = http::Request::get(format!(
+        "{page}?response_type=code&scope=openid,email&client_id={ID}"
+    ))
+    .header("accept", "text/html")
+    .body(Vec::new())
+    .unwrap();
+    let response = sim.handle(&request);
+    assert_eq!(response.status(), 200);
+    let html = String::from_utf8(response.into_body()).unwrap();
+    assert!(
+        html.contains("user-scopes") && html.contains("<code>email</code>"),
+        "{html}"
     );
 }

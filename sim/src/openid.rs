@@ -92,6 +92,41 @@ impl Provider {
         kid
     }
 
+    /// A new key that signs from now on, published or not; its key id.
+    fn rotate(&mut self, published: bool) -> String {
+        self.current();
+        let kid = self.add_key();
+        if let Some(key) = self.keys.last_mut() {
+            key.published = published;
+        }
+        kid
+    }
+
+    fn set_published(&mut self, kid: &str, published: bool) -> bool {
+        let keys = &mut self.keys;
+        let Some(at) = keys.iter().position(|k| k.kid == kid) else {
+            return false;
+        };
+        keys[at].published = published;
+        // The signing key is the last one: move the newest published key there.
+        if !published && at + 1 == keys.len() {
+            if let Some(newest) = keys.iter().rposition(|k| k.published) {
+                let key = keys.remove(newest);
+                keys.push(key);
+            }
+        }
+        true
+    }
+
+    fn key_ids(&mut self) -> Vec<String> {
+        self.current();
+        self.keys
+            .iter()
+            .filter(|k| k.published)
+            .map(|k| k.kid.clone())
+            .collect()
+    }
+
     fn current(&mut self) -> &SimKey {
         if self.keys.is_empty() {
             self.add_key();
@@ -136,6 +171,9 @@ impl Provider {
 /// other path.
 pub(crate) fn route(state: &mut State, req: &Request<Vec<u8>>) -> Option<Response<Vec<u8>>> {
     let path = req.uri().path();
+    if let Some(action) = path.strip_prefix("/_sim/openid") {
+        return Some(admin(&mut state.openid, req, action));
+    }
     let body = match path {
         slack_oauth_core::openid::KEYS_PATH => state.openid.jwks(),
         "/.well-known/openid-configuration" => discovery(&state.openid, req),
@@ -158,6 +196,68 @@ pub(crate) fn route(state: &mut State, req: &Request<Vec<u8>>) -> Option<Respons
         http::HeaderValue::from_static("max-age=3600"),
     );
     Some(response)
+}
+
+/// `/_sim/openid…`: the provider's keys and issuer, for programs driving the simulator over
+/// HTTP (the same as the `Sim` methods).
+fn admin(provider: &mut Provider, req: &Request<Vec<u8>>, action: &str) -> Response<Vec<u8>> {
+    let arg = |name: &str| {
+        req.uri().query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.into_owned())
+        })
+    };
+    let post = *req.method() == Verb::POST;
+    let (status, body) = match (action, post) {
+        ("", false) => (
+            StatusCode::OK,
+            json!({"ok": true, "issuer": provider.issuer(), "keys": provider.key_ids()}),
+        ),
+        ("/rotate", true) => (
+            StatusCode::OK,
+            json!({"ok": true, "kid": provider.rotate(true)}),
+        ),
+        ("/unpublished", true) => (
+            StatusCode::OK,
+            json!({"ok": true, "kid": provider.rotate(false)}),
+        ),
+        ("/retire" | "/publish", true) => match arg("kid") {
+            Some(kid) if provider.set_published(&kid, action == "/publish") => (
+                StatusCode::OK,
+                json!({"ok": true, "keys": provider.key_ids()}),
+            ),
+            Some(_) => (
+                StatusCode::NOT_FOUND,
+                json!({"ok": false, "error": "unknown_key"}),
+            ),
+            None => (
+                StatusCode::BAD_REQUEST,
+                json!({"ok": false, "error": "invalid_arguments", "detail": "kid is required"}),
+            ),
+        },
+        ("/issuer", true) => match arg("issuer") {
+            Some(issuer) if !issuer.is_empty() => {
+                provider.issuer = Some(issuer);
+                (
+                    StatusCode::OK,
+                    json!({"ok": true, "issuer": provider.issuer()}),
+                )
+            }
+            _ => (
+                StatusCode::BAD_REQUEST,
+                json!({"ok": false, "error": "invalid_arguments", "detail": "issuer is required"}),
+            ),
+        },
+        _ => return plain(StatusCode::NOT_FOUND, "not found\n"),
+    };
+    let mut response = Response::new(body.to_string().into_bytes());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn plain(status: StatusCode, body: &str) -> Response<Vec<u8>> {
@@ -205,8 +305,9 @@ impl Sim {
         self.with_state(|s| s.openid.issuer().to_owned())
     }
 
-    /// Sets the issuer: the discovery document's `issuer`. Set it to the server's origin
-    /// for a client that discovers the provider at the simulator's URL.
+    /// Sets the issuer: the id_tokens' `iss` and the discovery document's `issuer`. Set it
+    /// to the server's origin for a client that discovers the provider at the simulator's
+    /// URL (`POST /_sim/openid/issuer?issuer=…` does the same).
     pub fn set_openid_issuer(&self, issuer: &str) {
         self.with_state(|s| s.openid.issuer = Some(issuer.to_owned()));
     }
@@ -229,67 +330,34 @@ impl Sim {
     }
 
     /// Rotates the provider's key: a new key is published and signs from now on; the old ones
-    /// stay published until [`Sim::retire_openid_key`]. Returns the new key id.
+    /// stay published until [`Sim::retire_openid_key`]. Returns the new key id
+    /// (`POST /_sim/openid/rotate`).
     pub fn rotate_openid_key(&self) -> String {
-        self.with_state(|s| {
-            s.openid.current();
-            s.openid.add_key()
-        })
+        self.with_state(|s| s.openid.rotate(true))
     }
 
     /// A new key that signs from now on but is not in the key set: tokens a client cannot
-    /// check until the key is published ([`Sim::publish_openid_key`]).
+    /// check until the key is published ([`Sim::publish_openid_key`];
+    /// `POST /_sim/openid/unpublished`).
     pub fn add_unpublished_openid_key(&self) -> String {
-        self.with_state(|s| {
-            s.openid.current();
-            let kid = s.openid.add_key();
-            if let Some(key) = s.openid.keys.last_mut() {
-                key.published = false;
-            }
-            kid
-        })
+        self.with_state(|s| s.openid.rotate(false))
     }
 
-    /// Puts key `kid` (back) in the key set; false if there is no such key.
+    /// Puts key `kid` (back) in the key set; false if there is no such key
+    /// (`POST /_sim/openid/publish?kid=…`).
     pub fn publish_openid_key(&self, kid: &str) -> bool {
-        self.set_published(kid, true)
+        self.with_state(|s| s.openid.set_published(kid, true))
     }
 
     /// Takes key `kid` out of the key set (it no longer signs if it did: the newest key still
-    /// published does); false if there is no such key.
+    /// published does); false if there is no such key (`POST /_sim/openid/retire?kid=…`).
     pub fn retire_openid_key(&self, kid: &str) -> bool {
-        self.set_published(kid, false)
+        self.with_state(|s| s.openid.set_published(kid, false))
     }
 
-    /// The key ids of the key set, oldest first.
+    /// The key ids of the key set, oldest first (`GET /_sim/openid`).
     pub fn openid_key_ids(&self) -> Vec<String> {
-        self.with_state(|s| {
-            s.openid.current();
-            s.openid
-                .keys
-                .iter()
-                .filter(|k| k.published)
-                .map(|k| k.kid.clone())
-                .collect()
-        })
-    }
-
-    fn set_published(&self, kid: &str, published: bool) -> bool {
-        self.with_state(|s| {
-            let keys = &mut s.openid.keys;
-            let Some(at) = keys.iter().position(|k| k.kid == kid) else {
-                return false;
-            };
-            keys[at].published = published;
-            // The signing key is the last one: move the newest published key there.
-            if !published && at + 1 == keys.len() {
-                if let Some(newest) = keys.iter().rposition(|k| k.published) {
-                    let key = keys.remove(newest);
-                    keys.push(key);
-                }
-            }
-            true
-        })
+        self.with_state(|s| s.openid.key_ids())
     }
 }
 

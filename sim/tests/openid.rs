@@ -479,3 +479,79 @@ fn the_authorize_page_refuses_what_slack_refuses() {
         "{html}"
     );
 }
+
+#[test]
+fn keys_and_issuer_over_http() {
+    let sim = Sim::new();
+    sim.register_app(openid_app());
+    let server = Server::start(sim.clone()).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let call = |method: &str, path: &str| -> (u16, Value) {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", server.url()))
+            .body(Vec::new())
+            .unwrap();
+        let response = agent.run(request).expect("an answer");
+        let status = response.status().as_u16();
+        let body = response.into_body().read_to_vec().unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    };
+    let (_, state) = call("GET", "/_sim/openid");
+    assert_eq!(state["issuer"], "https://slack.com");
+    let old = state["keys"][0].as_str().unwrap().to_owned();
+    let (status, rotated) = call("POST", "/_sim/openid/rotate");
+    assert_eq!(status, 200);
+    let new = rotated["kid"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call("GET", "/openid/connect/keys").1["keys"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (status, retired) = call("POST", &format!("/_sim/openid/retire?kid={old}"));
+    assert_eq!((status, retired["keys"].clone()), (200, json!([new])));
+    assert_eq!(call("POST", "/_sim/openid/retire?kid=nope").0, 404);
+    assert_eq!(call("POST", "/_sim/openid/retire").0, 400);
+    assert_eq!(call("POST", "/_sim/openid/other").0, 404);
+
+    // The issuer set to the server's origin, as a client discovering it there expects.
+    let (status, _) = call(
+        "POST",
+        &format!("/_sim/openid/issuer?issuer={}", server.url()),
+    );
+    assert_eq!(status, 200);
+    let (_, doc) = call("GET", "/.well-known/openid-configuration");
+    assert_eq!(doc["issuer"], server.url());
+    assert_eq!(
+        doc["jwks_uri"],
+        format!("{}/openid/connect/keys", server.url())
+    );
+    let url = slack_oauth_core::openid::AuthorizeUrl::new(ID).redirect_uri(REDIRECT);
+    let code = approve(&sim, &url);
+    let answer = token(
+        &sim,
+        api(SECRET)
+            .request(&Token::code(&*code).redirect_uri(REDIRECT))
+            .unwrap(),
+    );
+    let keys = keys(&sim);
+    let now = sim.now();
+    assert_eq!(
+        Verifier::new(ID)
+            .verify(&answer, &keys, None, now)
+            .unwrap_err()
+            .code(),
+        "wrong_issuer"
+    );
+    assert!(Verifier::new(ID)
+        .with_issuer(server.url())
+        .verify(&answer, &keys, None, now)
+        .is_ok());
+}

@@ -315,6 +315,23 @@ impl Sim {
     /// Signs `claims` as given, with the key that signs now (generated on first use), into a
     /// compact RS256 JWS: an `id_token` for tests of a callback handler, including the odd
     /// ones (expired, another audience, another nonce).
+    ///
+    /// ```
+    /// use slack_oauth_core::{openid::{keys_request, Jwks, Verifier}, Api, IdToken};
+    /// use slack_oauth_sim::Sim;
+    ///
+    /// let sim = Sim::new();
+    /// let now = sim.now();
+    /// let expired = sim.sign_id_token(&serde_json::json!({"iss": "https://slack.com",
+    ///     "sub": "U1", "aud": "111.222", "iat": now - 900, "exp": now - 600}));
+    /// let api = Api::new().with_base_url("http://127.0.0.1:9/api")?;
+    /// let keys = Jwks::parse(&sim.handle(&keys_request(&api)?))?;
+    /// let err = Verifier::new("111.222")
+    ///     .verify_id_token(&IdToken::new(expired), None, &keys, None, now)
+    ///     .unwrap_err();
+    /// assert_eq!(err.code(), "expired");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sign_id_token(&self, claims: &Value) -> String {
         self.with_state(|s| s.openid.sign(claims))
     }

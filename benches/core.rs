@@ -30,6 +30,7 @@ use serde::Deserialize;
 use slack_oauth::apps_auth_external::{Delete, Get};
 use slack_oauth::auth::{Revoke, Test};
 use slack_oauth::oauth_v2::{Access, Exchange, UserAccess};
+use slack_oauth::openid;
 use slack_oauth::tooling_tokens::Rotate;
 use slack_oauth::{parse, Api, BuiltinMethod, ClientCredentials, Method};
 
@@ -735,6 +736,32 @@ fn revoke_cases(cases: &mut Vec<Case>) {
     cases.push(error_case::<Revoke>(REVOKE_ERR, None));
 }
 
+/// Sign in with Slack's two methods: building each request against its hand-made floor, and
+/// reading an error answer. (Verifying an id_token is RSA arithmetic, not request plumbing:
+/// it has no floor of the same kind here.)
+fn openid_cases(cases: &mut Vec<Case>) {
+    let redirect = REDIRECT_URI.to_owned();
+    cases.push(build_case(
+        openid::Token::code(CODE).redirect_uri(REDIRECT_URI),
+        None,
+        move || {
+            floor_request(
+                "openid.connect.token",
+                &[("code", CODE), ("redirect_uri", &redirect)],
+                Some(floor_basic()),
+            )
+        },
+    ));
+    cases.push(build_case(openid::UserInfo::new(USER_TOKEN), None, || {
+        floor_request(
+            "openid.connect.userInfo",
+            &[],
+            Some(floor_bearer(USER_TOKEN)),
+        )
+    }));
+    cases.push(error_case::<openid::Token>(REVOKE_ERR, None));
+}
+
 fn all_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     // Driven by core's list of methods: a method added there fails to compile here until it
@@ -752,6 +779,9 @@ fn all_cases() -> Vec<Case> {
             BuiltinMethod::AppsAuthExternalDelete => delete_cases(&mut cases),
             BuiltinMethod::AuthTest => auth_test_cases(&mut cases),
             BuiltinMethod::AuthRevoke => revoke_cases(&mut cases),
+            BuiltinMethod::OpenidConnectToken => openid_cases(&mut cases),
+            // Built and read in `openid_cases` with the token method.
+            BuiltinMethod::OpenidConnectUserInfo => {}
         }
     }
     cases

@@ -141,6 +141,11 @@ impl Api {
         Ok(self)
     }
 
+    /// The `User-Agent` this `Api` sends, for requests built beside [`Api::request`].
+    pub(crate) fn user_agent(&self) -> &HeaderValue {
+        &self.user_agent
+    }
+
     /// The full URL of a method, e.g. `https://slack.com/api/oauth.v2.access`.
     pub fn url(&self, method_name: &str) -> String {
         let base = self.base_url();

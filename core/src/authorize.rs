@@ -291,13 +291,13 @@ fn is_valid_scope(scope: &str) -> bool {
 }
 
 /// Appends `?name=value&…`, percent-encoding values as RFC 3986 query components.
-struct Query<'a> {
+pub(crate) struct Query<'a> {
     out: &'a mut String,
     first: bool,
 }
 
 impl<'a> Query<'a> {
-    fn new(out: &'a mut String) -> Query<'a> {
+    pub(crate) fn new(out: &'a mut String) -> Query<'a> {
         Query { out, first: true }
     }
 
@@ -308,14 +308,14 @@ impl<'a> Query<'a> {
         self.out.push('=');
     }
 
-    fn pair(&mut self, name: &str, value: &str) {
+    pub(crate) fn pair(&mut self, name: &str, value: &str) {
         self.start(name);
         encode(self.out, value, b"");
     }
 
     /// Scopes keep `:` and the joining `,` readable, as Slack's own install links do; both
     /// are allowed unencoded in a query.
-    fn scopes(&mut self, name: &str, scopes: &[String]) {
+    pub(crate) fn scopes(&mut self, name: &str, scopes: &[String]) {
         self.start(name);
         for (i, scope) in scopes.iter().enumerate() {
             if i > 0 {

@@ -98,6 +98,7 @@ pub mod keeper;
 pub mod apps_auth_external;
 pub mod auth;
 pub mod oauth_v2;
+pub mod openid;
 pub mod tooling_tokens;
 pub mod transport;
 pub mod web;

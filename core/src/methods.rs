@@ -9,6 +9,7 @@ use crate::auth::{Revoke, Test};
 use crate::error_code::ErrorCode;
 use crate::method::Method;
 use crate::oauth_v2::{Access, Exchange, UserAccess};
+use crate::openid::{Token, UserInfo};
 use crate::tooling_tokens::Rotate;
 
 /// Runs generic code for one built-in method's type: what [`BuiltinMethod::visit`] calls.
@@ -91,6 +92,10 @@ builtin_methods! {
     AuthTest = "auth.test" => Test,
     /// `auth.revoke` ([`Revoke`]).
     AuthRevoke = "auth.revoke" => Revoke,
+    /// `openid.connect.token` ([`Token`], [`TokenRefresh`](crate::openid::TokenRefresh)).
+    OpenidConnectToken = "openid.connect.token" => Token,
+    /// `openid.connect.userInfo` ([`UserInfo`]).
+    OpenidConnectUserInfo = "openid.connect.userInfo" => UserInfo,
 }
 
 impl BuiltinMethod {
@@ -127,7 +132,7 @@ mod tests {
 
     #[test]
     fn the_list_matches_the_types() {
-        assert_eq!(BuiltinMethod::ALL.len(), 8);
+        assert_eq!(BuiltinMethod::ALL.len(), 10);
         for &method in BuiltinMethod::ALL {
             let (type_name, listed) = method.visit(Name);
             assert_eq!(type_name, listed);

@@ -34,14 +34,54 @@ const ALLOWED: &[&str] = &[
     "unicode-ident",    // proc-macro2, syn
 ];
 
+/// What the `openid` feature adds: RustCrypto's RSA and what it stands on (RS256 signatures of
+/// Sign in with Slack id_tokens). Off by default, so the list above stays the default tree.
+const OPENID: &[&str] = &[
+    "rsa",
+    "crypto-bigint",
+    "crypto-primes",
+    "crypto-common",
+    "const-oid",
+    "digest",
+    "block-buffer",
+    "hybrid-array",
+    "typenum",
+    "sha2",
+    "cpufeatures",
+    "hmac",
+    "signature",
+    "rand_core",
+    "subtle",
+    "zeroize",
+    "ctutils",
+    "cmov",
+    "cpubits",
+    "cfg-if",
+    "num-traits",
+    "libc", // cpufeatures' CPU detection on some targets (aarch64 Linux, Android)
+];
+
 #[test]
+fn normal_dependency_tree_is_allow_listed() {
+    check_tree(&[], ALLOWED.iter().copied().collect());
+}
+
+#[test]
+fn the_openid_feature_adds_only_its_rsa_tree() {
+    check_tree(
+        &["--features", "openid"],
+        ALLOWED.iter().chain(OPENID).copied().collect(),
+    );
+}
+
 // The test, not the core, runs a process: the core's clippy.toml forbids it in the library.
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)]
-fn normal_dependency_tree_is_allow_listed() {
+fn check_tree(features: &[&str], allowed: BTreeSet<&str>) {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     let output = std::process::Command::new(env!("CARGO"))
+        .arg("tree")
+        .args(features)
         .args([
-            "tree",
             "--manifest-path",
             manifest,
             "-p",
@@ -75,7 +115,6 @@ fn normal_dependency_tree_is_allow_listed() {
         found.contains("http") && found.contains("serde_json"),
         "cargo tree output not understood:\n{stdout}"
     );
-    let allowed: BTreeSet<&str> = ALLOWED.iter().copied().collect();
     let extra: Vec<&&str> = found.difference(&allowed).collect();
     assert!(
         extra.is_empty(),

@@ -416,6 +416,10 @@ fn success_body<M: Method>(extra: &str) -> String {
         BuiltinMethod::AppsAuthExternalDelete => r#""x":1"#,
         BuiltinMethod::AuthTest => r#""url":"https://x.slack.com/","team_id":"T1","user_id":"U1""#,
         BuiltinMethod::AuthRevoke => r#""revoked":true"#,
+        BuiltinMethod::OpenidConnectToken => {
+            r#""access_token":"xoxp-1","token_type":"Bearer","id_token":"eyJ.e30.c2ln""#
+        }
+        BuiltinMethod::OpenidConnectUserInfo => r#""sub":"U1","https://slack.com/team_id":"T1""#,
         BuiltinMethod::OauthV2Access
         | BuiltinMethod::OauthV2UserAccess
         | BuiltinMethod::OauthV2Exchange => {

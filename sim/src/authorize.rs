@@ -26,6 +26,8 @@ pub enum SimError {
     PkceRequired,
     /// A configuration file or admin request could not be read.
     InvalidConfig(String),
+    /// A Sign in with Slack URL whose `response_type` is not `code`.
+    UnsupportedResponseType,
 }
 
 impl SimError {
@@ -39,6 +41,7 @@ impl SimError {
             SimError::InvalidCodeChallenge => "invalid_code_challenge",
             SimError::PkceRequired => "pkce_required",
             SimError::InvalidConfig(_) => "invalid_config",
+            SimError::UnsupportedResponseType => "unsupported_response_type",
         }
     }
 }
@@ -57,6 +60,9 @@ impl fmt::Display for SimError {
             ),
             SimError::PkceRequired => f.write_str("pkce_required: custom-scheme redirect URIs need PKCE"),
             SimError::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
+            SimError::UnsupportedResponseType => {
+                f.write_str("unsupported_response_type: Sign in with Slack takes response_type=code")
+            }
         }
     }
 }
@@ -68,6 +74,13 @@ impl State {
     /// browser would follow: with `code` and `state` (approve) or `error=access_denied`.
     pub fn authorize(&mut self, url: &str, approve: bool) -> Result<String, SimError> {
         let uri: http::Uri = url.parse().map_err(|_| SimError::NotAnAuthorizeUrl)?;
+        if uri
+            .path()
+            .trim_end_matches('/')
+            .ends_with(slack_oauth_core::openid::AuthorizeUrl::PATH)
+        {
+            return self.openid_authorize(&uri, approve);
+        }
         let user_flow = match uri.path().trim_end_matches('/') {
             p if p.ends_with("/oauth/v2/authorize") => false,
             p if p.ends_with("/oauth/v2_user/authorize") => true,
@@ -157,7 +170,7 @@ impl State {
 }
 
 /// base64url(SHA-256) without padding: exactly 43 characters of the URL-safe alphabet.
-fn is_s256_challenge(challenge: &str) -> bool {
+pub(crate) fn is_s256_challenge(challenge: &str) -> bool {
     challenge.len() == 43
         && challenge
             .bytes()

@@ -46,7 +46,9 @@ impl ApiMethod {
                 | BuiltinMethod::OauthV2UserAccess
                 | BuiltinMethod::AppsAuthExternalGet
                 | BuiltinMethod::AppsAuthExternalDelete
-                | BuiltinMethod::AuthTest => true,
+                | BuiltinMethod::AuthTest
+                | BuiltinMethod::OpenidConnectToken
+                | BuiltinMethod::OpenidConnectUserInfo => true,
                 BuiltinMethod::OauthV2Exchange
                 | BuiltinMethod::ToolingTokensRotate
                 | BuiltinMethod::AuthRevoke => false,

@@ -2,7 +2,10 @@
 //! `oauth.v2.exchange`, `tooling.tokens.rotate`, `apps.auth.external.get` and
 //! `apps.auth.external.delete`, down to the error codes, plus the authorize pages; and
 //! around them what an app's life needs: `auth.test`, `auth.revoke`, `apps.uninstall`,
-//! signed Events API deliveries ([`Event`]), a wall [`Clock`], and [`Stats`].
+//! signed Events API deliveries ([`Event`]), a wall [`Clock`], and [`Stats`]. Sign in with
+//! Slack too: `/openid/connect/authorize`, `openid.connect.token` (id_tokens signed with the
+//! simulator's own RSA key), `openid.connect.userInfo`, the key set and discovery document,
+//! key rotation ([`Sim::rotate_openid_key`]) and odd tokens for tests ([`Sim::sign_id_token`]).
 //!
 //! - [`Sim`] holds all behaviour as a sans-IO handler: `http::Request` in, `http::Response`
 //!   out, with a simulated clock ([`Sim::advance`]) so 12-hour expiries take milliseconds.
@@ -50,6 +53,7 @@ mod config;
 mod events;
 mod fault;
 mod methods;
+mod openid;
 mod pages;
 mod request;
 mod respond;

@@ -11,12 +11,12 @@ use crate::state::{Install, Kind, State, TokenRec, CODE_TTL, TOKEN_TTL};
 pub(crate) type Answer = Result<Map<String, Value>, ErrorCode>;
 
 /// Client credentials as sent: by HTTP Basic if present, else by body arguments.
-struct Client {
-    id: String,
-    secret: Option<String>,
+pub(crate) struct Client {
+    pub(crate) id: String,
+    pub(crate) secret: Option<String>,
 }
 
-fn client_credentials(p: &Parsed) -> Result<Client, ErrorCode> {
+pub(crate) fn client_credentials(p: &Parsed) -> Result<Client, ErrorCode> {
     match &p.basic {
         Some(Basic::Valid { id, secret }) => Ok(Client {
             id: id.clone(),
@@ -68,13 +68,17 @@ impl State {
             _ => {}
         }
         match p.args.get("grant_type") {
+            // A Sign in with Slack code is for openid.connect.token only.
+            None | Some("authorization_code") if self.openid.issued(p.args.get("code")) => {
+                Err(ErrorCode::OauthAuthorizationUrlMismatch)
+            }
             None | Some("authorization_code") => self.code_grant(p, &client, user_flow),
             Some("refresh_token") => self.refresh_grant(p, &client, user_flow),
             Some(_) => Err(ErrorCode::InvalidGrantType),
         }
     }
 
-    fn code_grant(&mut self, p: &Parsed, client: &Client, user_flow: bool) -> Answer {
+    pub(crate) fn code_grant(&mut self, p: &Parsed, client: &Client, user_flow: bool) -> Answer {
         let now = self.now;
         let app = self
             .apps
@@ -212,7 +216,7 @@ impl State {
         Ok(out)
     }
 
-    fn refresh_grant(&mut self, p: &Parsed, client: &Client, user_flow: bool) -> Answer {
+    pub(crate) fn refresh_grant(&mut self, p: &Parsed, client: &Client, user_flow: bool) -> Answer {
         let now = self.now;
         let value = p
             .args
@@ -562,7 +566,7 @@ fn bot_name(app_name: &str) -> String {
 impl State {
     /// The live access token record behind a bearer token, checked as every token method
     /// checks it.
-    fn live_token(&self, token: &str) -> Result<&TokenRec, ErrorCode> {
+    pub(crate) fn live_token(&self, token: &str) -> Result<&TokenRec, ErrorCode> {
         let rec = self.tokens.get(token).ok_or(ErrorCode::InvalidAuth)?;
         let uninstalled = rec
             .client_id

@@ -133,9 +133,9 @@ fn consent_page(state: &State, path: &str, query: &str) -> Response<Vec<u8>> {
             .map(|s| format!("<li><code>{}</code></li>", html_escape(s)))
             .collect()
     };
-    let user_flow = path
-        .trim_end_matches('/')
-        .ends_with("/oauth/v2_user/authorize");
+    let path = path.trim_end_matches('/');
+    let user_flow = path.ends_with("/oauth/v2_user/authorize")
+        || path.ends_with(slack_oauth_core::openid::AuthorizeUrl::PATH);
     let (bot, user) = if user_flow {
         (
             String::new(),

@@ -38,8 +38,14 @@ pub(crate) fn route(
     if let Some(method) = path.strip_prefix("/api/") {
         return api(state, req, method, now);
     }
-    if path == "/oauth/v2/authorize" || path == "/oauth/v2_user/authorize" {
+    if path == "/oauth/v2/authorize"
+        || path == "/oauth/v2_user/authorize"
+        || path == slack_oauth_core::openid::AuthorizeUrl::PATH
+    {
         return (authorize_page(state, req, now), None);
+    }
+    if let Some(response) = crate::openid::route(state, req) {
+        return (response, None);
     }
     if let Some(action) = path.strip_prefix("/_sim/") {
         return (admin(state, req, action), None);
@@ -131,6 +137,8 @@ fn api(
                     BuiltinMethod::AppsAuthExternalDelete => state.external_delete(&parsed),
                     BuiltinMethod::AuthTest => state.auth_test(&parsed),
                     BuiltinMethod::AuthRevoke => state.auth_revoke(&parsed),
+                    BuiltinMethod::OpenidConnectToken => state.openid_token(&parsed),
+                    BuiltinMethod::OpenidConnectUserInfo => state.openid_user_info(&parsed),
                 },
                 ApiMethod::AppsUninstall => state.apps_uninstall(&parsed),
             };

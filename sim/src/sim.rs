@@ -131,7 +131,7 @@ impl Sim {
     }
 
     /// Runs `f` on the state, then wakes the event sender if `f` queued an event.
-    fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let mut state = self.state();
         let before = state.emitted;
         let out = f(&mut state);

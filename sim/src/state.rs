@@ -268,6 +268,7 @@ pub(crate) struct State {
     pub faults: HashMap<String, VecDeque<(Fault, u64)>>,
     pub calls: HashMap<String, u64>,
     pub history: HashMap<String, VecDeque<Args>>,
+    pub openid: crate::openid::Provider,
 }
 
 impl State {
@@ -293,6 +294,7 @@ impl State {
             chains: HashMap::new(),
             outbox: VecDeque::new(),
             emitted: 0,
+            openid: crate::openid::Provider::default(),
         }
     }
 

@@ -9,13 +9,15 @@
 #![deny(missing_docs)]
 
 use slack_oauth_core::oauth_v2::Access;
+use slack_oauth_core::openid::{self, Jwks, Nonce, Scope, Token, TokenResponse, Verifier};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    http, parse, Api, BodyKind, ClientCredentials, Error, ErrorCode, TokenKind, Warning,
+    http, parse, AccessToken, Api, BodyKind, ClientCredentials, Error, ErrorCode, IdToken, State,
+    TokenKind, Warning,
 };
 
 /// The names of the checks, in bit order (bit 0 first).
-pub const CHECKS: [&str; 14] = [
+pub const CHECKS: [&str; 23] = [
     "access request builds",
     "verb is POST",
     "URL is slack.com/api/oauth.v2.access",
@@ -30,7 +32,26 @@ pub const CHECKS: [&str; 14] = [
     "error body is not retryable and not dead",
     "429 carries Retry-After",
     "HTML 502 keeps its title",
+    "Sign in with Slack authorize URL is exact",
+    "openid.connect.token request is exact",
+    "key set of two RSA keys parses",
+    "id_token signed by the rotated-to key verifies into its claims",
+    "tampered id_token: bad_signature",
+    "key set without the token's kid: unknown_key",
+    "after exp and the leeway: expired",
+    "another nonce: nonce_mismatch",
+    "another access token: at_hash_mismatch",
 ];
+
+/// Slack's key set as the fixture has it: core's throw-away test keys 1 and 2 as `k1`, `k2`.
+pub const JWKS: &str = include_str!("fixture/jwks.json");
+/// An `openid.connect.token` answer whose `id_token` test key 2 (`k2`) signed; see
+/// `fixture/README.md`.
+pub const TOKEN_ANSWER: &str = include_str!("fixture/token.json");
+/// The claims' `iat`; the token expires 300 s later.
+pub const ISSUED_AT: u64 = 1_700_000_000;
+/// The nonce the fixture's token carries.
+pub const NONCE: &str = "wasm-smoke-nonce-0001";
 
 /// What [`smoke`] returns when every check passes: one bit per entry of [`CHECKS`].
 pub const EXPECTED: u32 = (1 << CHECKS.len()) - 1;
@@ -110,7 +131,76 @@ pub fn checks() -> [bool; CHECKS.len()] {
         }
         _ => false,
     });
+    openid_checks(&api, &mut out[14..]);
     out
+}
+
+/// Sign in with Slack: the URL and request, then the id_token checks (RSA included).
+fn openid_checks(api: &Api, out: &mut [bool]) {
+    let (Ok(state), Ok(nonce)) = (State::new("s-1"), Nonce::new(NONCE)) else {
+        return;
+    };
+    out[0] = openid::AuthorizeUrl::new("111.222")
+        .scopes([Scope::Profile, Scope::Email])
+        .state(&state)
+        .nonce(&nonce)
+        .redirect_uri("https://example.com/cb")
+        .build()
+        .is_ok_and(|url| {
+            url == "https://slack.com/openid/connect/authorize?response_type=code\
+                    &scope=openid,profile,email&client_id=111.222&state=s-1\
+                    &nonce=wasm-smoke-nonce-0001&redirect_uri=https%3A%2F%2Fexample.com%2Fcb"
+        });
+    out[1] = api
+        .request(&Token::code("c-1").redirect_uri("https://example.com/cb"))
+        .is_ok_and(|r| {
+            r.uri() == "https://slack.com/api/openid.connect.token"
+                && r.body() == b"code=c-1&redirect_uri=https%3A%2F%2Fexample.com%2Fcb"
+        });
+
+    let Ok(keys) = Jwks::parse(&http::Response::new(JWKS)) else {
+        return;
+    };
+    out[2] = keys.keys().len() == 2 && keys.find("k2").is_some_and(|k| k.bits() == 2048);
+    let Ok(reply) = parse::<Token, _>(&http::Response::new(TOKEN_ANSWER)) else {
+        return;
+    };
+    let answer: TokenResponse = reply.value;
+    let verifier = Verifier::new("111.222");
+    let now = ISSUED_AT + 10;
+    out[3] = verifier
+        .verify(&answer, &keys, Some(&nonce), now)
+        .is_ok_and(|c| {
+            c.sub == "U0000FAKE"
+                && c.profile.team_id.as_deref() == Some("T0000FAKE")
+                && c.profile.email_verified == Some(true)
+                && c.exp == ISSUED_AT + 300
+        });
+    let code = |result: Result<openid::Claims, openid::VerifyError>| result.err().map(|e| e.code());
+    if let Some(id_token) = &answer.id_token {
+        let mut tampered = id_token.expose().as_bytes().to_vec();
+        let at = id_token.expose().find('.').map_or(0, |dot| dot + 10);
+        if let Some(byte) = tampered.get_mut(at) {
+            *byte = if *byte == b'A' { b'B' } else { b'A' };
+        }
+        let tampered = IdToken::new(String::from_utf8_lossy(&tampered).into_owned());
+        out[4] = code(verifier.verify_id_token(&tampered, None, &keys, Some(&nonce), now))
+            == Some("bad_signature");
+        let old_keys = Jwks::from_json(JWKS.replace("\"k2\"", "\"k0\"").as_bytes());
+        out[5] = old_keys.is_ok_and(|old| {
+            code(verifier.verify_id_token(id_token, None, &old, Some(&nonce), now))
+                == Some("unknown_key")
+        });
+    }
+    out[6] =
+        code(verifier.verify(&answer, &keys, Some(&nonce), ISSUED_AT + 360)) == Some("expired");
+    out[7] = Nonce::new("another-nonce").is_ok_and(|other| {
+        code(verifier.verify(&answer, &keys, Some(&other), now)) == Some("nonce_mismatch")
+    });
+    let mut other_token = answer.clone();
+    other_token.access_token = AccessToken::new("xoxp-1-SOMEONE-ELSE");
+    out[8] =
+        code(verifier.verify(&other_token, &keys, Some(&nonce), now)) == Some("at_hash_mismatch");
 }
 
 /// Runs [`checks`] and returns one bit per passed check ([`EXPECTED`] when all pass).
@@ -141,6 +231,6 @@ mod tests {
             .collect();
         assert!(failed.is_empty(), "failed checks: {failed:?}");
         assert_eq!(smoke(), EXPECTED);
-        assert_eq!(EXPECTED, 0x3fff);
+        assert_eq!(EXPECTED, 0x7f_ffff);
     }
 }

@@ -20,7 +20,9 @@
 //!     "https://app.example.com/slack/oauth_redirect",
 //!     StateKey::new("a base64url key of at least 32 random bytes, kept secret"),
 //! )?;
-//! let slack = SlackRoutes::new(flow, Verifier::new(SigningSecret::new("signing-secret")), keeper)
+//! // Slack's 32 hex characters: an empty or short secret is an error here.
+//! let verifier = Verifier::new(SigningSecret::new(std::env::var("SLACK_SIGNING_SECRET")?)?);
+//! let slack = SlackRoutes::new(flow, verifier, keeper)
 //!     .on_install(|installed| async move { println!("installed in {}", installed.key) });
 //! let app: axum::Router = axum::Router::new().merge(slack.router());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
@@ -42,8 +44,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use slack_oauth_core::web::{
-    Event, ForgetStep, InstallFailure, InstallFlow, Installed, Verifier, INSTALL_RANDOM_BYTES,
-    MAX_EVENT_BODY,
+    Event, ForgetStep, InstallFailure, InstallFlow, Installed, Payload, Verifier,
+    INSTALL_RANDOM_BYTES, MAX_EVENT_BODY,
 };
 use slack_oauth_core::{unix_seconds, AsyncStore, Installation, KeeperError};
 use slack_oauth_hyper::Keeper;
@@ -109,6 +111,10 @@ where
 
     /// Hands every verified event other than `url_verification`, `app_uninstalled` and
     /// `tokens_revoked` to `hook`, in a task of its own: Slack has its 200 at once.
+    ///
+    /// The [`Event`] carries Slack's `event_id` and `event_time` and, on a redelivery, the
+    /// retry headers ([`Event::retry`]): Slack delivers an event again when the 200 was late
+    /// or lost, so a hook that must act once remembers the `event_id`s it has handled.
     pub fn on_event<F, Fut>(mut self, hook: F) -> Self
     where
         F: Fn(Event) -> Fut + Send + Sync + 'static,
@@ -196,18 +202,22 @@ where
             return status(StatusCode::INTERNAL_SERVER_ERROR, "storage failed\n");
         }
         let response = into_axum(event.response());
-        if let (Event::Other { .. }, Some(hook)) = (&event, &self.on_event) {
+        if let (Payload::Other { .. }, Some(hook)) = (&event.payload, &self.on_event) {
             tokio::spawn(hook(event));
         }
         response
     }
 
-    /// Performs the store operations core plans for `app_uninstalled` / `tokens_revoked`.
+    /// Performs the store operations core plans for `app_uninstalled` / `tokens_revoked`;
+    /// what is newer than the event (a late one) is left alone by core's plan.
     async fn forget(&self, event: &Event) -> Result<(), KeeperError> {
         let (mut forget, keeper) = (event.forget(), &self.keeper);
         while let Some(step) = forget.next_step() {
             match step {
-                ForgetStep::Uninstall(key) => drop(keeper.uninstall(&key).await?),
+                ForgetStep::List(prefix) => {
+                    let keys = AsyncStore::keys(keeper.store(), &prefix).await;
+                    forget.listed(keys.map_err(KeeperError::store)?);
+                }
                 ForgetStep::Load(key) => forget.loaded(keeper.load(&key).await)?,
                 ForgetStep::Delete(key) => drop(keeper.delete(&key).await?),
                 ForgetStep::Save(key, left) => keeper.save(&key, &left).await?,

@@ -182,11 +182,24 @@ fn app_uninstalled_forgets_the_installation() {
     assert_eq!(browser.get(&back).status, 200);
     assert!(app.bot_token(TEAM_ID).is_ok());
 
-    let event = format!(
-        r#"{{"token":"XXYYZZ","team_id":"{TEAM_ID}","api_app_id":"{APP_ID}","event":{{"type":"app_uninstalled"}},"type":"event_callback","event_id":"Ev1","event_time":1700000000}}"#
-    );
+    let installed_at = app.stored().unwrap().installed_at;
+    let uninstall = |event_time: u64| {
+        format!(
+            r#"{{"token":"XXYYZZ","team_id":"{TEAM_ID}","api_app_id":"{APP_ID}","event":{{"type":"app_uninstalled"}},"type":"event_callback","event_id":"Ev1","event_time":{event_time}}}"#
+        )
+    };
+    // An uninstall of an earlier installation, redelivered late (Slack retries for hours):
+    // answered 200 so Slack stops, and this installation stays.
+    let late = uninstall(installed_at - 3600);
+    let answer = app.post_retry(&late, SIGNING_SECRET, now(), Some(3));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(app.stored().is_some());
+    assert!(app.stored_user().is_some());
+    assert!(app.bot_token(TEAM_ID).is_ok());
+
+    let event = uninstall(installed_at + 60);
     // Signed with another secret, or five minutes and more old: 401, nothing changes.
-    let bad = app.post_event(&event, "not-the-signing-secret", now());
+    let bad = app.post_event(&event, "0000000000000000ffffffffffffffff", now());
     assert_eq!(bad.status, 401);
     let stale = app.post_event(&event, SIGNING_SECRET, now() - 400);
     assert_eq!(stale.status, 401);
@@ -211,8 +224,11 @@ fn app_uninstalled_forgets_the_installation() {
         app.bot_token(TEAM_ID),
         Err(KeeperError::NotFound { .. })
     ));
-    // Slack may deliver it again: still 200.
-    assert_eq!(app.post_event(&event, SIGNING_SECRET, now()).status, 200);
+    assert!(app.stored_user().is_none());
+    // Slack may deliver it again: still 200, nothing else changes.
+    let again = app.post_retry(&event, SIGNING_SECRET, now(), Some(1));
+    assert_eq!(again.status, 200);
+    assert!(app.store.is_empty());
 }
 
 #[test]
@@ -225,6 +241,16 @@ fn tokens_revoked_drops_the_bot_token_and_url_verification_answers() {
     let revoked = format!(
         r#"{{"type":"event_callback","team_id":"{TEAM_ID}","api_app_id":"{APP_ID}","event":{{"type":"tokens_revoked","tokens":{{"bot":["U0SIMBOT"]}}}}}}"#
     );
+    // Dated an hour before this installation: an earlier one's tokens, delivered late.
+    let installed_at = app.stored().unwrap().installed_at;
+    let late = revoked.replace(
+        r#""event":"#,
+        &format!(r#""event_time":{},"event":"#, installed_at - 3600),
+    );
+    assert_eq!(app.post_event(&late, SIGNING_SECRET, now()).status, 200);
+    assert!(app.stored().and_then(|bot| bot.bot).is_some(), "kept");
+    assert!(app.bot_token(TEAM_ID).is_ok());
+
     assert_eq!(app.post_event(&revoked, SIGNING_SECRET, now()).status, 200);
     assert!(
         app.stored().and_then(|bot| bot.bot).is_none(),
@@ -273,7 +299,10 @@ fn the_simulators_uninstall_event_reaches_the_app() {
     assert_eq!(browser.get(&back).status, 200);
     assert!(app.bot_token(TEAM_ID).is_ok());
 
-    // Slack's side: the app is uninstalled, and its signed app_uninstalled event is POSTed.
+    // Slack's side, a minute later: the app is uninstalled, and its signed app_uninstalled
+    // event is POSTed (at the install's own second it would count as older than the install,
+    // see `LATE_EVENT_TOLERANCE`).
+    app.sim.sim().advance(60);
     assert!(app.sim.sim().uninstall(common::CLIENT_ID));
     let started = std::time::Instant::now();
     while app.stored().is_some() {

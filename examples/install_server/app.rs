@@ -125,7 +125,7 @@ where
     let flow = InstallFlow::new(settings.authorize, settings.redirect_uri, state_key)?
         .with_pkce(true)
         .with_app_name("the install_server example");
-    let verifier = Verifier::new(SigningSecret::new(settings.signing_secret));
+    let verifier = Verifier::new(SigningSecret::new(settings.signing_secret)?);
     let slack = SlackRoutes::new(flow, verifier, keeper).on_install(|installed| async move {
         // Secrets are never printed: the key and the bot's id only.
         let bot = installed.bot_id.as_deref().unwrap_or("(no bot id)");
@@ -176,7 +176,10 @@ pub fn simulated_slack(redirect_uri: &str) -> Result<(Server, Settings)> {
         api: Api::new().with_base_url(&server.base_url())?,
         client_id,
         client_secret,
-        signing_secret: URL_SAFE_NO_PAD.encode(random::<16>()?),
+        // Slack's format: 32 lowercase hex characters.
+        signing_secret: SigningSecret::from_random_bytes(&random::<16>()?)
+            .expose()
+            .to_owned(),
         redirect_uri: redirect_uri.to_owned(),
     };
     Ok((server, settings))

@@ -18,7 +18,8 @@ use slack_oauth_sim::{AppConfig, Server, Sim};
 
 pub const CLIENT_ID: &str = "1111.2222";
 pub const CLIENT_SECRET: &str = "e2e-client-secret";
-pub const SIGNING_SECRET: &str = "e2e-signing-secret";
+/// Slack's format: 32 lowercase hex characters.
+pub const SIGNING_SECRET: &str = "8e2f1a77c0b94d3e9a6b5c4d3e2f1a0b";
 pub const APP_ID: &str = "A0ACME";
 pub const TEAM_ID: &str = "T0ACME";
 pub const TEAM_NAME: &str = "Acme & Co";
@@ -102,7 +103,7 @@ impl App {
         let heard = events.clone();
         let routes = SlackRoutes::new(
             configure(flow),
-            Verifier::new(SigningSecret::new(SIGNING_SECRET)),
+            Verifier::new(SigningSecret::new(SIGNING_SECRET).expect("Slack's format")),
             keeper.clone(),
         )
         .on_install(move |installed| {
@@ -112,7 +113,7 @@ impl App {
         .on_event(move |event| {
             let heard = heard.clone();
             async move {
-                if let slack_oauth_core::web::Event::Other { event_type, .. } = event {
+                if let slack_oauth_core::web::Payload::Other { event_type, .. } = event.payload {
                     heard.lock().unwrap().push(event_type.unwrap_or_default());
                 }
             }
@@ -171,14 +172,23 @@ impl App {
 
     /// POSTs an event body to /slack/events, signed at `timestamp` with `secret`.
     pub fn post_event(&self, body: &str, secret: &str, timestamp: u64) -> Page {
-        let signature = Verifier::new(SigningSecret::new(secret)).sign(timestamp, body.as_bytes());
-        let request = http::Request::post(self.url("/slack/events"))
+        self.post_retry(body, secret, timestamp, None)
+    }
+
+    /// [`App::post_event`], as Slack's `retry`th redelivery after a timeout when `Some`.
+    pub fn post_retry(&self, body: &str, secret: &str, timestamp: u64, retry: Option<u32>) -> Page {
+        let signature = Verifier::new(SigningSecret::new(secret).expect("a test secret"))
+            .sign(timestamp, body.as_bytes());
+        let mut request = http::Request::post(self.url("/slack/events"))
             .header("content-type", "application/json")
             .header("x-slack-request-timestamp", timestamp.to_string())
-            .header("x-slack-signature", signature)
-            .body(body.as_bytes().to_vec())
-            .unwrap();
-        Browser::new().send(request)
+            .header("x-slack-signature", signature);
+        if let Some(num) = retry {
+            request = request
+                .header("x-slack-retry-num", num.to_string())
+                .header("x-slack-retry-reason", "http_timeout");
+        }
+        Browser::new().send(request.body(body.as_bytes().to_vec()).unwrap())
     }
 }
 

@@ -84,8 +84,12 @@ fn late_and_redelivered_events_change_nothing_on_bare_hyper() {
     let (status, headers, _) = get(&agent, &authorize, None);
     assert_eq!(status, 302);
     let back = headers["location"].to_str().unwrap().to_owned();
-    let (status, _, done) = get(&agent, &back, Some(&cookie));
+    let (status, headers, _) = get(&agent, &back, Some(&cookie));
+    assert_eq!(status, 303);
+    let success = headers["location"].to_str().unwrap();
+    let (status, _, done) = get(&agent, success, None);
     assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Installed in"), "{done}");
 
     let store = app.keeper.store().clone();
     let keys = || runtime.block_on(AsyncStore::keys(&store, "")).unwrap();

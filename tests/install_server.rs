@@ -63,9 +63,16 @@ where
     let (status, headers, _) = get(&agent, &authorize, None);
     assert_eq!(status, 302);
     let back = headers["location"].to_str().unwrap().to_owned();
-    let (status, _, done) = get(&agent, &back, Some(&cookie));
-    assert_eq!(status, 200, "{done}");
-    assert!(done.contains("Installed in Sim Team"), "{done}");
+    // A 303 to the success page (post/redirect/get), which a reload shows again.
+    let (status, headers, _) = get(&agent, &back, Some(&cookie));
+    assert_eq!(status, 303);
+    let success = headers["location"].to_str().unwrap().to_owned();
+    assert!(success.starts_with(&format!("http://{addr}/slack/install?installed=")));
+    for _reload in 0..2 {
+        let (status, _, done) = get(&agent, &success, None);
+        assert_eq!(status, 200, "{done}");
+        assert!(done.contains("Installed in Sim Team"), "{done}");
+    }
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -34,7 +34,7 @@ fn allow_installs_and_shows_the_workspace() {
     let app = App::start(|flow| flow.with_pkce(true));
     let mut browser = Browser::new();
     let back = start_install(&app, &mut browser);
-    let done = browser.get(&back);
+    let done = browser.follow(&back);
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(
         done.body.contains("Installed in Acme &amp; Co"),
@@ -45,6 +45,16 @@ fn allow_installs_and_shows_the_workspace() {
         done.href("open-slack"),
         format!("slack://app?team={TEAM_ID}&id={APP_ID}")
     );
+    // The redirect answered a 303 to a success page of its own: reloading it shows the
+    // success again and spends nothing (the code went to Slack once).
+    assert!(
+        done.url.contains("/slack/install?installed="),
+        "{}",
+        done.url
+    );
+    let reloaded = browser.get(&done.url);
+    assert_eq!(reloaded.status, 200);
+    assert_eq!(reloaded.body, done.body);
     // The cookie is gone, and no page showed a token, the code or the state.
     assert!(browser.cookie_names().is_empty());
     let installation = app.stored().expect("the installation is stored");
@@ -116,12 +126,12 @@ fn forged_and_replayed_states_are_refused() {
     assert_eq!(app.sim.sim().calls("oauth.v2.access"), 0);
 
     // The refusal cleared the cookie, so even the genuine redirect now fails in this browser...
-    let refused = browser.get(&back);
+    let refused = browser.follow(&back);
     assert!(refused.body.contains("no_state_cookie"), "{}", refused.body);
     // ...and works once the cookie is back (it was never spent).
     let (name, value) = cookie.split_once('=').unwrap();
     browser.set_cookie(name, value, "/slack/oauth_redirect");
-    assert_eq!(browser.get(&back).status, 200);
+    assert_eq!(browser.follow(&back).status, 200);
     let bot_record = slack_oauth_core::InstallationKey::new(APP_ID)
         .with_team(TEAM_ID)
         .bot_record();
@@ -132,7 +142,7 @@ fn forged_and_replayed_states_are_refused() {
 
     // Replaying the same redirect with the same cookie: Slack refuses the spent code.
     browser.set_cookie(name, value, "/slack/oauth_redirect");
-    let replayed = browser.get(&back);
+    let replayed = browser.follow(&back);
     assert_eq!(replayed.status, 400, "{}", replayed.body);
     assert!(replayed.body.contains("Slack refused"), "{}", replayed.body);
     let after = slack_oauth_core::Store::load(&*app.store, &bot_record)
@@ -149,7 +159,7 @@ fn another_browser_cannot_use_the_redirect() {
     let back = start_install(&app, &mut first);
 
     let mut second = Browser::new();
-    let refused = second.get(&back);
+    let refused = second.follow(&back);
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(
         refused.body.contains("did not start this installation"),
@@ -165,12 +175,12 @@ fn another_browser_cannot_use_the_redirect() {
 
     // A second browser with its own cookie from its own install page: still refused.
     second.get(&app.url("/slack/install"));
-    let refused = second.get(&back);
+    let refused = second.follow(&back);
     assert!(refused.body.contains("state_mismatch"), "{}", refused.body);
     assert!(app.store.is_empty());
 
     // The first browser still completes its own install.
-    assert_eq!(first.get(&back).status, 200);
+    assert_eq!(first.follow(&back).status, 200);
     assert!(app.stored().is_some());
 }
 
@@ -179,7 +189,7 @@ fn app_uninstalled_forgets_the_installation() {
     let app = App::start(|flow| flow.with_pkce(true));
     let mut browser = Browser::new();
     let back = start_install(&app, &mut browser);
-    assert_eq!(browser.get(&back).status, 200);
+    assert_eq!(browser.follow(&back).status, 200);
     assert!(app.bot_token(TEAM_ID).is_ok());
 
     let installed_at = app.stored().unwrap().installed_at;
@@ -236,7 +246,7 @@ fn tokens_revoked_drops_the_bot_token_and_url_verification_answers() {
     let app = App::start(|flow| flow.with_pkce(true));
     let mut browser = Browser::new();
     let back = start_install(&app, &mut browser);
-    assert_eq!(browser.get(&back).status, 200);
+    assert_eq!(browser.follow(&back).status, 200);
 
     let revoked = format!(
         r#"{{"type":"event_callback","team_id":"{TEAM_ID}","api_app_id":"{APP_ID}","event":{{"type":"tokens_revoked","tokens":{{"bot":["U0SIMBOT"]}}}}}}"#
@@ -296,7 +306,7 @@ fn the_simulators_uninstall_event_reaches_the_app() {
     let app = App::start_with(|flow| flow.with_pkce(true), true);
     let mut browser = Browser::new();
     let back = start_install(&app, &mut browser);
-    assert_eq!(browser.get(&back).status, 200);
+    assert_eq!(browser.follow(&back).status, 200);
     assert!(app.bot_token(TEAM_ID).is_ok());
 
     // Slack's side, a minute later: the app is uninstalled, and its signed app_uninstalled

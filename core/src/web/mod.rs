@@ -47,7 +47,7 @@ pub use events::{
 pub use forget::{Forget, ForgetStep};
 pub use install::{
     BotCheck, CodeExchange, FlowError, InstallFailure, InstallFlow, InstallPage, Installed,
-    DEFAULT_STATE_COOKIE, INSTALL_RANDOM_BYTES,
+    DEFAULT_STATE_COOKIE, INSTALL_RANDOM_BYTES, RECEIPT_MAX_AGE,
 };
 pub use signature::{
     SignatureError, SigningSecret, Verifier, MAX_SIGNATURE_AGE, SIGNATURE_HEADER, TIMESTAMP_HEADER,

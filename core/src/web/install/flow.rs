@@ -9,6 +9,8 @@ use http::{Method as Verb, Response, StatusCode};
 
 use super::failure::InstallFailure;
 use super::headers::{cookie_values, html, method_not_allowed, plain, redirect};
+#[cfg(doc)]
+use super::receipt::RECEIPT_MAX_AGE;
 use super::settings::{InstallFlow, InstallPage};
 use crate::auth::{Test, TestResponse};
 use crate::oauth_v2::{Access, AccessResponse};
@@ -25,7 +27,9 @@ const PKCE_DOMAIN: &[u8] = b"slack-oauth/web-pkce/v1\0";
 
 impl InstallFlow {
     /// Answers a request for the install page at `now` with fresh `random` bytes: the
-    /// "Add to Slack" page or a redirect to Slack, and the state cookie.
+    /// "Add to Slack" page or a redirect to Slack, and the state cookie. For the URL
+    /// [`InstallFlow::success`] redirects to (`?installed=` and a receipt this app signed,
+    /// not older than [`RECEIPT_MAX_AGE`]), the success page instead, with no cookie.
     pub fn install_page<B>(
         &self,
         request: &http::Request<B>,
@@ -34,6 +38,9 @@ impl InstallFlow {
     ) -> Response<Vec<u8>> {
         if !matches!(*request.method(), Verb::GET | Verb::HEAD) {
             return method_not_allowed();
+        }
+        if let Some(receipt) = self.receipt(request.uri().query(), now) {
+            return self.receipt_page(&receipt);
         }
         let (nonce, cookie_bytes) = random.split_at(16);
         let cookie = URL_SAFE_NO_PAD.encode(cookie_bytes);

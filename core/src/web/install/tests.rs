@@ -49,6 +49,21 @@ fn body(response: &Response<Vec<u8>>) -> String {
     String::from_utf8(response.body().clone()).unwrap()
 }
 
+/// The success page a successful redirect's 303 leads to, as the browser GETs it at `now`.
+fn success_page(flow: &InstallFlow, installed: &Installed, now: u64) -> Response<Vec<u8>> {
+    let answer = flow.success(installed);
+    assert_eq!(answer.status(), 303);
+    assert_clears_cookie(&answer);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("https://app.example.com/slack/install?installed="),
+        "{location}"
+    );
+    let page = flow.install_page(&get(location), now, &random(99));
+    assert!(page.headers().get("set-cookie").is_none(), "no new state");
+    page
+}
+
 /// The authorize URL the page's button links to.
 fn button_url(page: &Response<Vec<u8>>) -> String {
     let text = body(page);
@@ -261,7 +276,7 @@ fn the_whole_install_with_pkce() {
     );
     assert_eq!(installed.installation.installed_at, NOW + 31);
 
-    let page = flow.success(&installed);
+    let page = success_page(&flow, &installed, NOW + 32);
     assert_eq!(page.status(), 200);
     let text = body(&page);
     assert!(
@@ -275,7 +290,55 @@ fn the_whole_install_with_pkce() {
     assert!(text.contains("https://acme.slack.com/"));
     assert_no_secrets(&text, &cookie);
     assert!(!text.contains(&query_param(&url, "state").unwrap()));
-    assert_clears_cookie(&page);
+    // Reloaded a while later: the same page, and no Slack call (there is nothing to make).
+    assert_eq!(body(&success_page(&flow, &installed, NOW + 600)), text);
+}
+
+#[test]
+fn the_success_page_shows_only_what_this_app_signed_lately() {
+    let flow = flow();
+    let (redirect, cookie, _) = start(&flow, 21);
+    let installed = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW)
+        .unwrap()
+        .exchanged(access_answer(), NOW)
+        .unwrap()
+        .finish(Some(auth_test_answer()));
+    let location = flow.success(&installed).headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let sealed = query_param(&location, "installed").unwrap();
+    let shows = |uri: &str, now: u64| body(&flow.install_page(&get(uri), now, &random(3)));
+    assert!(shows(&location, NOW + RECEIPT_MAX_AGE).contains("Installed in Acme"));
+    // Too old, or from the future: the install page again (with a fresh state cookie).
+    for now in [NOW + RECEIPT_MAX_AGE + 1, NOW - 120] {
+        let page = flow.install_page(&get(&location), now, &random(3));
+        assert!(body(&page).contains("id=\"add-to-slack\""));
+        assert!(page.headers().get("set-cookie").is_some());
+    }
+    // Another team name with the old signature, or signed with another key: not shown.
+    let (payload, mac) = sealed.split_once('.').unwrap();
+    let json = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(json.contains("Acme & Co"), "{json}");
+    let forged = URL_SAFE_NO_PAD.encode(json.replace("Acme & Co", "Evil Corp"));
+    let forged = format!("/slack/install?installed={forged}.{mac}");
+    assert!(!shows(&forged, NOW).contains("Evil Corp"));
+    let other = InstallFlow::new(
+        AuthorizeUrl::new("111.222").bot_scopes(["chat:write"]),
+        REDIRECT,
+        StateKey::from_random_bytes(&[8; 32]).unwrap(),
+    )
+    .unwrap();
+    let elsewhere = other.install_page(&get(&location), NOW, &random(3));
+    assert!(!body(&elsewhere).contains("Installed in"));
+    // Nonsense never panics.
+    for junk in ["", "x", ".", "a.b", "%FF.%FF", &"A".repeat(5000)] {
+        let uri = format!("/slack/install?installed={junk}");
+        assert!(body(&flow.install_page(&get(&uri), NOW, &random(3))).contains("add-to-slack"));
+    }
+    // Nothing secret is in the URL: only what the page shows, and when.
+    assert_no_secrets(&json, &cookie);
 }
 
 #[test]
@@ -292,7 +355,7 @@ fn a_failed_auth_test_keeps_the_install() {
     assert_eq!(installed.installation.bot_id, None);
     assert!(installed.installation.bot.is_some());
     // Without auth.test's answer the success page still names the team from the exchange.
-    assert!(body(&flow.success(&installed)).contains("Acme &amp; Co"));
+    assert!(body(&success_page(&flow, &installed, NOW)).contains("Acme &amp; Co"));
 }
 
 #[test]

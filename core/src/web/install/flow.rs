@@ -8,7 +8,7 @@ use base64::Engine as _;
 use http::{Method as Verb, Response, StatusCode};
 
 use super::failure::InstallFailure;
-use super::headers::{cookie_values, html, method_not_allowed, plain, redirect};
+use super::headers::{cookie_value, html, method_not_allowed, plain, redirect};
 #[cfg(doc)]
 use super::receipt::RECEIPT_MAX_AGE;
 use super::settings::{InstallFlow, InstallPage};
@@ -95,32 +95,26 @@ impl InstallFlow {
                 CallbackError::MissingState => InstallFailure::MissingState,
                 _ => InstallFailure::BadRedirect,
             })?;
-        let cookies = cookie_values(request.headers(), &self.cookie_name);
-        if cookies.is_empty() {
-            return Err(InstallFailure::NoCookie);
-        }
-        let mut failure = InstallFailure::StateMismatch;
-        for cookie in cookies {
-            match self
-                .signer
-                .verify_bound(callback.state(), cookie.as_bytes(), now)
-            {
-                Ok(_) => {
-                    let verifier = self.pkce.then(|| self.verifier(&cookie));
-                    let (code, _) = callback
-                        .verify_bound_state(&self.signer, cookie.as_bytes(), now)
-                        .map_err(|_| InstallFailure::StateMismatch)?;
-                    let mut access = Access::code(code).redirect_uri(self.redirect_uri.clone());
-                    if let Some(verifier) = verifier {
-                        access = access.code_verifier(verifier);
-                    }
-                    return Ok(CodeExchange { access });
+        let cookie =
+            cookie_value(request.headers(), &self.cookie_name()).ok_or(InstallFailure::NoCookie)?;
+        match self
+            .signer
+            .verify_bound(callback.state(), cookie.as_bytes(), now)
+        {
+            Ok(_) => {
+                let verifier = self.pkce.then(|| self.verifier(&cookie));
+                let (code, _) = callback
+                    .verify_bound_state(&self.signer, cookie.as_bytes(), now)
+                    .map_err(|_| InstallFailure::StateMismatch)?;
+                let mut access = Access::code(code).redirect_uri(self.redirect_uri.clone());
+                if let Some(verifier) = verifier {
+                    access = access.code_verifier(verifier);
                 }
-                Err(StateError::Expired { .. }) => failure = InstallFailure::StateExpired,
-                Err(_) => {}
+                Ok(CodeExchange { access })
             }
+            Err(StateError::Expired { .. }) => Err(InstallFailure::StateExpired),
+            Err(_) => Err(InstallFailure::StateMismatch),
         }
-        Err(failure)
     }
 
     fn verifier(&self, cookie: &str) -> CodeVerifier {

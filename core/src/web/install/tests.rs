@@ -126,7 +126,7 @@ fn auth_test_answer() -> Result<Reply<TestResponse>, transport::Error> {
 
 fn assert_clears_cookie(response: &Response<Vec<u8>>) {
     let (pair, header) = set_cookie(response);
-    assert_eq!(pair, "slack_oauth_state=");
+    assert_eq!(pair, "__Host-slack_oauth_state=");
     assert!(header.contains("Max-Age=0"), "{header}");
 }
 
@@ -135,7 +135,7 @@ fn assert_no_secrets(text: &str, cookie: &str) {
         "xoxb-",
         "xoxp-",
         "4724.1234",
-        &cookie["slack_oauth_state=".len()..],
+        &cookie["__Host-slack_oauth_state=".len()..],
     ] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
@@ -148,7 +148,7 @@ fn assert_debug_hides_secrets(shown: &str, cookie: &str) {
         "SECRET-BOT",
         "SECRET-USER",
         "4724.1234",
-        &cookie["slack_oauth_state=".len()..],
+        &cookie["__Host-slack_oauth_state=".len()..],
     ] {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
@@ -174,12 +174,23 @@ fn install_page_shows_the_button_and_sets_the_cookie() {
     assert!(query_param(&url, "code_challenge").is_none());
     let state = query_param(&url, "state").unwrap();
 
+    // https: the `__Host-` form, which no other host can set for this one.
     let (pair, header) = set_cookie(&page);
+    assert!(pair.starts_with("__Host-slack_oauth_state="), "{pair}");
     assert_eq!(
         header,
-        format!("{pair}; Path=/slack/oauth_redirect; Max-Age=600; HttpOnly; SameSite=Lax; Secure")
+        format!("{pair}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax; Secure")
     );
-    let value = &pair["slack_oauth_state=".len()..];
+    // Asked not to: the plain name, scoped to the redirect URI's path.
+    let plain = flow.clone().with_host_cookie(false);
+    let (plain_pair, plain_header) = set_cookie(&plain.install_page(&get("/"), NOW, &random(1)));
+    assert!(plain_pair.starts_with("slack_oauth_state="), "{plain_pair}");
+    assert!(
+        plain_header.contains("; Path=/slack/oauth_redirect; ")
+            && plain_header.ends_with("; Secure"),
+        "{plain_header}"
+    );
+    let value = &pair["__Host-slack_oauth_state=".len()..];
     assert_eq!(value.len(), 43);
     assert_ne!(value, state);
     // The page carries the state (it must travel to Slack) but never the cookie's value.
@@ -370,6 +381,27 @@ fn other_cookies_and_several_cookie_headers() {
         .body(())
         .unwrap();
     assert!(flow.redirect(&request, NOW).is_ok());
+
+    // Only the first cookie of the name is read: one planted before it (another path's, a
+    // sibling host's) is not tried alongside, so it cannot carry an install through.
+    let (_, planted, _) = start(&flow, 17);
+    let both = format!("{planted}; {cookie}");
+    assert!(matches!(
+        flow.redirect(&with_cookie(&redirect, &both), NOW),
+        Err(InstallFailure::StateMismatch)
+    ));
+    let request = http::Request::get(&redirect)
+        .header("cookie", &planted)
+        .header("cookie", &cookie)
+        .body(())
+        .unwrap();
+    assert!(flow.redirect(&request, NOW).is_err());
+    // The plain name is not the `__Host-` cookie.
+    let plain = cookie.replace("__Host-", "");
+    assert!(matches!(
+        flow.redirect(&with_cookie(&redirect, &plain), NOW),
+        Err(InstallFailure::NoCookie)
+    ));
 }
 
 #[test]
@@ -486,7 +518,10 @@ fn redirects_that_are_not_from_slack() {
         Err(InstallFailure::BadRedirect)
     ));
     // Junk cookies are ignored, not a panic.
-    let junk = with_cookie(&redirect, "slack_oauth_state=; slack_oauth_state; =x; ;;");
+    let junk = with_cookie(
+        &redirect,
+        "__Host-slack_oauth_state=; __Host-slack_oauth_state; =x; ;;",
+    );
     assert!(matches!(
         flow.redirect(&junk, NOW),
         Err(InstallFailure::NoCookie)

@@ -29,6 +29,21 @@
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! What the routes answer, all decided in `slack_oauth_core::web`:
+//!
+//! - the install path shows the "Add to Slack" page and sets the state cookie (in the
+//!   `__Host-` form on https); with `?installed=…` (where a successful redirect sends the
+//!   browser, a 303) it shows the success page, which a reload shows again; with `?restart`
+//!   it goes straight on to Slack. Set the app's *Direct Install URL* to this path.
+//! - the redirect path exchanges the code and stores the installation; a redirect with a code
+//!   but neither state nor cookie (an install started at Slack) restarts the flow at the
+//!   install path instead of failing.
+//! - the events path verifies the signature and forgets what `app_uninstalled` and
+//!   `tokens_revoked` name, except records installed after the event happened (Slack delivers
+//!   late and again; see `slack_oauth_core::web::LATE_EVENT_TOLERANCE`), always answering 200
+//!   so Slack stops retrying; other events go to [`SlackRoutes::on_event`] with their
+//!   `event_id`, `event_time` and retry headers.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -88,6 +88,34 @@ fn allow_installs_and_shows_the_workspace() {
 }
 
 #[test]
+fn an_install_started_at_slack_restarts_at_the_install_path() {
+    let app = App::start(|flow| flow.with_pkce(true));
+    let mut browser = Browser::new();
+    // Slack's redirect after an install from the App Directory: a code, no state, no cookie.
+    let arrived = browser.get(&app.url("/slack/oauth_redirect?code=from-the-directory"));
+    assert_eq!(arrived.status, 303, "{}", arrived.body);
+    let restart = arrived.location().unwrap();
+    assert_eq!(restart, app.url("/slack/install?restart"));
+    assert_eq!(
+        app.sim.sim().calls("oauth.v2.access"),
+        0,
+        "the code is not spent"
+    );
+    // The install path goes straight on to Slack with a fresh state and cookie...
+    let to_slack = browser.get(&restart);
+    assert_eq!(to_slack.status, 302, "{}", to_slack.body);
+    let authorize = to_slack.location().unwrap();
+    assert!(authorize.starts_with(&app.sim.url()), "{authorize}");
+    assert_eq!(browser.cookie_names(), ["slack_oauth_state"]);
+    // ...and the install completes as one started here.
+    let back = browser.get(&authorize).location().expect("back to the app");
+    let done = browser.follow(&back);
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Installed in"), "{}", done.body);
+    assert!(app.stored().is_some());
+}
+
+#[test]
 fn cancel_shows_the_failure_page_and_stores_nothing() {
     let app = App::start(|flow| flow);
     let mut browser = Browser::new();

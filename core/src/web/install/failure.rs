@@ -18,6 +18,12 @@ pub enum InstallFailure {
     },
     /// The redirect has a code but no `state`: not a redirect this app started.
     MissingState,
+    /// The redirect has a code but neither a `state` nor this flow's cookie: the install was
+    /// started at Slack (the App Directory, the app's settings page, a shared link), not on
+    /// the install page. [`InstallFlow::failure`](crate::web::InstallFlow::failure) answers it
+    /// by starting the flow again at the install path (a 303 there, which goes straight on
+    /// to Slack with a fresh state and cookie) rather than with an error page.
+    StartedAtSlack,
     /// The redirect has no `code`, or is not a redirect from Slack at all.
     BadRedirect,
     /// The browser has no install cookie: it did not start this install (a link sent by
@@ -44,6 +50,7 @@ impl InstallFailure {
             InstallFailure::AccessDenied => "access_denied".into(),
             InstallFailure::Authorize { error } => error.clone(),
             InstallFailure::MissingState => "state_missing".into(),
+            InstallFailure::StartedAtSlack => "started_at_slack".into(),
             InstallFailure::BadRedirect => "bad_redirect".into(),
             InstallFailure::NoCookie => "no_state_cookie".into(),
             InstallFailure::StateMismatch => "state_mismatch".into(),
@@ -72,6 +79,9 @@ impl InstallFailure {
             InstallFailure::Authorize { .. } => "Slack could not start the installation.",
             InstallFailure::MissingState | InstallFailure::BadRedirect => {
                 "This page was not reached from Slack's install page."
+            }
+            InstallFailure::StartedAtSlack => {
+                "The installation was started at Slack. Start it here to finish it."
             }
             InstallFailure::NoCookie => {
                 "This browser did not start this installation, or it took too long. \

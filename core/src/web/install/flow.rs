@@ -22,6 +22,10 @@ use crate::{Callback, CallbackError, CodeVerifier, Installation, Reply, StateErr
 /// 32 for the browser's cookie. Draw them from a secure random source for every request.
 pub const INSTALL_RANDOM_BYTES: usize = 48;
 
+/// The query parameter of the install path that restarts an install Slack started
+/// ([`InstallFailure::StartedAtSlack`]): the install page then sends the browser on to Slack.
+pub(super) const RESTART_PARAM: &str = "restart";
+
 /// Keeps the PKCE verifier derivation apart from every other use of the state key.
 const PKCE_DOMAIN: &[u8] = b"slack-oauth/web-pkce/v1\0";
 
@@ -39,9 +43,14 @@ impl InstallFlow {
         if !matches!(*request.method(), Verb::GET | Verb::HEAD) {
             return method_not_allowed();
         }
-        if let Some(receipt) = self.receipt(request.uri().query(), now) {
+        let query = request.uri().query();
+        if let Some(receipt) = self.receipt(query, now) {
             return self.receipt_page(&receipt);
         }
+        // Restarting an install Slack started: the person already chose to install, so go
+        // straight on to Slack's consent page.
+        let restart = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .any(|(name, _)| name == RESTART_PARAM);
         let (nonce, cookie_bytes) = random.split_at(16);
         let cookie = URL_SAFE_NO_PAD.encode(cookie_bytes);
         // The nonce length is fixed above and the key was checked in `new`.
@@ -59,6 +68,7 @@ impl InstallFlow {
             );
         };
         let mut response = match self.page {
+            _ if restart => redirect(StatusCode::FOUND, &url),
             InstallPage::Redirect => redirect(StatusCode::FOUND, &url),
             InstallPage::Button => {
                 let body = format!(
@@ -92,6 +102,12 @@ impl InstallFlow {
             Callback::parse(request.uri().query().unwrap_or("")).map_err(|e| match e {
                 CallbackError::AccessDenied => InstallFailure::AccessDenied,
                 CallbackError::Authorize { error } => InstallFailure::Authorize { error },
+                // Neither state nor cookie: Slack started it (App Directory, Direct Install).
+                CallbackError::MissingState
+                    if cookie_value(request.headers(), &self.cookie_name()).is_none() =>
+                {
+                    InstallFailure::StartedAtSlack
+                }
                 CallbackError::MissingState => InstallFailure::MissingState,
                 _ => InstallFailure::BadRedirect,
             })?;

@@ -4,6 +4,7 @@ use http::{Response, StatusCode};
 
 use super::failure::InstallFailure;
 use super::flow::Installed;
+use super::flow::RESTART_PARAM;
 use super::headers::{html, redirect};
 #[cfg(doc)]
 use super::receipt::RECEIPT_MAX_AGE;
@@ -74,8 +75,26 @@ impl InstallFlow {
     /// The page after a failed install (or a redirect to the app's failure URL with
     /// `?error=<code>`), with the state cookie cleared. Says what happened, never any
     /// detail of Slack's answer beyond its error code.
+    ///
+    /// [`InstallFailure::StartedAtSlack`] is no failure the person can do anything about: it
+    /// is answered with a 303 to the install path (`?restart`), which sends the browser on to
+    /// Slack with a fresh state and cookie, and Slack shows its consent again.
     pub fn failure(&self, failure: &InstallFailure) -> Response<Vec<u8>> {
+        let restart = matches!(failure, InstallFailure::StartedAtSlack);
         let mut response = match &self.failure_url {
+            _ if restart => {
+                let separator = if self.install_path.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                let location = format!(
+                    "{}{}{separator}{RESTART_PARAM}",
+                    self.origin(),
+                    self.install_path
+                );
+                redirect(StatusCode::SEE_OTHER, &location)
+            }
             Some(url) => {
                 let separator = if url.contains('?') { '&' } else { '?' };
                 let code: String =

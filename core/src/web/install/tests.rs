@@ -485,6 +485,48 @@ fn states_that_are_not_this_browsers() {
 }
 
 #[test]
+fn an_install_started_at_slack_restarts_here() {
+    // The App Directory or the Direct Install URL: Slack's redirect carries a code, and
+    // neither a state nor a cookie of ours.
+    for flow in [
+        flow(),
+        flow().with_failure_url("https://app.example.com/oops"),
+    ] {
+        let failure = flow
+            .redirect(&get("/slack/oauth_redirect?code=4724.1234"), NOW)
+            .unwrap_err();
+        assert!(
+            matches!(failure, InstallFailure::StartedAtSlack),
+            "{failure:?}"
+        );
+        assert_eq!(failure.code(), "started_at_slack");
+        let answer = flow.failure(&failure);
+        assert_eq!(answer.status(), 303);
+        let location = answer.headers()["location"].to_str().unwrap();
+        assert_eq!(location, "https://app.example.com/slack/install?restart");
+        assert!(!location.contains("4724.1234"), "the code is dropped");
+        // The install page, so asked, sends the browser straight on to Slack with a fresh
+        // state and cookie; Slack shows its consent again.
+        let page = flow.install_page(&get(location), NOW, &random(12));
+        assert_eq!(page.status(), 302);
+        let slack = page.headers()["location"].to_str().unwrap();
+        assert!(
+            slack.starts_with("https://slack.com/oauth/v2/authorize?"),
+            "{slack}"
+        );
+        assert!(query_param(slack, "state").is_some());
+        assert!(set_cookie(&page).0.starts_with("__Host-slack_oauth_state="));
+    }
+    // Without `restart`, the install page is the button page as before.
+    assert_eq!(
+        flow()
+            .install_page(&get("/slack/install"), NOW, &random(12))
+            .status(),
+        200
+    );
+}
+
+#[test]
 fn redirects_that_are_not_from_slack() {
     let flow = flow();
     let (redirect, cookie, url) = start(&flow, 11);

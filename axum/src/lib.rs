@@ -59,16 +59,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use slack_oauth_core::web::{
-    Event, ForgetStep, InstallFailure, InstallFlow, Installed, Payload, Verifier,
+    Event, ForgetStep, InstallFailure, InstallFlow, Installed, Payload, UsedState, Verifier,
     INSTALL_RANDOM_BYTES, MAX_EVENT_BODY,
 };
-use slack_oauth_core::{unix_seconds, AsyncStore, Installation, KeeperError};
+use slack_oauth_core::{unix_seconds, AsyncStore, Installation, KeeperError, Swap};
 use slack_oauth_hyper::Keeper;
 
 /// The axum these routes are built with, for `axum::serve` and the app's own routes.
 pub use axum;
 
 type Hook<T> = Arc<dyn Fn(T) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Creates a [`UsedState`] record if absent: `Err(())` when the store failed.
+type Claim = Arc<
+    dyn Fn(String, UsedState) -> Pin<Box<dyn Future<Output = Result<Swap, ()>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// The three routes and what they run on: the install flow, the signing secret's verifier,
 /// the keeper (its client calls Slack, its store keeps installations), and the app's hooks.
@@ -80,6 +87,7 @@ pub struct SlackRoutes<S> {
     clock: Arc<dyn Fn() -> u64 + Send + Sync>,
     on_install: Option<Hook<Installed>>,
     on_event: Option<Hook<Event>>,
+    claim: Option<Claim>,
 }
 
 impl<S> SlackRoutes<S>
@@ -97,6 +105,7 @@ where
             clock: Arc::new(|| unix_seconds(SystemTime::now())),
             on_install: None,
             on_event: None,
+            claim: None,
         }
     }
 
@@ -110,6 +119,30 @@ where
     /// Reads the time (Unix seconds) from `clock` instead of the system clock.
     pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Makes every state single-use across all the app's servers: the nonce of each state
+    /// that reaches the code exchange is recorded in `store` ([`UsedState`], under
+    /// `slack-oauth/used-state/…`, created only if absent) until the state expires, and a
+    /// second redirect with the same state, on any server sharing `store`, is refused
+    /// (`state_used`) before its code is sent to Slack. Off by default: the state's cookie
+    /// binding already makes it single-use per browser; this also refuses a replay by
+    /// someone holding both the state and the cookie. Records whose `expires_at` has passed
+    /// may be deleted (the state is refused as expired by then); a store failure refuses the
+    /// install with `storage_failed`, spending nothing.
+    pub fn with_single_use_states<U>(mut self, store: U) -> Self
+    where
+        U: AsyncStore<UsedState> + Send + Sync + 'static,
+    {
+        let store = Arc::new(store);
+        self.claim = Some(Arc::new(move |key, used| {
+            let store = store.clone();
+            Box::pin(async move {
+                let swapped = AsyncStore::compare_and_swap(&*store, &key, None, &used, None);
+                swapped.await.map_err(drop)
+            })
+        }));
         self
     }
 
@@ -181,7 +214,11 @@ where
         &self,
         request: &axum::http::Request<()>,
     ) -> Result<Installed, InstallFailure> {
-        let exchange = self.flow.redirect(request, (self.clock)())?;
+        let mut exchange = self.flow.redirect(request, (self.clock)())?;
+        if let Some(claim) = &self.claim {
+            let (key, used) = exchange.claim();
+            exchange = exchange.claimed(claim(key, used).await)?;
+        }
         let client = self.keeper.client();
         let answer = client.call(exchange.access()).await;
         let check = exchange.exchanged(answer, (self.clock)())?;

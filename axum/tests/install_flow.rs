@@ -116,6 +116,46 @@ fn an_install_started_at_slack_restarts_at_the_install_path() {
 }
 
 #[test]
+fn single_use_states_refuse_a_replay_with_the_cookie() {
+    let app = App::start_single_use(|flow| flow.with_pkce(true));
+    let mut browser = Browser::new();
+    let back = start_install(&app, &mut browser);
+    // Someone who captured both the redirect URL and the cookie replays them after the
+    // browser finished (the cookie binding alone would let them through).
+    let cookie = browser.cookie_header("/slack/oauth_redirect");
+    let done = browser.follow(&back);
+    assert_eq!(done.status, 200, "{}", done.body);
+    let used = slack_oauth_core::Store::keys(&*app.used_states, "").unwrap();
+    assert_eq!(used.len(), 1);
+    assert!(used[0].starts_with("slack-oauth/used-state/"), "{used:?}");
+    let mut replayer = Browser::new();
+    let (name, value) = cookie.split_once('=').unwrap();
+    replayer.set_cookie(name, value, "/slack/oauth_redirect");
+    let refused = replayer.get(&back);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("state_used"), "{}", refused.body);
+    assert_eq!(
+        app.sim.sim().calls("oauth.v2.access"),
+        1,
+        "sent to Slack once"
+    );
+
+    // Without the option the same replay reaches Slack (which refuses the spent code).
+    let plain = App::start(|flow| flow.with_pkce(true));
+    let mut browser = Browser::new();
+    let back = start_install(&plain, &mut browser);
+    let cookie = browser.cookie_header("/slack/oauth_redirect");
+    assert_eq!(browser.follow(&back).status, 200);
+    let mut replayer = Browser::new();
+    let (name, value) = cookie.split_once('=').unwrap();
+    replayer.set_cookie(name, value, "/slack/oauth_redirect");
+    let refused = replayer.get(&back);
+    assert!(!refused.body.contains("state_used"), "{}", refused.body);
+    assert_eq!(plain.sim.sim().calls("oauth.v2.access"), 2);
+    assert!(plain.used_states.is_empty());
+}
+
+#[test]
 fn cancel_shows_the_failure_page_and_stores_nothing() {
     let app = App::start(|flow| flow);
     let mut browser = Browser::new();

@@ -36,6 +36,8 @@ pub struct App {
     pub installs: Arc<std::sync::Mutex<Vec<String>>>,
     /// The `event.type` of every event handed to the app's `on_event` hook.
     pub events: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Where used states are recorded, when the app was started with single-use states.
+    pub used_states: Arc<MemoryStore<slack_oauth_core::web::UsedState>>,
 }
 
 impl App {
@@ -48,6 +50,19 @@ impl App {
     /// app's `/slack/events`, and the app and its keeper read the simulator's clock (the
     /// events are signed at simulated time).
     pub fn start_with(configure: impl FnOnce(InstallFlow) -> InstallFlow, sim_events: bool) -> App {
+        App::start_all(configure, sim_events, false)
+    }
+
+    /// Like [`App::start`], with single-use states recorded in [`App::used_states`].
+    pub fn start_single_use(configure: impl FnOnce(InstallFlow) -> InstallFlow) -> App {
+        App::start_all(configure, false, true)
+    }
+
+    fn start_all(
+        configure: impl FnOnce(InstallFlow) -> InstallFlow,
+        sim_events: bool,
+        single_use: bool,
+    ) -> App {
         let sim = Sim::new();
         let server = Server::start(sim.clone()).expect("the simulator starts");
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -124,6 +139,12 @@ impl App {
         } else {
             routes
         };
+        let used_states = Arc::new(MemoryStore::new());
+        let routes = if single_use {
+            routes.with_single_use_states(used_states.clone())
+        } else {
+            routes
+        };
         let router: axum::Router = routes.router();
         runtime.spawn(async move { axum::serve(listener, router).await });
         App {
@@ -134,6 +155,7 @@ impl App {
             runtime,
             installs,
             events,
+            used_states,
         }
     }
 

@@ -28,6 +28,16 @@
 //! and [`Forget::kept`] names what it left alone. Every step is safe to repeat, so an event
 //! handled twice changes nothing the second time.
 //!
+//! # Single-use states
+//!
+//! The state is bound to the browser's cookie, which every answer of the redirect clears, so
+//! a state completes one install per browser. An app that also wants a state refused when
+//! replayed with its cookie (Bolt's `consume`) records each state's nonce in a store shared
+//! by its servers before the code exchange: [`CodeExchange::claim`] gives the record
+//! ([`UsedState`]) to create if absent, [`CodeExchange::claimed`] reads the answer
+//! (`state_used` when it was there already). The axum adapter does it with
+//! `SlackRoutes::with_single_use_states`; it is off by default.
+//!
 //! # Configuration refused at construction
 //!
 //! [`SigningSecret::new`] refuses a secret shorter than 16 bytes (an empty one read from a
@@ -47,7 +57,7 @@ pub use events::{
 pub use forget::{Forget, ForgetStep};
 pub use install::{
     BotCheck, CodeExchange, FlowError, InstallFailure, InstallFlow, InstallPage, Installed,
-    DEFAULT_STATE_COOKIE, INSTALL_RANDOM_BYTES, RECEIPT_MAX_AGE,
+    UsedState, DEFAULT_STATE_COOKIE, INSTALL_RANDOM_BYTES, RECEIPT_MAX_AGE,
 };
 pub use signature::{
     SignatureError, SigningSecret, Verifier, MAX_SIGNATURE_AGE, SIGNATURE_HEADER, TIMESTAMP_HEADER,

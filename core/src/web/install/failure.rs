@@ -33,6 +33,9 @@ pub enum InstallFailure {
     StateMismatch,
     /// The state is too old: the user took longer than the state lives.
     StateExpired,
+    /// The state was used before, on this server or another sharing the store (single-use
+    /// states, [`CodeExchange::claim`](crate::web::CodeExchange::claim)).
+    StateUsed,
     /// Slack refused the code (`invalid_code`, `bad_redirect_uri`, ...) or could not be
     /// reached. Shared, so the failure can be cloned.
     Exchange(Arc<transport::Error>),
@@ -55,6 +58,7 @@ impl InstallFailure {
             InstallFailure::NoCookie => "no_state_cookie".into(),
             InstallFailure::StateMismatch => "state_mismatch".into(),
             InstallFailure::StateExpired => "state_expired".into(),
+            InstallFailure::StateUsed => "state_used".into(),
             InstallFailure::Exchange(e) => match e.slack() {
                 Some(slack) => slack
                     .code()
@@ -93,6 +97,9 @@ impl InstallFailure {
             }
             InstallFailure::StateExpired => {
                 "The installation took too long. Start again from the install page."
+            }
+            InstallFailure::StateUsed => {
+                "This installation link was already used. Start again from the install page."
             }
             InstallFailure::Exchange(e) if e.slack().is_some() => {
                 "Slack refused to complete the installation."

@@ -16,7 +16,10 @@ use crate::auth::{Test, TestResponse};
 use crate::oauth_v2::{Access, AccessResponse};
 use crate::transport;
 use crate::web::page::{document, escape};
-use crate::{Callback, CallbackError, CodeVerifier, Installation, Reply, StateError, TokenType};
+use crate::{
+    Callback, CallbackError, CodeVerifier, Installation, Reply, StateError, StateSigner, TokenType,
+    VerifiedState,
+};
 
 /// How many random bytes [`InstallFlow::install_page`] takes: 16 for the state's nonce and
 /// 32 for the browser's cookie. Draw them from a secure random source for every request.
@@ -119,14 +122,21 @@ impl InstallFlow {
         {
             Ok(_) => {
                 let verifier = self.pkce.then(|| self.verifier(&cookie));
-                let (code, _) = callback
+                let (code, state) = callback
                     .verify_bound_state(&self.signer, cookie.as_bytes(), now)
                     .map_err(|_| InstallFailure::StateMismatch)?;
                 let mut access = Access::code(code).redirect_uri(self.redirect_uri.clone());
                 if let Some(verifier) = verifier {
                     access = access.code_verifier(verifier);
                 }
-                Ok(CodeExchange { access })
+                let state_expires_at = (state.issued_at())
+                    .saturating_add(self.signer.max_age())
+                    .saturating_add(StateSigner::DEFAULT_MAX_SKEW);
+                Ok(CodeExchange {
+                    access,
+                    state,
+                    state_expires_at,
+                })
             }
             Err(StateError::Expired { .. }) => Err(InstallFailure::StateExpired),
             Err(_) => Err(InstallFailure::StateMismatch),
@@ -150,9 +160,22 @@ impl InstallFlow {
 #[derive(Debug, Clone)]
 pub struct CodeExchange {
     access: Access,
+    pub(super) state: VerifiedState,
+    pub(super) state_expires_at: u64,
 }
 
 impl CodeExchange {
+    /// The verified state this redirect came back with: its nonce and issue time, for an app
+    /// that remembers used states itself ([`CodeExchange::claim`] does it with a store).
+    pub fn state(&self) -> &VerifiedState {
+        &self.state
+    }
+
+    /// When the state expires (Unix seconds): its issue time, lifetime and clock skew.
+    pub fn state_expires_at(&self) -> u64 {
+        self.state_expires_at
+    }
+
     /// The `oauth.v2.access` call to make (code, redirect URI and, with PKCE, the verifier).
     pub fn access(&self) -> &Access {
         &self.access

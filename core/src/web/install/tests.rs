@@ -527,6 +527,56 @@ fn an_install_started_at_slack_restarts_here() {
 }
 
 #[test]
+fn a_state_claimed_once_is_refused_the_second_time() {
+    use crate::store::Store;
+    let flow = flow();
+    let (redirect, cookie, url) = start(&flow, 14);
+    let exchange = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW + 5)
+        .unwrap();
+    // The nonce the state was issued with (`random`'s first 16 bytes), and its expiry.
+    assert_eq!(exchange.state().nonce(), &random(14)[..16]);
+    assert_eq!(exchange.state().issued_at(), NOW);
+    assert!(exchange.state_expires_at() >= NOW + 600);
+    let (key, used) = exchange.claim();
+    assert_eq!(key, UsedState::key(&random(14)[..16]));
+    assert!(key.starts_with("slack-oauth/used-state/"), "{key}");
+    assert!(!key.contains(&query_param(&url, "state").unwrap()));
+    assert_eq!(used.expires_at, exchange.state_expires_at());
+
+    // One store shared by every server: the first claim goes on, the replay is refused.
+    let store = crate::MemoryStore::<UsedState>::new();
+    let first = exchange
+        .clone()
+        .claimed(store.compare_and_swap(&key, None, &used, None));
+    assert!(first.is_ok());
+    let again = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW + 6)
+        .unwrap();
+    let (key, used) = again.claim();
+    let replay = again.claimed(store.compare_and_swap(&key, None, &used, None));
+    let failure = replay.unwrap_err();
+    assert!(matches!(failure, InstallFailure::StateUsed), "{failure:?}");
+    assert_eq!(failure.code(), "state_used");
+    assert_eq!(flow.failure(&failure).status(), 400);
+    // A store that fails: nothing spent, the install can be tried again.
+    let broken: Result<crate::store::Swap, &str> = Err("down");
+    assert!(matches!(
+        exchange.claimed(broken),
+        Err(InstallFailure::Store)
+    ));
+    // Another install's state is another record.
+    let (redirect, cookie, _) = start(&flow, 15);
+    let other = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW)
+        .unwrap();
+    let (key, used) = other.claim();
+    assert!(other
+        .claimed(store.compare_and_swap(&key, None, &used, None))
+        .is_ok());
+}
+
+#[test]
 fn redirects_that_are_not_from_slack() {
     let flow = flow();
     let (redirect, cookie, url) = start(&flow, 11);

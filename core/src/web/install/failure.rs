@@ -70,6 +70,19 @@ impl InstallFailure {
         }
     }
 
+    /// The status the built-in failure page answers with: 200 for a cancel (nothing went
+    /// wrong), 502 when Slack could not be reached (nor answered an API error), 500 when the
+    /// installation could not be stored, 400 for everything the request itself got wrong.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            InstallFailure::AccessDenied => StatusCode::OK,
+            InstallFailure::Exchange(e) if e.slack().is_none() => StatusCode::BAD_GATEWAY,
+            InstallFailure::Store => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
     /// Whether the user cancelled (not an error worth alerting on).
     pub fn is_access_denied(&self) -> bool {
         matches!(self, InstallFailure::AccessDenied)

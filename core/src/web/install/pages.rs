@@ -105,10 +105,11 @@ impl InstallFlow {
                 )
             }
             None => {
-                let (status, title) = if failure.is_access_denied() {
-                    (StatusCode::OK, "Installation cancelled")
+                let status = failure.status();
+                let title = if failure.is_access_denied() {
+                    "Installation cancelled"
                 } else {
-                    (StatusCode::BAD_REQUEST, "Installation failed")
+                    "Installation failed"
                 };
                 let body = format!(
                     "<h1>{title}</h1>\n<p id=\"reason\">{reason}</p>\n<p class=\"detail\">Error: \

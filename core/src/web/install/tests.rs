@@ -644,7 +644,10 @@ fn slack_refusing_the_code_and_bad_answers() {
         .exchanged(Err(transport::Error::Timeout), NOW)
         .unwrap_err();
     assert_eq!(failure.code(), "slack_unreachable");
+    // Not the request's fault: a 502, as a gateway whose upstream failed.
+    assert_eq!(flow.failure(&failure).status(), 502);
     assert!(body(&flow.failure(&failure)).contains("could not be reached"));
+    assert_eq!(flow.failure(&InstallFailure::Store).status(), 500);
 
     let no_team = http::Response::new(
         br#"{"ok":true,"access_token":"xoxb-1","token_type":"bot","team":null,"enterprise":null}"#

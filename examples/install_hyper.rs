@@ -19,16 +19,21 @@ use hyper_util::rt::TokioIo;
 use slack_oauth::hyper::{Client, Keeper};
 use slack_oauth::web::{Event, ForgetStep, InstallFlow, SigningSecret, Verifier, MAX_EVENT_BODY};
 use slack_oauth::{
-    unix_seconds, Api, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, StateKey,
+    unix_seconds, Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation, KeeperError,
+    MemoryStore, StateKey,
 };
 use slack_oauth_sim::{AppConfig, Server, Sim};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-struct App {
-    flow: InstallFlow,
-    verifier: Verifier,
-    keeper: Keeper<Installation, Arc<MemoryStore<Installation>>>,
+/// What the routes run on (public for `tests/install_hyper.rs`, which serves it).
+pub struct App {
+    /// The install page, Slack's redirect and the pages.
+    pub flow: InstallFlow,
+    /// Checks the events' signatures.
+    pub verifier: Verifier,
+    /// Calls Slack and stores the installations.
+    pub keeper: Keeper<Installation, Arc<MemoryStore<Installation>>>,
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -100,7 +105,11 @@ async fn events(app: &App, request: Request<Vec<u8>>) -> Response<Vec<u8>> {
     let mut forget = event.forget();
     while let Some(step) = forget.next_step() {
         let done = match step {
-            ForgetStep::Uninstall(key) => app.keeper.uninstall(&key).await.map(drop),
+            ForgetStep::List(prefix) => {
+                let keys = AsyncStore::keys(app.keeper.store(), &prefix).await;
+                keys.map(|keys| forget.listed(keys))
+                    .map_err(KeeperError::store)
+            }
             ForgetStep::Load(key) => forget.loaded(app.keeper.load(&key).await),
             ForgetStep::Delete(key) => app.keeper.delete(&key).await.map(drop),
             ForgetStep::Save(key, left) => app.keeper.save(&key, &left).await,
@@ -128,7 +137,25 @@ fn main() -> Result<(), Error> {
 async fn serve() -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let redirect_uri = format!("http://{addr}/slack/oauth_redirect");
+    let signing_secret = SigningSecret::from_random_bytes(&random::<16>());
+    let (app, sim) = app(&addr.to_string(), signing_secret)?;
+    println!(
+        "Open http://{addr}/slack/install (Slack simulator on {}).",
+        sim.url()
+    );
+    let exit_after = std::env::var("INSTALL_SERVER_EXIT_AFTER")
+        .ok()
+        .and_then(|s| s.parse().ok());
+    let deadline = tokio::time::sleep(Duration::from_secs(exit_after.unwrap_or(u64::MAX / 4)));
+    tokio::select! {
+        served = accept(listener, app) => served,
+        () = deadline => Ok(()),
+    }
+}
+
+/// The app served at `host` (`127.0.0.1:PORT`), against a simulator it starts.
+pub fn app(host: &str, signing_secret: SigningSecret) -> Result<(Arc<App>, Server), Error> {
+    let redirect_uri = format!("http://{host}/slack/oauth_redirect");
     let sim = Server::start(Sim::new())?;
     sim.sim().register_app(
         AppConfig::new("1111.2222", "client-secret")
@@ -147,24 +174,16 @@ async fn serve() -> Result<(), Error> {
             redirect_uri,
             StateKey::from_random_bytes(&random::<32>())?,
         )?,
-        verifier: Verifier::new(SigningSecret::new("signing-secret")),
+        verifier: Verifier::new(signing_secret),
         keeper: Keeper::new(Client::new(api), Arc::new(MemoryStore::new())),
     });
-    println!(
-        "Open http://{addr}/slack/install (Slack simulator on {}).",
-        sim.url()
-    );
+    Ok((app, sim))
+}
 
-    let exit_after = std::env::var("INSTALL_SERVER_EXIT_AFTER")
-        .ok()
-        .and_then(|s| s.parse().ok());
-    let deadline = tokio::time::sleep(Duration::from_secs(exit_after.unwrap_or(u64::MAX / 4)));
-    tokio::pin!(deadline);
+/// Serves `app` on every connection `listener` accepts.
+pub async fn accept(listener: tokio::net::TcpListener, app: Arc<App>) -> Result<(), Error> {
     loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            () = &mut deadline => return Ok(()),
-        };
+        let (stream, _) = listener.accept().await?;
         let app = app.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| handle(app.clone(), request));

@@ -13,7 +13,14 @@
 //! `SLACK_STATE_KEY` the state-signing key (default: a random one per run), and
 //! `INSTALL_SERVER_EXIT_AFTER=SECONDS` stops it after that long (for scripts and tests).
 //! Installations live in memory unless `SLACK_OAUTH_STORE=sqlite:installs.db` (run with
-//! `--features axum,sqlite`) names a durable store.
+//! `--features axum,sqlite`) names a durable store; a relative SQLite path goes under
+//! `target/`.
+//!
+//! Against the simulator it prints the simulator's throw-away signing secret, and the
+//! simulator delivers its signed events (an `app_uninstalled` when the app is uninstalled
+//! there) to the example's events endpoint. `GET /` leads to the install page. In real-Slack
+//! mode, open the URL it prints (the redirect URI's host): the state cookie is only sent back
+//! to the host name that set it.
 
 #[path = "install_server/app.rs"]
 mod app;

@@ -34,8 +34,9 @@ fn get(agent: &ureq::Agent, url: &str, cookie: Option<&str>) -> (u16, http::Head
     )
 }
 
-/// Serves the example's routes on `store` and walks an install through.
-fn walk<S>(runtime: &tokio::runtime::Runtime, store: S)
+/// Serves the example's routes on `store` and walks an install through; returns the
+/// simulator (alive) and the app's address.
+fn walk<S>(runtime: &tokio::runtime::Runtime, store: S) -> (slack_oauth_sim::Server, String)
 where
     S: AsyncStore<Installation> + Send + Sync + 'static,
 {
@@ -43,12 +44,16 @@ where
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    let (_sim, settings) =
+    let (sim, settings) =
         app::simulated_slack(&format!("http://{addr}/slack/oauth_redirect")).unwrap();
     let router = app::routes(settings, store).unwrap();
     runtime.spawn(async move { slack_oauth::axum::axum::serve(listener, router).await });
 
     let agent = agent();
+    // `GET /` leads to the install page.
+    let (status, headers, _) = get(&agent, &format!("http://{addr}/"), None);
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/slack/install");
     let (status, headers, page) = get(&agent, &format!("http://{addr}/slack/install"), None);
     assert_eq!(status, 200, "{page}");
     let cookie = headers["set-cookie"]
@@ -63,9 +68,17 @@ where
     let (status, headers, _) = get(&agent, &authorize, None);
     assert_eq!(status, 302);
     let back = headers["location"].to_str().unwrap().to_owned();
-    let (status, _, done) = get(&agent, &back, Some(&cookie));
-    assert_eq!(status, 200, "{done}");
-    assert!(done.contains("Installed in Sim Team"), "{done}");
+    // A 303 to the success page (post/redirect/get), which a reload shows again.
+    let (status, headers, _) = get(&agent, &back, Some(&cookie));
+    assert_eq!(status, 303);
+    let success = headers["location"].to_str().unwrap().to_owned();
+    assert!(success.starts_with(&format!("http://{addr}/slack/install?installed=")));
+    for _reload in 0..2 {
+        let (status, _, done) = get(&agent, &success, None);
+        assert_eq!(status, 200, "{done}");
+        assert!(done.contains("Installed in Sim Team"), "{done}");
+    }
+    (sim, addr.to_string())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -81,6 +94,26 @@ fn the_example_installs_against_the_simulator() {
     let store = Arc::new(MemoryStore::<Installation>::new());
     walk(&runtime(), store.clone());
     assert_eq!(store.len(), 1);
+}
+
+#[test]
+fn the_simulators_uninstall_reaches_the_example() {
+    let runtime = runtime();
+    let store = Arc::new(MemoryStore::<Installation>::new());
+    let (sim, _) = walk(&runtime, store.clone());
+    assert!(!store.is_empty());
+    // A minute later (sooner counts as older than the install: LATE_EVENT_TOLERANCE), the
+    // app is uninstalled at Slack, which POSTs a signed app_uninstalled to the example.
+    sim.sim().advance(60);
+    assert!(sim.sim().uninstall("1111.2222"));
+    let started = std::time::Instant::now();
+    while !store.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the uninstall event never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The same with the SQLite store the example opens for `SLACK_OAUTH_STORE=sqlite:PATH`.

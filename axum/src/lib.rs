@@ -20,13 +20,30 @@
 //!     "https://app.example.com/slack/oauth_redirect",
 //!     StateKey::new("a base64url key of at least 32 random bytes, kept secret"),
 //! )?;
-//! let slack = SlackRoutes::new(flow, Verifier::new(SigningSecret::new("signing-secret")), keeper)
+//! // Slack's 32 hex characters: an empty or short secret is an error here.
+//! let verifier = Verifier::new(SigningSecret::new(std::env::var("SLACK_SIGNING_SECRET")?)?);
+//! let slack = SlackRoutes::new(flow, verifier, keeper)
 //!     .on_install(|installed| async move { println!("installed in {}", installed.key) });
 //! let app: axum::Router = axum::Router::new().merge(slack.router());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! What the routes answer, all decided in `slack_oauth_core::web`:
+//!
+//! - the install path shows the "Add to Slack" page and sets the state cookie (in the
+//!   `__Host-` form on https); with `?installed=…` (where a successful redirect sends the
+//!   browser, a 303) it shows the success page, which a reload shows again; with `?restart`
+//!   it goes straight on to Slack. Set the app's *Direct Install URL* to this path.
+//! - the redirect path exchanges the code and stores the installation; a redirect with a code
+//!   but neither state nor cookie (an install started at Slack) restarts the flow at the
+//!   install path instead of failing.
+//! - the events path verifies the signature and forgets what `app_uninstalled` and
+//!   `tokens_revoked` name, except records installed after the event happened (Slack delivers
+//!   late and again; see `slack_oauth_core::web::LATE_EVENT_TOLERANCE`), always answering 200
+//!   so Slack stops retrying; other events go to [`SlackRoutes::on_event`] with their
+//!   `event_id`, `event_time` and retry headers.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -42,16 +59,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use slack_oauth_core::web::{
-    Event, ForgetStep, InstallFailure, InstallFlow, Installed, Verifier, INSTALL_RANDOM_BYTES,
-    MAX_EVENT_BODY,
+    Event, ForgetStep, InstallFailure, InstallFlow, Installed, Payload, UsedState, Verifier,
+    INSTALL_RANDOM_BYTES, MAX_EVENT_BODY,
 };
-use slack_oauth_core::{unix_seconds, AsyncStore, Installation, KeeperError};
+use slack_oauth_core::{unix_seconds, AsyncStore, Installation, KeeperError, Swap};
 use slack_oauth_hyper::Keeper;
 
 /// The axum these routes are built with, for `axum::serve` and the app's own routes.
 pub use axum;
 
 type Hook<T> = Arc<dyn Fn(T) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Creates a [`UsedState`] record if absent: `Err(())` when the store failed.
+type Claim = Arc<
+    dyn Fn(String, UsedState) -> Pin<Box<dyn Future<Output = Result<Swap, ()>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// The three routes and what they run on: the install flow, the signing secret's verifier,
 /// the keeper (its client calls Slack, its store keeps installations), and the app's hooks.
@@ -63,6 +87,7 @@ pub struct SlackRoutes<S> {
     clock: Arc<dyn Fn() -> u64 + Send + Sync>,
     on_install: Option<Hook<Installed>>,
     on_event: Option<Hook<Event>>,
+    claim: Option<Claim>,
 }
 
 impl<S> SlackRoutes<S>
@@ -80,6 +105,7 @@ where
             clock: Arc::new(|| unix_seconds(SystemTime::now())),
             on_install: None,
             on_event: None,
+            claim: None,
         }
     }
 
@@ -96,6 +122,30 @@ where
         self
     }
 
+    /// Makes every state single-use across all the app's servers: the nonce of each state
+    /// that reaches the code exchange is recorded in `store` ([`UsedState`], under
+    /// `slack-oauth/used-state/…`, created only if absent) until the state expires, and a
+    /// second redirect with the same state, on any server sharing `store`, is refused
+    /// (`state_used`) before its code is sent to Slack. Off by default: the state's cookie
+    /// binding already makes it single-use per browser; this also refuses a replay by
+    /// someone holding both the state and the cookie. Records whose `expires_at` has passed
+    /// may be deleted (the state is refused as expired by then); a store failure refuses the
+    /// install with `storage_failed`, spending nothing.
+    pub fn with_single_use_states<U>(mut self, store: U) -> Self
+    where
+        U: AsyncStore<UsedState> + Send + Sync + 'static,
+    {
+        let store = Arc::new(store);
+        self.claim = Some(Arc::new(move |key, used| {
+            let store = store.clone();
+            Box::pin(async move {
+                let swapped = AsyncStore::compare_and_swap(&*store, &key, None, &used, None);
+                swapped.await.map_err(drop)
+            })
+        }));
+        self
+    }
+
     /// Runs `hook` after each successful install, once the installation is stored and before
     /// the success page is sent.
     pub fn on_install<F, Fut>(mut self, hook: F) -> Self
@@ -109,6 +159,10 @@ where
 
     /// Hands every verified event other than `url_verification`, `app_uninstalled` and
     /// `tokens_revoked` to `hook`, in a task of its own: Slack has its 200 at once.
+    ///
+    /// The [`Event`] carries Slack's `event_id` and `event_time` and, on a redelivery, the
+    /// retry headers ([`Event::retry`]): Slack delivers an event again when the 200 was late
+    /// or lost, so a hook that must act once remembers the `event_id`s it has handled.
     pub fn on_event<F, Fut>(mut self, hook: F) -> Self
     where
         F: Fn(Event) -> Fut + Send + Sync + 'static,
@@ -160,7 +214,11 @@ where
         &self,
         request: &axum::http::Request<()>,
     ) -> Result<Installed, InstallFailure> {
-        let exchange = self.flow.redirect(request, (self.clock)())?;
+        let mut exchange = self.flow.redirect(request, (self.clock)())?;
+        if let Some(claim) = &self.claim {
+            let (key, used) = exchange.claim();
+            exchange = exchange.claimed(claim(key, used).await)?;
+        }
         let client = self.keeper.client();
         let answer = client.call(exchange.access()).await;
         let check = exchange.exchanged(answer, (self.clock)())?;
@@ -196,18 +254,22 @@ where
             return status(StatusCode::INTERNAL_SERVER_ERROR, "storage failed\n");
         }
         let response = into_axum(event.response());
-        if let (Event::Other { .. }, Some(hook)) = (&event, &self.on_event) {
+        if let (Payload::Other { .. }, Some(hook)) = (&event.payload, &self.on_event) {
             tokio::spawn(hook(event));
         }
         response
     }
 
-    /// Performs the store operations core plans for `app_uninstalled` / `tokens_revoked`.
+    /// Performs the store operations core plans for `app_uninstalled` / `tokens_revoked`;
+    /// what is newer than the event (a late one) is left alone by core's plan.
     async fn forget(&self, event: &Event) -> Result<(), KeeperError> {
         let (mut forget, keeper) = (event.forget(), &self.keeper);
         while let Some(step) = forget.next_step() {
             match step {
-                ForgetStep::Uninstall(key) => drop(keeper.uninstall(&key).await?),
+                ForgetStep::List(prefix) => {
+                    let keys = AsyncStore::keys(keeper.store(), &prefix).await;
+                    forget.listed(keys.map_err(KeeperError::store)?);
+                }
                 ForgetStep::Load(key) => forget.loaded(keeper.load(&key).await)?,
                 ForgetStep::Delete(key) => drop(keeper.delete(&key).await?),
                 ForgetStep::Save(key, left) => keeper.save(&key, &left).await?,

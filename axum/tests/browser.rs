@@ -200,6 +200,11 @@ fn install_in_a_real_browser() {
             Some(format!("slack://app?team={TEAM_ID}&id={APP_ID}").as_str())
         );
         screenshot(&person, "install-success.png").await;
+        // The success page is a page of its own (the redirect answered 303): a reload shows
+        // it again, without sending the code to Slack a second time.
+        person.refresh().await.unwrap();
+        assert_eq!(text(&person, "team-name").await, TEAM_NAME);
+        assert_eq!(app.sim.sim().calls("oauth.v2.access"), 1);
         let source = person.source().await.unwrap();
         let stored = app.stored().expect("the installation is stored");
         assert!(!source.contains(stored.bot.as_ref().unwrap().token.expose()));

@@ -12,7 +12,7 @@ use slack_oauth::web::{InstallFlow, SigningSecret, Verifier};
 use slack_oauth::{
     Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, StateKey,
 };
-use slack_oauth_sim::{AppConfig, Server, Sim};
+use slack_oauth_sim::{AppConfig, Clock, Server, Sim};
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -71,7 +71,12 @@ pub async fn main() -> Result<()> {
         .map_err(|_| "INSTALL_SERVER_EXIT_AFTER must be a number of seconds")?;
     let real = env("SLACK_CLIENT_ID").is_some();
     let default_port = if real { 3000 } else { 0 };
-    let port = env("PORT").map(|p| p.parse::<u16>()).transpose()?;
+    let port = env("PORT")
+        .map(|p| {
+            p.parse::<u16>()
+                .map_err(|_| format!("PORT must be a port number (0 to 65535), not {p:?}"))
+        })
+        .transpose()?;
     let listener =
         tokio::net::TcpListener::bind(("127.0.0.1", port.unwrap_or(default_port))).await?;
     let addr = listener.local_addr()?;
@@ -86,16 +91,25 @@ pub async fn main() -> Result<()> {
             "Slack simulator on {} (it approves every install)",
             server.url()
         );
+        // A throw-away made for this run, printed so the events endpoint can be tried by hand.
+        println!(
+            "Signing secret (the simulator's, for this run only): {}",
+            settings.signing_secret
+        );
         simulator = Some(server);
         settings
     };
+    let redirect_uri = settings.redirect_uri.clone();
     let router = match env("SLACK_OAUTH_STORE") {
-        Some(url) => durable_routes(settings, &url).await?,
+        Some(url) => durable_routes(settings, &store_url(&url)).await?,
         None => routes(settings, installations())?,
     };
 
-    println!("Open http://{addr}/slack/install to install the app.");
-    println!("Slack's events go to http://{addr}/slack/events (signed with the signing secret).");
+    // One host name in everything printed: the redirect URI's, which the state cookie is
+    // bound to (a browser on another name for this host would not send it back).
+    let origin = origin(&redirect_uri);
+    println!("Open {origin}/slack/install to install the app.");
+    println!("Slack's events go to {origin}/slack/events (signed with the signing secret).");
     let serve = axum::serve(listener, router.into_make_service());
     match exit_after {
         Some(seconds) => {
@@ -125,13 +139,49 @@ where
     let flow = InstallFlow::new(settings.authorize, settings.redirect_uri, state_key)?
         .with_pkce(true)
         .with_app_name("the install_server example");
-    let verifier = Verifier::new(SigningSecret::new(settings.signing_secret));
-    let slack = SlackRoutes::new(flow, verifier, keeper).on_install(|installed| async move {
-        // Secrets are never printed: the key and the bot's id only.
-        let bot = installed.bot_id.as_deref().unwrap_or("(no bot id)");
-        println!("installed: {} (bot {bot})", installed.key);
-    });
-    Ok(slack.router())
+    let verifier = Verifier::new(SigningSecret::new(settings.signing_secret)?);
+    let slack = SlackRoutes::new(flow, verifier, keeper)
+        .on_install(|installed| async move {
+            // Secrets are never printed: the key and the bot's id only.
+            let bot = installed.bot_id.as_deref().unwrap_or("(no bot id)");
+            println!("installed: {} (bot {bot})", installed.key);
+        })
+        .on_event(|event| async move {
+            let id = event.event_id.as_deref().unwrap_or("-");
+            let retry = event.retry.map(|r| format!(" (retry {})", r.num));
+            println!(
+                "event {id}{}: {:?}",
+                retry.unwrap_or_default(),
+                event.payload
+            );
+        });
+    // `GET /` is the install page's address a person types first.
+    let home = axum::routing::get(|| async { axum::response::Redirect::to("/slack/install") });
+    Ok(axum::Router::new().route("/", home).merge(slack.router()))
+}
+
+/// `scheme://host[:port]` of `uri`.
+fn origin(uri: &str) -> String {
+    let parsed: Option<http::Uri> = uri.parse().ok();
+    let parts = parsed
+        .as_ref()
+        .and_then(|u| Some((u.scheme_str()?, u.authority()?)));
+    parts.map_or_else(|| uri.to_owned(), |(s, a)| format!("{s}://{a}"))
+}
+
+/// A relative `sqlite:` path goes under `target/`, so a token database never lands in the
+/// source tree (and `*.db` is in `.gitignore` besides).
+fn store_url(url: &str) -> String {
+    match url.strip_prefix("sqlite:") {
+        Some(path)
+            if !path.starts_with('/') && !path.starts_with(':') && !path.starts_with("target/") =>
+        {
+            let moved = format!("sqlite:target/{path}");
+            println!("A relative SQLite path goes under target/: {moved}");
+            moved
+        }
+        _ => url.to_owned(),
+    }
 }
 
 fn scopes() -> Vec<String> {
@@ -145,6 +195,7 @@ fn scopes() -> Vec<String> {
 fn real_slack(port: u16) -> Result<Settings> {
     let need = |name: &str| env(name).ok_or_else(|| format!("{name} is not set"));
     let client_id = need("SLACK_CLIENT_ID")?;
+    // `localhost`, as printed: a browser keeps cookies per host name.
     let redirect_uri = env("SLACK_REDIRECT_URI")
         .unwrap_or_else(|| format!("http://localhost:{port}/slack/oauth_redirect"));
     Ok(Settings {
@@ -161,10 +212,17 @@ fn real_slack(port: u16) -> Result<Settings> {
 pub fn simulated_slack(redirect_uri: &str) -> Result<(Server, Settings)> {
     let client_id = "1111.2222".to_owned();
     let client_secret = URL_SAFE_NO_PAD.encode(random::<16>()?);
-    let server = Server::start(Sim::new())?;
+    // On the wall clock, so the events it signs are fresh by the app's system clock.
+    let server = Server::start(Sim::with_clock(Clock::Wall))?;
+    let signing_secret = SigningSecret::from_random_bytes(&random::<16>()?)
+        .expose()
+        .to_owned();
     server.sim().register_app(
         AppConfig::new(&client_id, &client_secret)
             .redirect_uri(redirect_uri)
+            // `apps.uninstall` (or the simulator's uninstall) delivers a signed app_uninstalled.
+            .event_request_url(format!("{}/slack/events", origin(redirect_uri)))
+            .signing_secret(&signing_secret)
             .token_rotation(true)
             .pkce(true)
             .bot_scopes("chat:write,commands"),
@@ -176,7 +234,8 @@ pub fn simulated_slack(redirect_uri: &str) -> Result<(Server, Settings)> {
         api: Api::new().with_base_url(&server.base_url())?,
         client_id,
         client_secret,
-        signing_secret: URL_SAFE_NO_PAD.encode(random::<16>()?),
+        // Slack's format: 32 lowercase hex characters.
+        signing_secret,
         redirect_uri: redirect_uri.to_owned(),
     };
     Ok((server, settings))

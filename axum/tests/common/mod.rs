@@ -18,7 +18,8 @@ use slack_oauth_sim::{AppConfig, Server, Sim};
 
 pub const CLIENT_ID: &str = "1111.2222";
 pub const CLIENT_SECRET: &str = "e2e-client-secret";
-pub const SIGNING_SECRET: &str = "e2e-signing-secret";
+/// Slack's format: 32 lowercase hex characters.
+pub const SIGNING_SECRET: &str = "8e2f1a77c0b94d3e9a6b5c4d3e2f1a0b";
 pub const APP_ID: &str = "A0ACME";
 pub const TEAM_ID: &str = "T0ACME";
 pub const TEAM_NAME: &str = "Acme & Co";
@@ -35,6 +36,8 @@ pub struct App {
     pub installs: Arc<std::sync::Mutex<Vec<String>>>,
     /// The `event.type` of every event handed to the app's `on_event` hook.
     pub events: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Where used states are recorded, when the app was started with single-use states.
+    pub used_states: Arc<MemoryStore<slack_oauth_core::web::UsedState>>,
 }
 
 impl App {
@@ -47,6 +50,19 @@ impl App {
     /// app's `/slack/events`, and the app and its keeper read the simulator's clock (the
     /// events are signed at simulated time).
     pub fn start_with(configure: impl FnOnce(InstallFlow) -> InstallFlow, sim_events: bool) -> App {
+        App::start_all(configure, sim_events, false)
+    }
+
+    /// Like [`App::start`], with single-use states recorded in [`App::used_states`].
+    pub fn start_single_use(configure: impl FnOnce(InstallFlow) -> InstallFlow) -> App {
+        App::start_all(configure, false, true)
+    }
+
+    fn start_all(
+        configure: impl FnOnce(InstallFlow) -> InstallFlow,
+        sim_events: bool,
+        single_use: bool,
+    ) -> App {
         let sim = Sim::new();
         let server = Server::start(sim.clone()).expect("the simulator starts");
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -102,7 +118,7 @@ impl App {
         let heard = events.clone();
         let routes = SlackRoutes::new(
             configure(flow),
-            Verifier::new(SigningSecret::new(SIGNING_SECRET)),
+            Verifier::new(SigningSecret::new(SIGNING_SECRET).expect("Slack's format")),
             keeper.clone(),
         )
         .on_install(move |installed| {
@@ -112,7 +128,7 @@ impl App {
         .on_event(move |event| {
             let heard = heard.clone();
             async move {
-                if let slack_oauth_core::web::Event::Other { event_type, .. } = event {
+                if let slack_oauth_core::web::Payload::Other { event_type, .. } = event.payload {
                     heard.lock().unwrap().push(event_type.unwrap_or_default());
                 }
             }
@@ -120,6 +136,12 @@ impl App {
         let clock = sim.clone();
         let routes = if sim_events {
             routes.with_clock(move || clock.now())
+        } else {
+            routes
+        };
+        let used_states = Arc::new(MemoryStore::new());
+        let routes = if single_use {
+            routes.with_single_use_states(used_states.clone())
         } else {
             routes
         };
@@ -133,6 +155,7 @@ impl App {
             runtime,
             installs,
             events,
+            used_states,
         }
     }
 
@@ -171,14 +194,23 @@ impl App {
 
     /// POSTs an event body to /slack/events, signed at `timestamp` with `secret`.
     pub fn post_event(&self, body: &str, secret: &str, timestamp: u64) -> Page {
-        let signature = Verifier::new(SigningSecret::new(secret)).sign(timestamp, body.as_bytes());
-        let request = http::Request::post(self.url("/slack/events"))
+        self.post_retry(body, secret, timestamp, None)
+    }
+
+    /// [`App::post_event`], as Slack's `retry`th redelivery after a timeout when `Some`.
+    pub fn post_retry(&self, body: &str, secret: &str, timestamp: u64, retry: Option<u32>) -> Page {
+        let signature = Verifier::new(SigningSecret::new(secret).expect("a test secret"))
+            .sign(timestamp, body.as_bytes());
+        let mut request = http::Request::post(self.url("/slack/events"))
             .header("content-type", "application/json")
             .header("x-slack-request-timestamp", timestamp.to_string())
-            .header("x-slack-signature", signature)
-            .body(body.as_bytes().to_vec())
-            .unwrap();
-        Browser::new().send(request)
+            .header("x-slack-signature", signature);
+        if let Some(num) = retry {
+            request = request
+                .header("x-slack-retry-num", num.to_string())
+                .header("x-slack-retry-reason", "http_timeout");
+        }
+        Browser::new().send(request.body(body.as_bytes().to_vec()).unwrap())
     }
 }
 

@@ -199,10 +199,77 @@ impl Revocation {
     }
 }
 
-/// An Events API request, verified and read.
+/// How many seconds an event's `event_time` (Slack's clock) may lie after a stored record's
+/// `installed_at` (this app's clock) and still count as older than the record: 10.
+///
+/// Slack delivers events late and again (it retries a delivery that failed or timed out
+/// for hours: <https://api.slack.com/apis/events-api#retries>), so an `app_uninstalled` of
+/// an old installation can arrive after the workspace has installed the app again. An
+/// `app_uninstalled` or `tokens_revoked` never changes a record it does not predate
+/// ([`Event::predates`]). The two clocks are not the same clock: when this server's clock is
+/// behind Slack's, a reinstall a few seconds after an uninstall can carry an `installed_at`
+/// before the uninstall's `event_time`. The tolerance gives such ties to the installation:
+/// deleting a live installation breaks the app until someone installs it again, while
+/// keeping a dead one costs nothing lasting (Slack refuses its revoked tokens). Servers
+/// synchronised with NTP are well inside it; an uninstall within 10 seconds of the install
+/// is kept, and is noticed at the first call its tokens make.
+pub const LATE_EVENT_TOLERANCE: u64 = 10;
+
+/// The header Slack sets on a redelivery: how many times it has retried (1, 2, 3).
+pub const RETRY_NUM_HEADER: &str = "x-slack-retry-num";
+/// The header Slack sets on a redelivery: why the last delivery failed (`http_timeout`, ...).
+pub const RETRY_REASON_HEADER: &str = "x-slack-retry-reason";
+
+/// An Events API request, verified and read: what it says ([`Payload`]) and the delivery's
+/// identity (`event_id`, `event_time`, the retry headers), with which an app tells a
+/// redelivery from a new event and a late event from a current one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Event {
+pub struct Event {
+    /// What the event is about.
+    pub payload: Payload,
+    /// Slack's `event_id` (`Ev...`): the same on every delivery of one event, so a
+    /// redelivery can be recognised. `None` on payloads that have none (`url_verification`).
+    pub event_id: Option<String>,
+    /// Slack's `event_time` (Unix seconds, Slack's clock): when the event happened, not when
+    /// it was delivered. `None` on payloads that have none.
+    pub event_time: Option<u64>,
+    /// `Some` when this is a redelivery (`X-Slack-Retry-Num`, `X-Slack-Retry-Reason`).
+    pub retry: Option<Retry>,
+}
+
+/// A redelivery's retry headers (<https://api.slack.com/apis/events-api#retries>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// `X-Slack-Retry-Num`: 1 for the first retry.
+    pub num: u32,
+    /// `X-Slack-Retry-Reason`, when present: `http_timeout`, `http_error`, ...
+    pub reason: Option<String>,
+}
+
+impl Retry {
+    /// The retry headers of `headers`, `None` when there are none (a first delivery). A
+    /// `X-Slack-Retry-Num` that is not a number counts as none: the headers are not signed,
+    /// so nothing depends on them.
+    pub fn from_headers(headers: &http::HeaderMap) -> Option<Retry> {
+        let num = headers
+            .get(RETRY_NUM_HEADER)?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        let reason = (headers.get(RETRY_REASON_HEADER))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        Some(Retry { num, reason })
+    }
+}
+
+/// What an Events API request says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Payload {
     /// Slack checks the request URL: answer with the challenge ([`Event::response`] does).
     UrlVerification {
         /// The value to echo (not a secret: it only proves the URL answers).
@@ -224,22 +291,29 @@ pub enum Event {
 }
 
 impl Event {
-    /// Verifies the request's signature at `now` (Unix seconds) and reads its JSON body.
+    /// Verifies the request's signature at `now` (Unix seconds) and reads its JSON body and
+    /// retry headers.
     ///
     /// ```
-    /// use slack_oauth_core::web::{Event, SigningSecret, Verifier};
+    /// use slack_oauth_core::web::{Event, Payload, SigningSecret, Verifier};
     ///
-    /// let verifier = Verifier::new(SigningSecret::new("the-signing-secret"));
+    /// let verifier = Verifier::new(SigningSecret::new("e3b0c44298fc1c149afbf4c8996fb924")?);
     /// let body = br#"{"type":"event_callback","api_app_id":"A1","team_id":"T1",
+    ///                 "event_id":"Ev1","event_time":1700000000,
     ///                 "event":{"type":"app_uninstalled"}}"#;
     /// let request = http::Request::post("/slack/events")
     ///     .header("x-slack-request-timestamp", "1700000000")
     ///     .header("x-slack-signature", verifier.sign(1_700_000_000, body))
+    ///     .header("x-slack-retry-num", "1")
+    ///     .header("x-slack-retry-reason", "http_timeout")
     ///     .body(body.to_vec())?;
-    /// let Event::AppUninstalled(team) = Event::from_request(&verifier, &request, 1_700_000_001)? else {
+    /// let event = Event::from_request(&verifier, &request, 1_700_000_001)?;
+    /// let Payload::AppUninstalled(team) = &event.payload else {
     ///     panic!("not an uninstall");
     /// };
     /// assert_eq!(team.key().as_deref(), Some("T1"));
+    /// assert_eq!(event.event_id.as_deref(), Some("Ev1"));
+    /// assert_eq!(event.retry.map(|retry| retry.num), Some(1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_request<B: AsRef<[u8]>>(
@@ -254,10 +328,12 @@ impl Event {
             });
         }
         verifier.verify_parts(request.headers(), body, now)?;
-        Event::parse(body)
+        let mut event = Event::parse(body)?;
+        event.retry = Retry::from_headers(request.headers());
+        Ok(event)
     }
 
-    /// Reads an Events API body whose signature was already verified.
+    /// Reads an Events API body whose signature was already verified (no retry headers).
     pub fn parse(body: &[u8]) -> Result<Event, EventError> {
         let envelope: Envelope =
             serde_json::from_slice(body).map_err(|_| EventError::Malformed {
@@ -278,43 +354,56 @@ impl Event {
                 .unwrap_or(false),
         };
         let event_type = envelope.event.as_ref().and_then(|e| e.kind.clone());
-        Ok(match (envelope.kind.as_str(), event_type.as_deref()) {
-            ("url_verification", _) => Event::UrlVerification {
+        let payload = match (envelope.kind.as_str(), event_type.as_deref()) {
+            ("url_verification", _) => Payload::UrlVerification {
                 challenge: envelope.challenge.ok_or(EventError::Malformed {
                     reason: "url_verification without a challenge",
                 })?,
             },
-            ("event_callback", Some("app_uninstalled")) => Event::AppUninstalled(team),
+            ("event_callback", Some("app_uninstalled")) => Payload::AppUninstalled(team),
             ("event_callback", Some("tokens_revoked")) => {
                 let tokens = envelope.event.and_then(|e| e.tokens).unwrap_or_default();
-                Event::TokensRevoked(Revocation {
+                Payload::TokensRevoked(Revocation {
                     team,
                     users: tokens.oauth,
                     bots: tokens.bot,
                 })
             }
-            (kind, _) => Event::Other {
+            (kind, _) => Payload::Other {
                 kind: kind.to_owned(),
                 event_type,
                 team,
             },
+        };
+        Ok(Event {
+            payload,
+            event_id: envelope.event_id,
+            event_time: envelope.event_time,
+            retry: None,
         })
+    }
+
+    /// Whether this event happened before `record` was installed, so it must not change it:
+    /// its `event_time` is earlier than the record's `installed_at` plus
+    /// [`LATE_EVENT_TOLERANCE`]. An event without an `event_time` predates nothing (Slack
+    /// sets it on every `event_callback`).
+    pub fn predates(&self, record: &Installation) -> bool {
+        self.event_time
+            .is_some_and(|time| time < record.installed_at.saturating_add(LATE_EVENT_TOLERANCE))
     }
 
     /// The answer Slack expects, to send at once: the challenge as plain text for
     /// `url_verification`, an empty 200 for everything else (also events the app does not
-    /// handle, so Slack does not retry them).
+    /// handle, late ones and redeliveries, so Slack does not retry them).
     pub fn response(&self) -> Response<Vec<u8>> {
-        let (body, content_type) = match self {
-            Event::UrlVerification { challenge } => {
-                (challenge.clone().into_bytes(), "text/plain; charset=utf-8")
-            }
-            _ => (Vec::new(), "text/plain; charset=utf-8"),
+        let body = match &self.payload {
+            Payload::UrlVerification { challenge } => challenge.clone().into_bytes(),
+            _ => Vec::new(),
         };
         let mut response = Response::new(body);
         response.headers_mut().insert(
             header::CONTENT_TYPE,
-            http::HeaderValue::from_static(content_type),
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
         );
         response
     }
@@ -336,6 +425,10 @@ struct Envelope {
     is_enterprise_install: Option<bool>,
     #[serde(default)]
     authorizations: Vec<Authorization>,
+    #[serde(default)]
+    event_id: Option<String>,
+    #[serde(default)]
+    event_time: Option<u64>,
     #[serde(default)]
     event: Option<InnerEvent>,
 }
@@ -374,7 +467,7 @@ mod tests {
     const NOW: u64 = 1_700_000_000;
 
     fn verifier() -> Verifier {
-        Verifier::new(crate::web::SigningSecret::new("signing-secret"))
+        Verifier::new(crate::web::SigningSecret::new("e3b0c44298fc1c149afbf4c8996fb924").unwrap())
     }
 
     fn signed(body: &str, timestamp: u64) -> http::Request<Vec<u8>> {
@@ -421,8 +514,10 @@ mod tests {
     #[test]
     fn app_uninstalled_names_the_workspace_or_org() {
         let body = r#"{"token":"XXYYZZ","team_id":"T1","api_app_id":"A1","event":{"type":"app_uninstalled"},"type":"event_callback","event_id":"Ev1","event_time":1234567890}"#;
-        let Event::AppUninstalled(team) =
-            Event::from_request(&verifier(), &signed(body, NOW), NOW).unwrap()
+        let Payload::AppUninstalled(team) =
+            Event::from_request(&verifier(), &signed(body, NOW), NOW)
+                .unwrap()
+                .payload
         else {
             panic!("not app_uninstalled");
         };
@@ -443,19 +538,81 @@ mod tests {
         let org = r#"{"type":"event_callback","api_app_id":"A1","team_id":"T9","enterprise_id":"E1",
             "authorizations":[{"enterprise_id":"E1","team_id":null,"user_id":"U1","is_bot":true,"is_enterprise_install":true}],
             "event":{"type":"app_uninstalled"}}"#;
-        let Event::AppUninstalled(team) = Event::parse(org.as_bytes()).unwrap() else {
+        let Payload::AppUninstalled(team) = Event::parse(org.as_bytes()).unwrap().payload else {
             panic!("not app_uninstalled");
         };
         assert_eq!(team.key().as_deref(), Some("E1"));
         assert!(team.is_enterprise_install);
-        assert_eq!(Event::AppUninstalled(team).response().status(), 200);
+        assert_eq!(
+            Event::parse(org.as_bytes()).unwrap().response().status(),
+            200
+        );
+    }
+
+    #[test]
+    fn the_delivery_is_identified_and_dated() {
+        let body = r#"{"type":"event_callback","api_app_id":"A1","team_id":"T1","event_id":"Ev0PV52K25",
+            "event_time":1700000100,"event":{"type":"app_uninstalled"}}"#;
+        let first = Event::from_request(&verifier(), &signed(body, NOW), NOW).unwrap();
+        assert_eq!(first.event_id.as_deref(), Some("Ev0PV52K25"));
+        assert_eq!(first.event_time, Some(1_700_000_100));
+        assert_eq!(first.retry, None);
+
+        let mut retried = signed(body, NOW);
+        let headers = retried.headers_mut();
+        headers.insert(RETRY_NUM_HEADER, "2".parse().unwrap());
+        headers.insert(RETRY_REASON_HEADER, "http_timeout".parse().unwrap());
+        let again = Event::from_request(&verifier(), &retried, NOW).unwrap();
+        let retry = Retry {
+            num: 2,
+            reason: Some("http_timeout".into()),
+        };
+        assert_eq!(again.retry, Some(retry));
+        assert_eq!(
+            (again.payload, again.event_id),
+            (first.payload, first.event_id)
+        );
+
+        // The retry headers are not signed: nonsense in them is no retry, not an error.
+        let mut nonsense = signed(body, NOW);
+        nonsense
+            .headers_mut()
+            .insert(RETRY_NUM_HEADER, "many".parse().unwrap());
+        let read = Event::from_request(&verifier(), &nonsense, NOW).unwrap();
+        assert_eq!(read.retry, None);
+        // An event_time that is not Unix seconds is a malformed payload.
+        let bad =
+            r#"{"type":"event_callback","event_time":"soon","event":{"type":"app_uninstalled"}}"#;
+        assert_eq!(Event::parse(bad.as_bytes()).unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn an_event_predates_a_record_installed_after_it_with_a_tolerance() {
+        let record = team_install();
+        let at = |time: Option<u64>| Event {
+            event_time: time,
+            ..Event::parse(br#"{"type":"event_callback","event":{"type":"app_uninstalled"}}"#)
+                .unwrap()
+        };
+        assert!(at(Some(NOW - 3600)).predates(&record));
+        assert!(at(Some(NOW)).predates(&record));
+        assert!(at(Some(NOW + LATE_EVENT_TOLERANCE - 1)).predates(&record));
+        assert!(!at(Some(NOW + LATE_EVENT_TOLERANCE)).predates(&record));
+        // Undated: nothing to judge by, so it is taken as current.
+        assert!(!at(None).predates(&record));
+        let far = Installation {
+            installed_at: u64::MAX,
+            ..record
+        };
+        assert!(at(Some(NOW)).predates(&far));
     }
 
     #[test]
     fn tokens_revoked_drops_what_was_revoked() {
         let bots = r#"{"type":"event_callback","api_app_id":"A1","team_id":"T1",
             "event":{"type":"tokens_revoked","tokens":{"bot":["UBOT"]}}}"#;
-        let Event::TokensRevoked(revocation) = Event::parse(bots.as_bytes()).unwrap() else {
+        let Payload::TokensRevoked(revocation) = Event::parse(bots.as_bytes()).unwrap().payload
+        else {
             panic!("not tokens_revoked");
         };
         assert_eq!(revocation.keys(), ["T1", "A1//T1/bot"]);
@@ -467,7 +624,8 @@ mod tests {
 
         let both = r#"{"type":"event_callback","api_app_id":"A1","team_id":"T1",
             "event":{"type":"tokens_revoked","tokens":{"oauth":["U1","U7"],"bot":["UBOT"]}}}"#;
-        let Event::TokensRevoked(revocation) = Event::parse(both.as_bytes()).unwrap() else {
+        let Payload::TokensRevoked(revocation) = Event::parse(both.as_bytes()).unwrap().payload
+        else {
             panic!("not tokens_revoked");
         };
         assert_eq!(
@@ -490,7 +648,9 @@ mod tests {
 
         let other_user = r#"{"type":"event_callback","team_id":"T1",
             "event":{"type":"tokens_revoked","tokens":{"oauth":["U7"]}}}"#;
-        let Event::TokensRevoked(revocation) = Event::parse(other_user.as_bytes()).unwrap() else {
+        let Payload::TokensRevoked(revocation) =
+            Event::parse(other_user.as_bytes()).unwrap().payload
+        else {
             panic!("not tokens_revoked");
         };
         assert_eq!(revocation.apply(&team_install()), Revoked::Unchanged);
@@ -506,7 +666,9 @@ mod tests {
         // Another workspace's installation is never touched.
         let elsewhere = r#"{"type":"event_callback","team_id":"T2",
             "event":{"type":"tokens_revoked","tokens":{"oauth":["U1"],"bot":["UBOT"]}}}"#;
-        let Event::TokensRevoked(revocation) = Event::parse(elsewhere.as_bytes()).unwrap() else {
+        let Payload::TokensRevoked(revocation) =
+            Event::parse(elsewhere.as_bytes()).unwrap().payload
+        else {
             panic!("not tokens_revoked");
         };
         assert_eq!(revocation.apply(&team_install()), Revoked::Unchanged);
@@ -517,8 +679,8 @@ mod tests {
         let body = r#"{"type":"event_callback","team_id":"T1","event":{"type":"app_mention","text":"hi"}}"#;
         let event = Event::parse(body.as_bytes()).unwrap();
         assert_eq!(
-            event,
-            Event::Other {
+            event.payload,
+            Payload::Other {
                 kind: "event_callback".into(),
                 event_type: Some("app_mention".into()),
                 team: EventTeam {
@@ -531,8 +693,8 @@ mod tests {
         assert!(event.response().body().is_empty());
         let rate = Event::parse(br#"{"type":"app_rate_limited","minute_rate_limited":1}"#).unwrap();
         assert!(matches!(
-            rate,
-            Event::Other {
+            rate.payload,
+            Payload::Other {
                 event_type: None,
                 ..
             }
@@ -570,7 +732,9 @@ mod tests {
         let stale = Event::from_request(&v, &signed(body, NOW - 301), NOW).unwrap_err();
         assert_eq!(stale.status(), 401);
         assert_eq!(stale.response().status(), 401);
-        let other = Verifier::new(crate::web::SigningSecret::new("other"));
+        let other = Verifier::new(
+            crate::web::SigningSecret::new("0123456789abcdef0123456789abcdef").unwrap(),
+        );
         assert_eq!(
             Event::from_request(&other, &signed(body, NOW), NOW)
                 .unwrap_err()

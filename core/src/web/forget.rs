@@ -5,22 +5,31 @@
 //! `APP/ENTERPRISE/TEAM/user/USER`, see [`InstallationKey`]) and an installation stored whole
 //! under its short key ([`Installation::key`]: `TEAM`, `ENTERPRISE`, `TEAM:USER`), which is
 //! only deleted or changed once loaded and found to belong to the event's app and workspace.
+//!
+//! Every record is loaded before it is deleted or changed, and is left alone when the event
+//! does not predate it ([`Event::predates`], [`LATE_EVENT_TOLERANCE`]): a late redelivery of an
+//! old workspace's `app_uninstalled` never deletes the installation made since. Each step is
+//! safe to repeat, so a redelivered event changes nothing the second time.
 
 use std::collections::VecDeque;
 
-use crate::web::events::{Event, EventTeam, Revocation, Revoked};
-use crate::{Installation, InstallationKey, KeeperError};
+use crate::web::events::{Event, EventTeam, Payload, Revocation, Revoked};
+#[cfg(doc)]
+use crate::{web::events::LATE_EVENT_TOLERANCE, InstallationKey};
+use crate::{Installation, KeeperError};
 
 /// One store operation a [`Forget`] asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ForgetStep {
-    /// Delete every record whose key starts with [`InstallationKey::prefix`]: the bot record
-    /// and every user's record of this app's installation (a keeper's `uninstall` does it).
-    Uninstall(InstallationKey),
+    /// List the keys starting with this prefix ([`InstallationKey::prefix`]: the bot record
+    /// and every user's record of this app's installation) and hand them back with
+    /// [`Forget::listed`]; each is then loaded, and deleted if the event predates it.
+    List(String),
     /// Load what is stored under this key and hand it back with [`Forget::loaded`] (or
     /// [`Forget::found`]) before asking for the next step.
     Load(String),
-    /// Delete what is stored under this key: it was loaded, and none of its tokens is left.
+    /// Delete what is stored under this key: it was loaded, belongs to the event's app and
+    /// workspace, was installed before the event, and none of its tokens is left.
     Delete(String),
     /// Store this installation under this key instead of what was loaded: some of its tokens
     /// were revoked, the others stay.
@@ -38,28 +47,37 @@ enum Rule {
 
 /// What an event makes the app forget, as a small machine its adapter drives: take each
 /// [`ForgetStep`] from [`Forget::next_step`] and perform it on the store; answer each
-/// [`ForgetStep::Load`] with [`Forget::loaded`]. A store error stops the run: answer Slack
-/// with a 500 and it delivers the event again (every step is safe to repeat).
+/// [`ForgetStep::List`] with [`Forget::listed`] and each [`ForgetStep::Load`] with
+/// [`Forget::loaded`]. A store error stops the run: answer Slack with a 500 and it delivers
+/// the event again (every step is safe to repeat). [`Forget::kept`] then names the records
+/// left alone because they are newer than the event (worth a log line).
 ///
 /// ```
 /// use slack_oauth_core::web::{Event, ForgetStep};
 ///
 /// let body = br#"{"type":"event_callback","api_app_id":"A1","team_id":"T1",
-///                 "event":{"type":"app_uninstalled"}}"#;
+///                 "event_time":1700000000,"event":{"type":"app_uninstalled"}}"#;
 /// let mut forget = Event::parse(body)?.forget();
-/// let Some(ForgetStep::Uninstall(records)) = forget.next_step() else { panic!() };
-/// assert_eq!(records.prefix(), "A1//T1/");
+/// assert_eq!(forget.next_step(), Some(ForgetStep::List("A1//T1/".into())));
+/// forget.listed(Vec::new()); // no keeper's records of that installation
 /// assert_eq!(forget.next_step(), Some(ForgetStep::Load("T1".into())));
 /// forget.found(None); // nothing stored whole under the workspace's short key
 /// assert_eq!(forget.next_step(), None);
+/// assert!(forget.kept().is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Forget {
     steps: VecDeque<ForgetStep>,
     rule: Option<Rule>,
+    /// The event itself, to judge whether it predates what is loaded.
+    event: Event,
     /// The key of the [`ForgetStep::Load`] handed out last, until its answer comes.
     loading: Option<String>,
+    /// Whether the [`ForgetStep::List`] handed out last awaits its answer.
+    listing: bool,
+    /// Records left alone because they were installed after the event.
+    kept: Vec<String>,
 }
 
 impl Event {
@@ -67,16 +85,17 @@ impl Event {
     /// of the app's installation in the workspace (or org), then the installation stored whole
     /// under the workspace's short key if the app and workspace own it; for `tokens_revoked`,
     /// each key [`Revocation::keys`] names, changed as [`Revocation::apply`] says; for any
-    /// other event, nothing.
+    /// other event, nothing. A record the event does not predate ([`Event::predates`]) is
+    /// never deleted or changed.
     pub fn forget(&self) -> Forget {
         let mut steps = VecDeque::new();
-        let rule = match self {
-            Event::AppUninstalled(team) => {
-                steps.extend(team.installation_key().map(ForgetStep::Uninstall));
+        let rule = match &self.payload {
+            Payload::AppUninstalled(team) => {
+                steps.extend((team.installation_key()).map(|key| ForgetStep::List(key.prefix())));
                 steps.extend(team.key().map(ForgetStep::Load));
                 Some(Rule::Uninstalled(team.clone()))
             }
-            Event::TokensRevoked(revocation) => {
+            Payload::TokensRevoked(revocation) => {
                 steps.extend(revocation.keys().into_iter().map(ForgetStep::Load));
                 Some(Rule::Revoked(revocation.clone()))
             }
@@ -85,7 +104,10 @@ impl Event {
         Forget {
             steps,
             rule,
+            event: self.clone(),
             loading: None,
+            listing: false,
+            kept: Vec::new(),
         }
     }
 }
@@ -96,11 +118,39 @@ impl Forget {
     /// stored there, so nothing unverified is ever deleted.
     pub fn next_step(&mut self) -> Option<ForgetStep> {
         self.loading = None;
+        self.listing = false;
         let step = self.steps.pop_front()?;
-        if let ForgetStep::Load(key) = &step {
-            self.loading = Some(key.clone());
+        match &step {
+            ForgetStep::Load(key) => self.loading = Some(key.clone()),
+            ForgetStep::List(_) => self.listing = true,
+            _ => {}
         }
         Some(step)
+    }
+
+    /// Hands back the keys the last [`ForgetStep::List`] found; each is loaded next. Keys
+    /// outside the listed prefix are ignored, and so is an answer with no list pending.
+    pub fn listed(&mut self, keys: Vec<String>) {
+        if !std::mem::take(&mut self.listing) {
+            return;
+        }
+        let prefix = match &self.rule {
+            Some(Rule::Uninstalled(team)) => team.installation_key().map(|key| key.prefix()),
+            _ => None,
+        };
+        let Some(prefix) = prefix else { return };
+        let loads = (keys.into_iter().rev())
+            .filter(|key| key.starts_with(&prefix))
+            .map(ForgetStep::Load);
+        for load in loads {
+            self.steps.push_front(load);
+        }
+    }
+
+    /// The keys of the records left alone because they were installed after the event
+    /// happened (a late or redelivered event): the adapter may log them.
+    pub fn kept(&self) -> &[String] {
+        &self.kept
     }
 
     /// Hands back a keeper's answer to the last [`ForgetStep::Load`]: `NotFound` is nothing
@@ -128,6 +178,11 @@ impl Forget {
             Some(Rule::Revoked(revocation)) => revocation.apply(&stored),
             _ => Revoked::Unchanged,
         };
+        if verdict != Revoked::Unchanged && self.event.predates(&stored) {
+            // Installed after the event happened: a reinstall the late event knows nothing of.
+            self.kept.push(key);
+            return;
+        }
         match verdict {
             Revoked::Delete => self.steps.push_front(ForgetStep::Delete(key)),
             Revoked::Replace(left) => self.steps.push_front(ForgetStep::Save(key, left)),
@@ -141,7 +196,8 @@ mod tests {
     use super::*;
     use crate::oauth_v2::AccessResponse;
     use crate::store::Store;
-    use crate::MemoryStore;
+    use crate::web::LATE_EVENT_TOLERANCE;
+    use crate::{InstallationKey, MemoryStore};
 
     const NOW: u64 = 1_700_000_000;
 
@@ -176,11 +232,7 @@ mod tests {
         let mut steps = Vec::new();
         while let Some(step) = forget.next_step() {
             match &step {
-                ForgetStep::Uninstall(key) => {
-                    for record in store.keys(&key.prefix()).unwrap() {
-                        store.delete(&record).unwrap();
-                    }
-                }
+                ForgetStep::List(prefix) => forget.listed(store.keys(prefix).unwrap()),
                 ForgetStep::Load(key) => forget.found(store.load(key).unwrap().map(|r| r.value)),
                 ForgetStep::Delete(key) => assert!(store.delete(key).unwrap(), "{key}"),
                 ForgetStep::Save(key, value) => drop(store.put(key, value).unwrap()),
@@ -219,14 +271,140 @@ mod tests {
             ["A1//T1/bot", "A1//T1/user/U1", "A1//T2/bot"]
         );
         let steps = drive(&uninstalled("T1"), &store);
+        let records = InstallationKey::new("A1").with_team("T1");
         assert_eq!(
             steps,
             [
-                ForgetStep::Uninstall(InstallationKey::new("A1").with_team("T1")),
+                ForgetStep::List(records.prefix()),
+                ForgetStep::Load("A1//T1/bot".into()),
+                ForgetStep::Delete("A1//T1/bot".into()),
+                ForgetStep::Load("A1//T1/user/U1".into()),
+                ForgetStep::Delete("A1//T1/user/U1".into()),
                 ForgetStep::Load("T1".into()),
             ]
         );
         assert_eq!(stored(&store), ["A1//T2/bot"]);
+    }
+
+    /// `app_uninstalled` of A1 in T1, as it happened at `time` (Slack's clock).
+    fn uninstalled_at(time: u64) -> Event {
+        event(&format!(
+            r#"{{"type":"event_callback","api_app_id":"A1","team_id":"T1","event_id":"Ev1",
+                "event_time":{time},"event":{{"type":"app_uninstalled"}}}}"#
+        ))
+    }
+
+    #[test]
+    fn a_late_app_uninstalled_deletes_nothing_installed_after_it() {
+        // Installed at NOW, as keeper records and whole; the uninstall happened an hour
+        // before (the old installation's, delivered late).
+        let store = records_with_neighbour();
+        store.put("T1", &team_install()).unwrap();
+        let before = stored(&store);
+        let mut forget = uninstalled_at(NOW - 3600).forget();
+        let mut deleted = Vec::new();
+        while let Some(step) = forget.next_step() {
+            match step {
+                ForgetStep::List(prefix) => forget.listed(store.keys(&prefix).unwrap()),
+                ForgetStep::Load(key) => forget.found(store.load(&key).unwrap().map(|r| r.value)),
+                other => deleted.push(other),
+            }
+        }
+        assert_eq!(deleted, []);
+        assert_eq!(forget.kept(), ["A1//T1/bot", "A1//T1/user/U1", "T1"]);
+        assert_eq!(stored(&store), before);
+
+        // Clock skew: up to LATE_EVENT_TOLERANCE seconds after the install, the install wins.
+        drive(&uninstalled_at(NOW + LATE_EVENT_TOLERANCE - 1), &store);
+        assert_eq!(stored(&store), before);
+        // Later than that, the uninstall is of this installation: everything of T1 goes.
+        drive(&uninstalled_at(NOW + LATE_EVENT_TOLERANCE), &store);
+        assert_eq!(stored(&store), ["A1//T2/bot"]);
+    }
+
+    #[test]
+    fn a_late_app_uninstalled_deletes_the_records_older_than_it_only() {
+        // U2 authorised long ago; the workspace reinstalled at NOW (bot and U1's records).
+        let store = records_with_neighbour();
+        let old = Installation::from_access(
+            serde_json::from_str(
+                r#"{"app_id":"A1","access_token":"xoxb-0","token_type":"bot","team":{"id":"T1"},
+                   "enterprise":null,
+                   "authed_user":{"id":"U2","access_token":"xoxp-2","token_type":"user"}}"#,
+            )
+            .unwrap(),
+            NOW - 7200,
+        )
+        .unwrap();
+        let (_, user) = old.split();
+        store.put("A1//T1/user/U2", &user.unwrap()).unwrap();
+        let mut forget = uninstalled_at(NOW - 3600).forget();
+        while let Some(step) = forget.next_step() {
+            match step {
+                ForgetStep::List(prefix) => forget.listed(store.keys(&prefix).unwrap()),
+                ForgetStep::Load(key) => forget.found(store.load(&key).unwrap().map(|r| r.value)),
+                ForgetStep::Delete(key) => assert!(store.delete(&key).unwrap()),
+                ForgetStep::Save(..) => panic!("an uninstall saves nothing"),
+            }
+        }
+        assert_eq!(forget.kept(), ["A1//T1/bot", "A1//T1/user/U1"]);
+        assert_eq!(
+            stored(&store),
+            ["A1//T1/bot", "A1//T1/user/U1", "A1//T2/bot"]
+        );
+    }
+
+    #[test]
+    fn a_late_tokens_revoked_keeps_the_new_tokens() {
+        let store = records_with_neighbour();
+        store.put("T1", &team_install()).unwrap();
+        let before: Vec<_> = (stored(&store).iter())
+            .map(|key| store.load(key).unwrap().unwrap().value)
+            .collect();
+        let revoked = |time: u64| {
+            event(&format!(
+                r#"{{"type":"event_callback","api_app_id":"A1","team_id":"T1","event_time":{time},
+                    "event":{{"type":"tokens_revoked","tokens":{{"oauth":["U1"],"bot":["UBOT"]}}}}}}"#
+            ))
+        };
+        let steps = drive(&revoked(NOW - 3600), &store);
+        assert!(
+            steps.iter().all(|s| matches!(s, ForgetStep::Load(_))),
+            "{steps:?}"
+        );
+        let after: Vec<_> = (stored(&store).iter())
+            .map(|key| store.load(key).unwrap().unwrap().value)
+            .collect();
+        assert_eq!(after, before);
+        // The same revocation once the tokens are this installation's: all of T1 goes.
+        drive(&revoked(NOW + 60), &store);
+        assert_eq!(stored(&store), ["A1//T2/bot"]);
+    }
+
+    #[test]
+    fn a_redelivered_event_changes_nothing_the_second_time() {
+        let store = records_with_neighbour();
+        store.put("T1", &team_install()).unwrap();
+        let uninstall = uninstalled_at(NOW + 3600);
+        let first = drive(&uninstall, &store);
+        assert!(first.iter().any(|s| matches!(s, ForgetStep::Delete(_))));
+        let left = stored(&store);
+        assert_eq!(left, ["A1//T2/bot"]);
+        // The redelivery (same event_id, a retry header): only looks, finds nothing of T1.
+        let mut again = uninstall.clone();
+        again.retry = Some(crate::web::Retry {
+            num: 1,
+            reason: Some("http_timeout".into()),
+        });
+        let second = drive(&again, &store);
+        assert_eq!(
+            second,
+            [
+                ForgetStep::List("A1//T1/".into()),
+                ForgetStep::Load("T1".into())
+            ]
+        );
+        assert_eq!(stored(&store), left);
     }
 
     #[test]
@@ -281,7 +459,11 @@ mod tests {
         assert_eq!(
             steps,
             [
-                ForgetStep::Uninstall(InstallationKey::new("A1").with_enterprise("E1")),
+                ForgetStep::List(InstallationKey::new("A1").with_enterprise("E1").prefix()),
+                ForgetStep::Load("A1/E1//bot".into()),
+                ForgetStep::Delete("A1/E1//bot".into()),
+                ForgetStep::Load("A1/E1//user/U1".into()),
+                ForgetStep::Delete("A1/E1//user/U1".into()),
                 ForgetStep::Load("E1".into()),
                 ForgetStep::Delete("E1".into()),
             ]
@@ -361,7 +543,7 @@ mod tests {
     #[test]
     fn a_store_error_stops_and_an_unanswered_load_deletes_nothing() {
         let mut forget = uninstalled("T1").forget();
-        assert!(matches!(forget.next_step(), Some(ForgetStep::Uninstall(_))));
+        assert!(matches!(forget.next_step(), Some(ForgetStep::List(_))));
         assert_eq!(forget.next_step(), Some(ForgetStep::Load("T1".into())));
         let failed = forget.loaded(Err(KeeperError::Busy { key: "T1".into() }));
         assert!(

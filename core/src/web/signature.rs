@@ -15,14 +15,43 @@ pub const MAX_SIGNATURE_AGE: u64 = 300;
 
 /// The app's signing secret ("Basic Information" → "App Credentials" in the app's settings).
 ///
+/// Slack's are 32 lowercase hex characters. An empty or short secret is refused when it is
+/// made, so that a missing configuration value (read with `unwrap_or_default()`, say) cannot
+/// turn into a secret anyone can sign with.
+///
 /// Its `Debug` and `Display` never show the value.
+///
+/// ```
+/// use slack_oauth_core::web::{SignatureError, SigningSecret};
+///
+/// assert!(SigningSecret::new("e3b0c44298fc1c149afbf4c8996fb924").is_ok());
+/// assert_eq!(SigningSecret::new(""), Err(SignatureError::WeakSecret { len: 0 }));
+/// assert!(SigningSecret::new("signing-secret").is_err()); // 14 bytes
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningSecret(String);
 
 impl SigningSecret {
-    /// Wraps the secret.
-    pub fn new(secret: impl Into<String>) -> SigningSecret {
-        SigningSecret(secret.into())
+    /// The shortest secret accepted, in bytes: 16, half of Slack's 32 hex characters. Longer
+    /// secrets (a future format) are accepted.
+    pub const MIN_LEN: usize = 16;
+
+    /// The secret, refused with [`SignatureError::WeakSecret`] when shorter than
+    /// [`SigningSecret::MIN_LEN`] bytes (or empty, or only whitespace around fewer).
+    pub fn new(secret: impl Into<String>) -> Result<SigningSecret, SignatureError> {
+        let secret = secret.into();
+        let len = secret.trim().len();
+        if len < SigningSecret::MIN_LEN {
+            return Err(SignatureError::WeakSecret { len });
+        }
+        Ok(SigningSecret(secret))
+    }
+
+    /// A secret in Slack's format (32 lowercase hex characters) from 16 random bytes drawn
+    /// by the caller: for simulators and tests that play Slack's side.
+    pub fn from_random_bytes(bytes: &[u8; 16]) -> SigningSecret {
+        let hex = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        SigningSecret(hex)
     }
 
     /// The secret itself.
@@ -64,6 +93,12 @@ pub enum SignatureError {
     MalformedSignature,
     /// The signature does not match the body, timestamp and secret.
     Mismatch,
+    /// [`SigningSecret::new`] was given fewer than [`SigningSecret::MIN_LEN`] bytes (never
+    /// a request's fault: the app's configuration is missing or wrong).
+    WeakSecret {
+        /// Its length in bytes (never the secret).
+        len: usize,
+    },
 }
 
 impl fmt::Display for SignatureError {
@@ -82,6 +117,11 @@ impl fmt::Display for SignatureError {
                 f.write_str("X-Slack-Signature is not v0= and 64 hex digits")
             }
             SignatureError::Mismatch => f.write_str("the request's signature does not match"),
+            SignatureError::WeakSecret { len } => write!(
+                f,
+                "the signing secret has {len} bytes, at least {} needed (Slack's are 32 hex characters)",
+                SigningSecret::MIN_LEN
+            ),
         }
     }
 }
@@ -94,7 +134,7 @@ impl std::error::Error for SignatureError {}
 /// ```
 /// use slack_oauth_core::web::{SignatureError, SigningSecret, Verifier};
 ///
-/// let verifier = Verifier::new(SigningSecret::new("8f742231b10e8888abcd99yyyzzz85a5"));
+/// let verifier = Verifier::new(SigningSecret::new("8f742231b10e8888abcd99yyyzzz85a5")?);
 /// let body = br#"{"type":"url_verification","challenge":"abc"}"#;
 /// let signature = verifier.sign(1_700_000_000, body);
 /// let request = http::Request::post("/slack/events")
@@ -240,7 +280,7 @@ mod tests {
     const SIGNATURE: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
 
     fn verifier() -> Verifier {
-        Verifier::new(SigningSecret::new(SECRET))
+        Verifier::new(SigningSecret::new(SECRET).unwrap())
     }
 
     fn request(
@@ -317,7 +357,7 @@ mod tests {
         let redated = request(Some("1531420619"), Some(SIGNATURE), BODY);
         assert_eq!(v.verify(&redated, TIMESTAMP), Err(SignatureError::Mismatch));
         // Another app's secret.
-        let other = Verifier::new(SigningSecret::new("another-secret"));
+        let other = Verifier::new(SigningSecret::new("0123456789abcdef0123456789abcdef").unwrap());
         assert_eq!(
             other.verify(
                 &request(Some("1531420618"), Some(SIGNATURE), BODY),
@@ -393,15 +433,46 @@ mod tests {
     fn the_secret_never_shows() {
         let v = verifier();
         assert!(!format!("{v:?}").contains(SECRET));
-        assert_eq!(SigningSecret::new(SECRET).to_string(), "<redacted>");
+        assert_eq!(
+            SigningSecret::new(SECRET).unwrap().to_string(),
+            "<redacted>"
+        );
         for e in [
             SignatureError::Mismatch,
             SignatureError::Stale {
                 timestamp: 1,
                 now: 999,
             },
+            SigningSecret::new("short").unwrap_err(),
         ] {
             assert!(!e.to_string().contains(SECRET));
         }
+    }
+
+    #[test]
+    fn an_empty_or_short_secret_is_refused() {
+        for weak in [
+            "",
+            " ",
+            "signing-secret",
+            "0123456789abcde",
+            "  0123456789abcde  ",
+        ] {
+            let refused = SigningSecret::new(weak).unwrap_err();
+            assert_eq!(
+                refused,
+                SignatureError::WeakSecret {
+                    len: weak.trim().len()
+                }
+            );
+            assert!(refused.to_string().contains("16"), "{refused}");
+        }
+        // Slack's format, and anything longer.
+        for strong in [SECRET, "0123456789abcdef", &"f".repeat(64)] {
+            assert_eq!(SigningSecret::new(strong).unwrap().expose(), strong);
+        }
+        let made = SigningSecret::from_random_bytes(&[0xab; 16]);
+        assert_eq!(made.expose(), "ab".repeat(16));
+        assert!(SigningSecret::new(made.expose()).is_ok());
     }
 }

@@ -18,6 +18,12 @@ pub enum InstallFailure {
     },
     /// The redirect has a code but no `state`: not a redirect this app started.
     MissingState,
+    /// The redirect has a code but neither a `state` nor this flow's cookie: the install was
+    /// started at Slack (the App Directory, the app's settings page, a shared link), not on
+    /// the install page. [`InstallFlow::failure`](crate::web::InstallFlow::failure) answers it
+    /// by starting the flow again at the install path (a 303 there, which goes straight on
+    /// to Slack with a fresh state and cookie) rather than with an error page.
+    StartedAtSlack,
     /// The redirect has no `code`, or is not a redirect from Slack at all.
     BadRedirect,
     /// The browser has no install cookie: it did not start this install (a link sent by
@@ -27,6 +33,9 @@ pub enum InstallFailure {
     StateMismatch,
     /// The state is too old: the user took longer than the state lives.
     StateExpired,
+    /// The state was used before, on this server or another sharing the store (single-use
+    /// states, [`CodeExchange::claim`](crate::web::CodeExchange::claim)).
+    StateUsed,
     /// Slack refused the code (`invalid_code`, `bad_redirect_uri`, ...) or could not be
     /// reached. Shared, so the failure can be cloned.
     Exchange(Arc<transport::Error>),
@@ -44,10 +53,12 @@ impl InstallFailure {
             InstallFailure::AccessDenied => "access_denied".into(),
             InstallFailure::Authorize { error } => error.clone(),
             InstallFailure::MissingState => "state_missing".into(),
+            InstallFailure::StartedAtSlack => "started_at_slack".into(),
             InstallFailure::BadRedirect => "bad_redirect".into(),
             InstallFailure::NoCookie => "no_state_cookie".into(),
             InstallFailure::StateMismatch => "state_mismatch".into(),
             InstallFailure::StateExpired => "state_expired".into(),
+            InstallFailure::StateUsed => "state_used".into(),
             InstallFailure::Exchange(e) => match e.slack() {
                 Some(slack) => slack
                     .code()
@@ -56,6 +67,19 @@ impl InstallFailure {
             },
             InstallFailure::Installation(_) => "invalid_installation".into(),
             InstallFailure::Store => "storage_failed".into(),
+        }
+    }
+
+    /// The status the built-in failure page answers with: 200 for a cancel (nothing went
+    /// wrong), 502 when Slack could not be reached (nor answered an API error), 500 when the
+    /// installation could not be stored, 400 for everything the request itself got wrong.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            InstallFailure::AccessDenied => StatusCode::OK,
+            InstallFailure::Exchange(e) if e.slack().is_none() => StatusCode::BAD_GATEWAY,
+            InstallFailure::Store => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -73,6 +97,9 @@ impl InstallFailure {
             InstallFailure::MissingState | InstallFailure::BadRedirect => {
                 "This page was not reached from Slack's install page."
             }
+            InstallFailure::StartedAtSlack => {
+                "The installation was started at Slack. Start it here to finish it."
+            }
             InstallFailure::NoCookie => {
                 "This browser did not start this installation, or it took too long. \
                  Start again from the install page in this browser."
@@ -83,6 +110,9 @@ impl InstallFailure {
             }
             InstallFailure::StateExpired => {
                 "The installation took too long. Start again from the install page."
+            }
+            InstallFailure::StateUsed => {
+                "This installation link was already used. Start again from the install page."
             }
             InstallFailure::Exchange(e) if e.slack().is_some() => {
                 "Slack refused to complete the installation."

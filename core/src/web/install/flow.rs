@@ -8,24 +8,35 @@ use base64::Engine as _;
 use http::{Method as Verb, Response, StatusCode};
 
 use super::failure::InstallFailure;
-use super::headers::{cookie_values, html, method_not_allowed, plain, redirect};
+use super::headers::{cookie_value, html, method_not_allowed, plain, redirect};
+#[cfg(doc)]
+use super::receipt::RECEIPT_MAX_AGE;
 use super::settings::{InstallFlow, InstallPage};
 use crate::auth::{Test, TestResponse};
 use crate::oauth_v2::{Access, AccessResponse};
 use crate::transport;
 use crate::web::page::{document, escape};
-use crate::{Callback, CallbackError, CodeVerifier, Installation, Reply, StateError, TokenType};
+use crate::{
+    Callback, CallbackError, CodeVerifier, Installation, Reply, StateError, StateSigner, TokenType,
+    VerifiedState,
+};
 
 /// How many random bytes [`InstallFlow::install_page`] takes: 16 for the state's nonce and
 /// 32 for the browser's cookie. Draw them from a secure random source for every request.
 pub const INSTALL_RANDOM_BYTES: usize = 48;
+
+/// The query parameter of the install path that restarts an install Slack started
+/// ([`InstallFailure::StartedAtSlack`]): the install page then sends the browser on to Slack.
+pub(super) const RESTART_PARAM: &str = "restart";
 
 /// Keeps the PKCE verifier derivation apart from every other use of the state key.
 const PKCE_DOMAIN: &[u8] = b"slack-oauth/web-pkce/v1\0";
 
 impl InstallFlow {
     /// Answers a request for the install page at `now` with fresh `random` bytes: the
-    /// "Add to Slack" page or a redirect to Slack, and the state cookie.
+    /// "Add to Slack" page or a redirect to Slack, and the state cookie. For the URL
+    /// [`InstallFlow::success`] redirects to (`?installed=` and a receipt this app signed,
+    /// not older than [`RECEIPT_MAX_AGE`]), the success page instead, with no cookie.
     pub fn install_page<B>(
         &self,
         request: &http::Request<B>,
@@ -35,6 +46,14 @@ impl InstallFlow {
         if !matches!(*request.method(), Verb::GET | Verb::HEAD) {
             return method_not_allowed();
         }
+        let query = request.uri().query();
+        if let Some(receipt) = self.receipt(query, now) {
+            return self.receipt_page(&receipt);
+        }
+        // Restarting an install Slack started: the person already chose to install, so go
+        // straight on to Slack's consent page.
+        let restart = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .any(|(name, _)| name == RESTART_PARAM);
         let (nonce, cookie_bytes) = random.split_at(16);
         let cookie = URL_SAFE_NO_PAD.encode(cookie_bytes);
         // The nonce length is fixed above and the key was checked in `new`.
@@ -52,6 +71,7 @@ impl InstallFlow {
             );
         };
         let mut response = match self.page {
+            _ if restart => redirect(StatusCode::FOUND, &url),
             InstallPage::Redirect => redirect(StatusCode::FOUND, &url),
             InstallPage::Button => {
                 let body = format!(
@@ -85,35 +105,42 @@ impl InstallFlow {
             Callback::parse(request.uri().query().unwrap_or("")).map_err(|e| match e {
                 CallbackError::AccessDenied => InstallFailure::AccessDenied,
                 CallbackError::Authorize { error } => InstallFailure::Authorize { error },
+                // Neither state nor cookie: Slack started it (App Directory, Direct Install).
+                CallbackError::MissingState
+                    if cookie_value(request.headers(), &self.cookie_name()).is_none() =>
+                {
+                    InstallFailure::StartedAtSlack
+                }
                 CallbackError::MissingState => InstallFailure::MissingState,
                 _ => InstallFailure::BadRedirect,
             })?;
-        let cookies = cookie_values(request.headers(), &self.cookie_name);
-        if cookies.is_empty() {
-            return Err(InstallFailure::NoCookie);
-        }
-        let mut failure = InstallFailure::StateMismatch;
-        for cookie in cookies {
-            match self
-                .signer
-                .verify_bound(callback.state(), cookie.as_bytes(), now)
-            {
-                Ok(_) => {
-                    let verifier = self.pkce.then(|| self.verifier(&cookie));
-                    let (code, _) = callback
-                        .verify_bound_state(&self.signer, cookie.as_bytes(), now)
-                        .map_err(|_| InstallFailure::StateMismatch)?;
-                    let mut access = Access::code(code).redirect_uri(self.redirect_uri.clone());
-                    if let Some(verifier) = verifier {
-                        access = access.code_verifier(verifier);
-                    }
-                    return Ok(CodeExchange { access });
+        let cookie =
+            cookie_value(request.headers(), &self.cookie_name()).ok_or(InstallFailure::NoCookie)?;
+        match self
+            .signer
+            .verify_bound(callback.state(), cookie.as_bytes(), now)
+        {
+            Ok(_) => {
+                let verifier = self.pkce.then(|| self.verifier(&cookie));
+                let (code, state) = callback
+                    .verify_bound_state(&self.signer, cookie.as_bytes(), now)
+                    .map_err(|_| InstallFailure::StateMismatch)?;
+                let mut access = Access::code(code).redirect_uri(self.redirect_uri.clone());
+                if let Some(verifier) = verifier {
+                    access = access.code_verifier(verifier);
                 }
-                Err(StateError::Expired { .. }) => failure = InstallFailure::StateExpired,
-                Err(_) => {}
+                let state_expires_at = (state.issued_at())
+                    .saturating_add(self.signer.max_age())
+                    .saturating_add(StateSigner::DEFAULT_MAX_SKEW);
+                Ok(CodeExchange {
+                    access,
+                    state,
+                    state_expires_at,
+                })
             }
+            Err(StateError::Expired { .. }) => Err(InstallFailure::StateExpired),
+            Err(_) => Err(InstallFailure::StateMismatch),
         }
-        Err(failure)
     }
 
     fn verifier(&self, cookie: &str) -> CodeVerifier {
@@ -133,9 +160,22 @@ impl InstallFlow {
 #[derive(Debug, Clone)]
 pub struct CodeExchange {
     access: Access,
+    pub(super) state: VerifiedState,
+    pub(super) state_expires_at: u64,
 }
 
 impl CodeExchange {
+    /// The verified state this redirect came back with: its nonce and issue time, for an app
+    /// that remembers used states itself ([`CodeExchange::claim`] does it with a store).
+    pub fn state(&self) -> &VerifiedState {
+        &self.state
+    }
+
+    /// When the state expires (Unix seconds): its issue time, lifetime and clock skew.
+    pub fn state_expires_at(&self) -> u64 {
+        self.state_expires_at
+    }
+
     /// The `oauth.v2.access` call to make (code, redirect URI and, with PKCE, the verifier).
     pub fn access(&self) -> &Access {
         &self.access

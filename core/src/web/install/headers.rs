@@ -6,11 +6,30 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use super::settings::InstallFlow;
 
 impl InstallFlow {
+    /// The state cookie's name as sent: `__Host-` and the configured name in the `__Host-`
+    /// form (<https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#name-the-__host-prefix>).
+    pub(super) fn cookie_name(&self) -> String {
+        if self.host_cookie() {
+            format!("__Host-{}", self.cookie_name)
+        } else {
+            self.cookie_name.clone()
+        }
+    }
+
+    /// Whether the cookie takes the `__Host-` form: asked for, and `Secure` (https).
+    fn host_cookie(&self) -> bool {
+        self.host_cookie && self.secure_cookie
+    }
+
     fn cookie_attributes(&self, max_age: u64) -> String {
-        let mut attributes = format!(
-            "; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Lax",
-            self.cookie_path
-        );
+        // The `__Host-` form requires `Path=/`, `Secure` and no `Domain`: no other host
+        // (a sibling subdomain) can then set a cookie of that name for this one.
+        let path = if self.host_cookie() {
+            "/"
+        } else {
+            &self.cookie_path
+        };
+        let mut attributes = format!("; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax");
         if self.secure_cookie {
             attributes.push_str("; Secure");
         }
@@ -20,7 +39,7 @@ impl InstallFlow {
     pub(super) fn set_cookie(&self, headers: &mut HeaderMap, value: &str, max_age: u64) {
         let cookie = format!(
             "{}={value}{}",
-            self.cookie_name,
+            self.cookie_name(),
             self.cookie_attributes(max_age)
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -33,19 +52,19 @@ impl InstallFlow {
     }
 }
 
-/// The values of every cookie named `name` in the request's `Cookie` headers (at most 4:
-/// a browser sends one per path, and more is someone playing games).
-pub(super) fn cookie_values(headers: &HeaderMap, name: &str) -> Vec<String> {
+/// The value of the first cookie named `name` in the request's `Cookie` headers, and only
+/// that one: a browser sends the most specific path's first, and any other of the name was
+/// not set by this flow for this path (another path's, or one a sibling host tossed in).
+pub(super) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(n, v)| *n == name && !v.is_empty() && v.len() <= 256)
+        .find(|(n, _)| *n == name)
         .map(|(_, v)| v.to_owned())
-        .take(4)
-        .collect()
+        .filter(|v| !v.is_empty() && v.len() <= 256)
 }
 
 fn security_headers(headers: &mut HeaderMap) {

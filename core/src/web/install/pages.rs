@@ -4,13 +4,23 @@ use http::{Response, StatusCode};
 
 use super::failure::InstallFailure;
 use super::flow::Installed;
+use super::flow::RESTART_PARAM;
 use super::headers::{html, redirect};
+#[cfg(doc)]
+use super::receipt::RECEIPT_MAX_AGE;
+use super::receipt::{Receipt, RECEIPT_PARAM};
 use super::settings::InstallFlow;
 use crate::web::page::{document, escape};
 
 impl InstallFlow {
-    /// The page after a successful install (or a redirect to the app's success URL), with
-    /// the state cookie cleared.
+    /// The answer to a successful redirect, with the state cookie cleared: a 303 to the
+    /// success page (post/redirect/get), the install path with a signed receipt of what it
+    /// shows (`?installed=…`, valid [`RECEIPT_MAX_AGE`] seconds), so a reload or Back shows
+    /// the success again and never sends the code to Slack twice. With
+    /// [`InstallFlow::with_success_url`], a 303 there instead.
+    ///
+    /// The success page itself is served by [`InstallFlow::install_page`], which shows it
+    /// for such a URL: "Installed in *workspace*", an "Open Slack" link, and nothing secret.
     pub fn success(&self, installed: &Installed) -> Response<Vec<u8>> {
         let mut response = match &self.success_url {
             Some(url) => redirect(StatusCode::SEE_OTHER, url),
@@ -22,40 +32,69 @@ impl InstallFlow {
                     .or(installation.enterprise_name.as_deref())
                     .or(installed.team_name.as_deref())
                     .unwrap_or("your workspace");
-                let mut body = format!(
-                    "<h1>Installed in {place}</h1>\n<p>{app} is now installed in \
-<strong id=\"team-name\">{place}</strong>.</p>\n",
-                    place = escape(place),
-                    app = escape(&self.app_name),
+                let receipt = Receipt {
+                    place: place.to_owned(),
+                    link: installed.deep_link(),
+                    url: installed.team_url.clone(),
+                    at: installation.installed_at,
+                };
+                let separator = if self.install_path.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                let location = format!(
+                    "{}{}{separator}{RECEIPT_PARAM}={}",
+                    self.origin(),
+                    self.install_path,
+                    self.seal(&receipt)
                 );
-                if let Some(link) = installed.deep_link() {
-                    body.push_str(&format!(
-                        "<p><a class=\"button\" id=\"open-slack\" href=\"{}\">Open Slack</a></p>\n",
-                        escape(&link)
-                    ));
-                }
-                if let Some(url) = installed
-                    .team_url
-                    .as_deref()
-                    .filter(|u| u.starts_with("https://"))
-                {
-                    body.push_str(&format!(
-                        "<p class=\"detail\">Or open <a href=\"{0}\">{0}</a> in the browser.</p>\n",
-                        escape(url)
-                    ));
-                }
-                html(StatusCode::OK, &document("Installed", &body))
+                redirect(StatusCode::SEE_OTHER, &location)
             }
         };
         self.clear_cookie(response.headers_mut());
         response
     }
 
+    /// `scheme://host[:port]` of the redirect URI, where the install path is served too;
+    /// empty when the install path is a URL of its own.
+    fn origin(&self) -> String {
+        if self.install_path.starts_with("https://") || self.install_path.starts_with("http://") {
+            return String::new();
+        }
+        // The redirect URI was checked to be an absolute URL in `new`.
+        let uri: Option<http::Uri> = self.redirect_uri.parse().ok();
+        let parts = uri
+            .as_ref()
+            .and_then(|u| Some((u.scheme_str()?, u.authority()?)));
+        parts.map_or_else(String::new, |(scheme, authority)| {
+            format!("{scheme}://{authority}")
+        })
+    }
+
     /// The page after a failed install (or a redirect to the app's failure URL with
     /// `?error=<code>`), with the state cookie cleared. Says what happened, never any
     /// detail of Slack's answer beyond its error code.
+    ///
+    /// [`InstallFailure::StartedAtSlack`] is no failure the person can do anything about: it
+    /// is answered with a 303 to the install path (`?restart`), which sends the browser on to
+    /// Slack with a fresh state and cookie, and Slack shows its consent again.
     pub fn failure(&self, failure: &InstallFailure) -> Response<Vec<u8>> {
+        let restart = matches!(failure, InstallFailure::StartedAtSlack);
         let mut response = match &self.failure_url {
+            _ if restart => {
+                let separator = if self.install_path.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                let location = format!(
+                    "{}{}{separator}{RESTART_PARAM}",
+                    self.origin(),
+                    self.install_path
+                );
+                redirect(StatusCode::SEE_OTHER, &location)
+            }
             Some(url) => {
                 let separator = if url.contains('?') { '&' } else { '?' };
                 let code: String =
@@ -66,10 +105,11 @@ impl InstallFlow {
                 )
             }
             None => {
-                let (status, title) = if failure.is_access_denied() {
-                    (StatusCode::OK, "Installation cancelled")
+                let status = failure.status();
+                let title = if failure.is_access_denied() {
+                    "Installation cancelled"
                 } else {
-                    (StatusCode::BAD_REQUEST, "Installation failed")
+                    "Installation failed"
                 };
                 let body = format!(
                     "<h1>{title}</h1>\n<p id=\"reason\">{reason}</p>\n<p class=\"detail\">Error: \

@@ -55,8 +55,9 @@ impl std::error::Error for FlowError {}
 /// ([`InstallFlow::success`] / [`InstallFlow::failure`]). Requests in, responses out; the
 /// caller passes `now` (Unix seconds) and random bytes, and sends the two Slack calls.
 ///
-/// Security: the install page sets an `HttpOnly`, `SameSite=Lax` cookie (`Secure` unless the
-/// redirect URI is loopback `http`) holding a random value; the `state` sent to Slack is
+/// Security: the install page sets an `HttpOnly`, `SameSite=Lax` cookie (`Secure` and in the
+/// `__Host-` form unless the redirect URI is loopback `http`; only the first cookie of its
+/// name a request carries is read) holding a random value; the `state` sent to Slack is
 /// signed with the state key *bound to that value*, so the redirect only succeeds in the
 /// browser that started the install, within the state's lifetime. With PKCE on, the code
 /// verifier is derived from the cookie and the key, so it is never stored or shown. The
@@ -75,7 +76,8 @@ impl std::error::Error for FlowError {}
 /// let page = flow.install_page(&request, 1_700_000_000, &[1; INSTALL_RANDOM_BYTES]);
 /// assert_eq!(page.status(), 200);
 /// let cookie = page.headers()["set-cookie"].to_str()?;
-/// assert!(cookie.starts_with("slack_oauth_state="));
+/// assert!(cookie.starts_with("__Host-slack_oauth_state=")); // https: the `__Host-` form
+/// assert!(cookie.contains("; Path=/;"));
 /// assert!(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -91,6 +93,7 @@ pub struct InstallFlow {
     pub(super) secure_cookie: bool,
     pub(super) cookie_path: String,
     pub(super) cookie_name: String,
+    pub(super) host_cookie: bool,
     pub(super) pkce: bool,
     pub(super) page: InstallPage,
     pub(super) app_name: String,
@@ -143,6 +146,7 @@ impl InstallFlow {
             signer,
             secure_cookie,
             cookie_name: DEFAULT_STATE_COOKIE.to_owned(),
+            host_cookie: true,
             pkce: false,
             page: InstallPage::Button,
             app_name: "the app".to_owned(),
@@ -191,9 +195,20 @@ impl InstallFlow {
         self
     }
 
-    /// Names the state cookie (default [`DEFAULT_STATE_COOKIE`]).
+    /// Names the state cookie (default [`DEFAULT_STATE_COOKIE`]; sent as `__Host-` and the
+    /// name in the `__Host-` form, see [`InstallFlow::with_host_cookie`]).
     pub fn with_cookie_name(mut self, name: impl Into<String>) -> InstallFlow {
         self.cookie_name = name.into();
+        self
+    }
+
+    /// Whether the state cookie takes the `__Host-` form (`__Host-slack_oauth_state`,
+    /// `Path=/`, `Secure`, no `Domain`), so that no other host, a sibling subdomain
+    /// included, can plant a cookie of that name for this one. On by default; it applies
+    /// only where the redirect URI is https (the prefix requires `Secure`), and a loopback
+    /// `http://` redirect URI keeps the plain name and the redirect URI's path.
+    pub fn with_host_cookie(mut self, on: bool) -> InstallFlow {
+        self.host_cookie = on;
         self
     }
 

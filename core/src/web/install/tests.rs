@@ -49,6 +49,21 @@ fn body(response: &Response<Vec<u8>>) -> String {
     String::from_utf8(response.body().clone()).unwrap()
 }
 
+/// The success page a successful redirect's 303 leads to, as the browser GETs it at `now`.
+fn success_page(flow: &InstallFlow, installed: &Installed, now: u64) -> Response<Vec<u8>> {
+    let answer = flow.success(installed);
+    assert_eq!(answer.status(), 303);
+    assert_clears_cookie(&answer);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("https://app.example.com/slack/install?installed="),
+        "{location}"
+    );
+    let page = flow.install_page(&get(location), now, &random(99));
+    assert!(page.headers().get("set-cookie").is_none(), "no new state");
+    page
+}
+
 /// The authorize URL the page's button links to.
 fn button_url(page: &Response<Vec<u8>>) -> String {
     let text = body(page);
@@ -111,7 +126,7 @@ fn auth_test_answer() -> Result<Reply<TestResponse>, transport::Error> {
 
 fn assert_clears_cookie(response: &Response<Vec<u8>>) {
     let (pair, header) = set_cookie(response);
-    assert_eq!(pair, "slack_oauth_state=");
+    assert_eq!(pair, "__Host-slack_oauth_state=");
     assert!(header.contains("Max-Age=0"), "{header}");
 }
 
@@ -120,7 +135,7 @@ fn assert_no_secrets(text: &str, cookie: &str) {
         "xoxb-",
         "xoxp-",
         "4724.1234",
-        &cookie["slack_oauth_state=".len()..],
+        &cookie["__Host-slack_oauth_state=".len()..],
     ] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
@@ -133,7 +148,7 @@ fn assert_debug_hides_secrets(shown: &str, cookie: &str) {
         "SECRET-BOT",
         "SECRET-USER",
         "4724.1234",
-        &cookie["slack_oauth_state=".len()..],
+        &cookie["__Host-slack_oauth_state=".len()..],
     ] {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
@@ -159,12 +174,23 @@ fn install_page_shows_the_button_and_sets_the_cookie() {
     assert!(query_param(&url, "code_challenge").is_none());
     let state = query_param(&url, "state").unwrap();
 
+    // https: the `__Host-` form, which no other host can set for this one.
     let (pair, header) = set_cookie(&page);
+    assert!(pair.starts_with("__Host-slack_oauth_state="), "{pair}");
     assert_eq!(
         header,
-        format!("{pair}; Path=/slack/oauth_redirect; Max-Age=600; HttpOnly; SameSite=Lax; Secure")
+        format!("{pair}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax; Secure")
     );
-    let value = &pair["slack_oauth_state=".len()..];
+    // Asked not to: the plain name, scoped to the redirect URI's path.
+    let plain = flow.clone().with_host_cookie(false);
+    let (plain_pair, plain_header) = set_cookie(&plain.install_page(&get("/"), NOW, &random(1)));
+    assert!(plain_pair.starts_with("slack_oauth_state="), "{plain_pair}");
+    assert!(
+        plain_header.contains("; Path=/slack/oauth_redirect; ")
+            && plain_header.ends_with("; Secure"),
+        "{plain_header}"
+    );
+    let value = &pair["__Host-slack_oauth_state=".len()..];
     assert_eq!(value.len(), 43);
     assert_ne!(value, state);
     // The page carries the state (it must travel to Slack) but never the cookie's value.
@@ -261,7 +287,7 @@ fn the_whole_install_with_pkce() {
     );
     assert_eq!(installed.installation.installed_at, NOW + 31);
 
-    let page = flow.success(&installed);
+    let page = success_page(&flow, &installed, NOW + 32);
     assert_eq!(page.status(), 200);
     let text = body(&page);
     assert!(
@@ -275,7 +301,55 @@ fn the_whole_install_with_pkce() {
     assert!(text.contains("https://acme.slack.com/"));
     assert_no_secrets(&text, &cookie);
     assert!(!text.contains(&query_param(&url, "state").unwrap()));
-    assert_clears_cookie(&page);
+    // Reloaded a while later: the same page, and no Slack call (there is nothing to make).
+    assert_eq!(body(&success_page(&flow, &installed, NOW + 600)), text);
+}
+
+#[test]
+fn the_success_page_shows_only_what_this_app_signed_lately() {
+    let flow = flow();
+    let (redirect, cookie, _) = start(&flow, 21);
+    let installed = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW)
+        .unwrap()
+        .exchanged(access_answer(), NOW)
+        .unwrap()
+        .finish(Some(auth_test_answer()));
+    let location = flow.success(&installed).headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let sealed = query_param(&location, "installed").unwrap();
+    let shows = |uri: &str, now: u64| body(&flow.install_page(&get(uri), now, &random(3)));
+    assert!(shows(&location, NOW + RECEIPT_MAX_AGE).contains("Installed in Acme"));
+    // Too old, or from the future: the install page again (with a fresh state cookie).
+    for now in [NOW + RECEIPT_MAX_AGE + 1, NOW - 120] {
+        let page = flow.install_page(&get(&location), now, &random(3));
+        assert!(body(&page).contains("id=\"add-to-slack\""));
+        assert!(page.headers().get("set-cookie").is_some());
+    }
+    // Another team name with the old signature, or signed with another key: not shown.
+    let (payload, mac) = sealed.split_once('.').unwrap();
+    let json = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(json.contains("Acme & Co"), "{json}");
+    let forged = URL_SAFE_NO_PAD.encode(json.replace("Acme & Co", "Evil Corp"));
+    let forged = format!("/slack/install?installed={forged}.{mac}");
+    assert!(!shows(&forged, NOW).contains("Evil Corp"));
+    let other = InstallFlow::new(
+        AuthorizeUrl::new("111.222").bot_scopes(["chat:write"]),
+        REDIRECT,
+        StateKey::from_random_bytes(&[8; 32]).unwrap(),
+    )
+    .unwrap();
+    let elsewhere = other.install_page(&get(&location), NOW, &random(3));
+    assert!(!body(&elsewhere).contains("Installed in"));
+    // Nonsense never panics.
+    for junk in ["", "x", ".", "a.b", "%FF.%FF", &"A".repeat(5000)] {
+        let uri = format!("/slack/install?installed={junk}");
+        assert!(body(&flow.install_page(&get(&uri), NOW, &random(3))).contains("add-to-slack"));
+    }
+    // Nothing secret is in the URL: only what the page shows, and when.
+    assert_no_secrets(&json, &cookie);
 }
 
 #[test]
@@ -292,7 +366,7 @@ fn a_failed_auth_test_keeps_the_install() {
     assert_eq!(installed.installation.bot_id, None);
     assert!(installed.installation.bot.is_some());
     // Without auth.test's answer the success page still names the team from the exchange.
-    assert!(body(&flow.success(&installed)).contains("Acme &amp; Co"));
+    assert!(body(&success_page(&flow, &installed, NOW)).contains("Acme &amp; Co"));
 }
 
 #[test]
@@ -307,6 +381,27 @@ fn other_cookies_and_several_cookie_headers() {
         .body(())
         .unwrap();
     assert!(flow.redirect(&request, NOW).is_ok());
+
+    // Only the first cookie of the name is read: one planted before it (another path's, a
+    // sibling host's) is not tried alongside, so it cannot carry an install through.
+    let (_, planted, _) = start(&flow, 17);
+    let both = format!("{planted}; {cookie}");
+    assert!(matches!(
+        flow.redirect(&with_cookie(&redirect, &both), NOW),
+        Err(InstallFailure::StateMismatch)
+    ));
+    let request = http::Request::get(&redirect)
+        .header("cookie", &planted)
+        .header("cookie", &cookie)
+        .body(())
+        .unwrap();
+    assert!(flow.redirect(&request, NOW).is_err());
+    // The plain name is not the `__Host-` cookie.
+    let plain = cookie.replace("__Host-", "");
+    assert!(matches!(
+        flow.redirect(&with_cookie(&redirect, &plain), NOW),
+        Err(InstallFailure::NoCookie)
+    ));
 }
 
 #[test]
@@ -390,6 +485,98 @@ fn states_that_are_not_this_browsers() {
 }
 
 #[test]
+fn an_install_started_at_slack_restarts_here() {
+    // The App Directory or the Direct Install URL: Slack's redirect carries a code, and
+    // neither a state nor a cookie of ours.
+    for flow in [
+        flow(),
+        flow().with_failure_url("https://app.example.com/oops"),
+    ] {
+        let failure = flow
+            .redirect(&get("/slack/oauth_redirect?code=4724.1234"), NOW)
+            .unwrap_err();
+        assert!(
+            matches!(failure, InstallFailure::StartedAtSlack),
+            "{failure:?}"
+        );
+        assert_eq!(failure.code(), "started_at_slack");
+        let answer = flow.failure(&failure);
+        assert_eq!(answer.status(), 303);
+        let location = answer.headers()["location"].to_str().unwrap();
+        assert_eq!(location, "https://app.example.com/slack/install?restart");
+        assert!(!location.contains("4724.1234"), "the code is dropped");
+        // The install page, so asked, sends the browser straight on to Slack with a fresh
+        // state and cookie; Slack shows its consent again.
+        let page = flow.install_page(&get(location), NOW, &random(12));
+        assert_eq!(page.status(), 302);
+        let slack = page.headers()["location"].to_str().unwrap();
+        assert!(
+            slack.starts_with("https://slack.com/oauth/v2/authorize?"),
+            "{slack}"
+        );
+        assert!(query_param(slack, "state").is_some());
+        assert!(set_cookie(&page).0.starts_with("__Host-slack_oauth_state="));
+    }
+    // Without `restart`, the install page is the button page as before.
+    assert_eq!(
+        flow()
+            .install_page(&get("/slack/install"), NOW, &random(12))
+            .status(),
+        200
+    );
+}
+
+#[test]
+fn a_state_claimed_once_is_refused_the_second_time() {
+    use crate::store::Store;
+    let flow = flow();
+    let (redirect, cookie, url) = start(&flow, 14);
+    let exchange = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW + 5)
+        .unwrap();
+    // The nonce the state was issued with (`random`'s first 16 bytes), and its expiry.
+    assert_eq!(exchange.state().nonce(), &random(14)[..16]);
+    assert_eq!(exchange.state().issued_at(), NOW);
+    assert!(exchange.state_expires_at() >= NOW + 600);
+    let (key, used) = exchange.claim();
+    assert_eq!(key, UsedState::key(&random(14)[..16]));
+    assert!(key.starts_with("slack-oauth/used-state/"), "{key}");
+    assert!(!key.contains(&query_param(&url, "state").unwrap()));
+    assert_eq!(used.expires_at, exchange.state_expires_at());
+
+    // One store shared by every server: the first claim goes on, the replay is refused.
+    let store = crate::MemoryStore::<UsedState>::new();
+    let first = exchange
+        .clone()
+        .claimed(store.compare_and_swap(&key, None, &used, None));
+    assert!(first.is_ok());
+    let again = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW + 6)
+        .unwrap();
+    let (key, used) = again.claim();
+    let replay = again.claimed(store.compare_and_swap(&key, None, &used, None));
+    let failure = replay.unwrap_err();
+    assert!(matches!(failure, InstallFailure::StateUsed), "{failure:?}");
+    assert_eq!(failure.code(), "state_used");
+    assert_eq!(flow.failure(&failure).status(), 400);
+    // A store that fails: nothing spent, the install can be tried again.
+    let broken: Result<crate::store::Swap, &str> = Err("down");
+    assert!(matches!(
+        exchange.claimed(broken),
+        Err(InstallFailure::Store)
+    ));
+    // Another install's state is another record.
+    let (redirect, cookie, _) = start(&flow, 15);
+    let other = flow
+        .redirect(&with_cookie(&redirect, &cookie), NOW)
+        .unwrap();
+    let (key, used) = other.claim();
+    assert!(other
+        .claimed(store.compare_and_swap(&key, None, &used, None))
+        .is_ok());
+}
+
+#[test]
 fn redirects_that_are_not_from_slack() {
     let flow = flow();
     let (redirect, cookie, url) = start(&flow, 11);
@@ -423,7 +610,10 @@ fn redirects_that_are_not_from_slack() {
         Err(InstallFailure::BadRedirect)
     ));
     // Junk cookies are ignored, not a panic.
-    let junk = with_cookie(&redirect, "slack_oauth_state=; slack_oauth_state; =x; ;;");
+    let junk = with_cookie(
+        &redirect,
+        "__Host-slack_oauth_state=; __Host-slack_oauth_state; =x; ;;",
+    );
     assert!(matches!(
         flow.redirect(&junk, NOW),
         Err(InstallFailure::NoCookie)
@@ -454,7 +644,10 @@ fn slack_refusing_the_code_and_bad_answers() {
         .exchanged(Err(transport::Error::Timeout), NOW)
         .unwrap_err();
     assert_eq!(failure.code(), "slack_unreachable");
+    // Not the request's fault: a 502, as a gateway whose upstream failed.
+    assert_eq!(flow.failure(&failure).status(), 502);
     assert!(body(&flow.failure(&failure)).contains("could not be reached"));
+    assert_eq!(flow.failure(&InstallFailure::Store).status(), 500);
 
     let no_team = http::Response::new(
         br#"{"ok":true,"access_token":"xoxb-1","token_type":"bot","team":null,"enterprise":null}"#

@@ -40,8 +40,9 @@
 //! | `postgres://…`, `postgresql://…` | [`PostgresStore`] | `postgres` |
 //! | `redis://…` | [`RedisStore`] | `redis` |
 //!
-//! The stored values hold access and refresh tokens in clear: keep the file, table or keys
-//! as secret as the tokens (the SQLite file is created `0600`).
+//! The stored values hold access and refresh tokens in clear unless the store is
+//! [`Sealed`] (see docs/tokens-at-rest.md): keep the file, table or keys as secret as the
+//! tokens (the SQLite file is created `0600`).
 //!
 //! The blocking stores must not be used from inside an async runtime's worker threads;
 //! the async ones (`Async…`) never block one: SQLite calls run on Tokio's blocking pool,
@@ -63,19 +64,23 @@ use std::time::Duration;
 use slack_oauth_core::Lease;
 
 mod any;
+mod keyring;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+mod sealed;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod typed;
 
 pub use any::{AnyStore, AsyncAnyStore};
+pub use keyring::{Keyring, KEY_LEN};
 #[cfg(feature = "postgres")]
 pub use postgres::{AsyncPostgresStore, PostgresStore};
 #[cfg(feature = "redis")]
 pub use redis::{AsyncRedisStore, RedisStore};
+pub use sealed::{Envelope, Rekeyed, SealFailure, Sealed, Stored};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{AsyncSqliteStore, SqliteStore};
 pub use typed::Typed;
@@ -171,6 +176,20 @@ pub enum Error {
         /// What the server or library said.
         detail: String,
     },
+    /// The record under `key` is sealed under the key `key_id`, which the keyring does not
+    /// hold (or sealing is off): nothing was read, and nothing should be written over it.
+    KeyMissing {
+        /// The record key.
+        key: String,
+        /// The id of the key needed to open it.
+        key_id: String,
+    },
+    /// The sealed record under `key` does not open: it was altered, or copied there from
+    /// another record.
+    Tampered {
+        /// The record key.
+        key: String,
+    },
     /// A URL or option is not valid, or names a backend whose feature is off.
     Config {
         /// What is wrong.
@@ -194,6 +213,16 @@ impl fmt::Display for Error {
                 )
             }
             Error::Backend { store, detail } => write!(f, "the {store} store failed: {detail}"),
+            Error::KeyMissing { key, key_id } => write!(
+                f,
+                "the record under `{key}` is sealed under the key `{key_id}`, which the keyring \
+                 does not hold (add it to SLACK_OAUTH_KEYS)"
+            ),
+            Error::Tampered { key } => write!(
+                f,
+                "the sealed record under `{key}` does not open: it was altered or copied from \
+                 another record"
+            ),
             Error::Config { detail } => write!(f, "invalid store configuration: {detail}"),
         }
     }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use slack_oauth_core::{AsyncStore, Lease, Record, Store, Swap};
 
+use crate::sealed::sealed_key_id;
 use crate::Error;
 
 /// A store of `T` values (kept as JSON) over the backend `B`: what [`SqliteStore`],
@@ -136,15 +137,22 @@ pub(crate) fn decode<T: DeserializeOwned>(
 ) -> Result<Record<T>, Error> {
     // serde_json's messages quote the offending text, which may be a token: report only
     // where and what kind of error.
-    let value = serde_json::from_str(&raw.value).map_err(|e| Error::Corrupt {
-        store,
-        key: key.to_owned(),
-        detail: format!(
-            "the value is not valid ({:?} error at line {} column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ),
+    let value = serde_json::from_str(&raw.value).map_err(|e| match sealed_key_id(&raw.value) {
+        // A sealed record read without the layer: say which key it needs.
+        Some(key_id) => Error::KeyMissing {
+            key: key.to_owned(),
+            key_id,
+        },
+        None => Error::Corrupt {
+            store,
+            key: key.to_owned(),
+            detail: format!(
+                "the value is not valid ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        },
     })?;
     Ok(Record {
         value,

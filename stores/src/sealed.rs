@@ -220,6 +220,10 @@ fn open<T: DeserializeOwned>(
 /// Whether a stored JSON value is a sealed one, and under which key id: lets a store
 /// without a ring say which key a record needs instead of calling it unreadable.
 pub(crate) fn sealed_key_id(json: &str) -> Option<String> {
+    // What `seal` writes starts so; anything else is not parsed twice.
+    if !json.starts_with("{\"sealed\":") {
+        return None;
+    }
     serde_json::from_str::<Envelope>(json).ok().map(|e| e.kid)
 }
 
@@ -295,7 +299,7 @@ impl<B, T> Typed<B, T> {
     /// This store with its values sealed under `ring` (in clear without one, which still
     /// reads sealed records as errors naming their key).
     pub fn sealed(self, ring: Option<Keyring>) -> Sealed<Typed<B, Stored<T>>, T> {
-        Sealed::new(Typed::new(self.backend), ring)
+        Sealed::new(Typed::beneath_seal(self.backend), ring)
     }
 }
 

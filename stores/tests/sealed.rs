@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use base64::Engine;
 use slack_oauth_core::oauth_v2::Access;
 use slack_oauth_core::{
-    parse, Api, AuthorizeUrl, ClientCredentials, Installation, KeeperError, Store,
+    parse, Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation, KeeperError, Store,
 };
 use slack_oauth_sim::{AppConfig, Server, Sim, TokenStatus};
-use slack_oauth_store::{AnyStore, Error, Keyring, Options, Sealed, Stored};
+use slack_oauth_store::{AnyStore, AsyncAnyStore, Error, Keyring, Options, Sealed, Stored};
 
 const CLIENT_ID: &str = "111.333";
 const CLIENT_SECRET: &str = "sealed-store-app-secret";
@@ -482,6 +482,56 @@ fn rekey_while_a_keeper_refreshes(backend: Backend) {
     );
 }
 
+fn the_async_store_seals_the_same_way(backend: Backend) {
+    let world = World::new(backend);
+    let options = Options::new().namespace(&world.backend.namespace);
+    let open = |ring: &str| {
+        let ring = (!ring.is_empty()).then(|| Keyring::parse(ring).unwrap());
+        common::rt()
+            .block_on(AsyncAnyStore::<Installation>::open_with(
+                &world.backend.url,
+                &options,
+            ))
+            .unwrap()
+            .sealed(ring)
+    };
+    let sealed = open(K1);
+    let rt = common::rt();
+    rt.block_on(AsyncStore::put(&sealed, &world.key, &world.installed))
+        .unwrap();
+    let secrets = secrets(&world.installed);
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    world.assert_dump_sealed("async put", &refs);
+    // The blocking store opens what the async one sealed, and back.
+    let blocking = world.backend.sealed(K1);
+    assert_eq!(
+        blocking.load(&world.key).unwrap().unwrap().value,
+        world.installed
+    );
+    blocking.put("other", &world.installed).unwrap();
+    let loaded = rt.block_on(AsyncStore::load(&sealed, "other")).unwrap();
+    assert_eq!(loaded.unwrap().value, world.installed);
+    // Moved, and missing keys.
+    let moved = blocking.inner().load(&world.key).unwrap().unwrap().value;
+    blocking.inner().put("other", &moved).unwrap();
+    let e = rt.block_on(AsyncStore::load(&sealed, "other")).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Tampered {
+            key: "other".into()
+        }
+    );
+    for ring in [K2, ""] {
+        let e = rt
+            .block_on(AsyncStore::load(&open(ring), &world.key))
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::KeyMissing { ref key_id, .. } if key_id == "k1"),
+            "{e:?}"
+        );
+    }
+}
+
 macro_rules! sealed_suite {
     ($module:ident, $backend:expr) => {
         mod $module {
@@ -513,6 +563,13 @@ macro_rules! sealed_suite {
             fn records_in_clear_are_read_then_sealed() {
                 if let Some(backend) = $backend {
                     super::records_in_clear_are_read_then_sealed(backend);
+                }
+            }
+
+            #[test]
+            fn the_async_store_seals_the_same_way() {
+                if let Some(backend) = $backend {
+                    super::the_async_store_seals_the_same_way(backend);
                 }
             }
 

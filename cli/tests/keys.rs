@@ -217,6 +217,39 @@ fn sealed_install_token_list_and_rekey() {
     )
     .ok();
     assert_eq!(token["token"], bot.as_str());
+    // The async keeper's store is sealed too.
+    let token = slack_oauth(
+        Some(K2),
+        &[
+            "--base-url",
+            &base,
+            "--transport",
+            "hyper",
+            "token",
+            "--store",
+            &store,
+            "--team",
+            TEAM,
+        ],
+    )
+    .ok();
+    assert_eq!(token["token"], bot.as_str());
+    let run = slack_oauth(
+        Some(K1),
+        &[
+            "--base-url",
+            &base,
+            "--transport",
+            "hyper",
+            "token",
+            "--store",
+            &store,
+            "--team",
+            TEAM,
+        ],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("`k2`"), "{run:?}");
     assert!(!raw(dir.path()).contains("xox"), "a token in the file");
 }
 

@@ -216,7 +216,7 @@ impl fmt::Display for Error {
             Error::KeyMissing { key, key_id } => write!(
                 f,
                 "the record under `{key}` is sealed under the key `{key_id}`, which the keyring \
-                 does not hold (add it to SLACK_OAUTH_KEYS)"
+                 does not hold (the CLI's ring is SLACK_OAUTH_KEYS); nothing was read or written"
             ),
             Error::Tampered { key } => write!(
                 f,

@@ -75,6 +75,9 @@ pub struct KeeperGuide;
 #[doc = include_str!("../docs/stores.md")]
 pub struct StoresGuide;
 #[cfg(doctest)]
+#[doc = include_str!("../docs/tokens-at-rest.md")]
+pub struct TokensAtRestGuide;
+#[cfg(doctest)]
 #[doc = include_str!("../docs/install-flow.md")]
 pub struct InstallFlowGuide;
 #[cfg(doctest)]

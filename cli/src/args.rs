@@ -243,6 +243,19 @@ Examples:
     )]
     Installations(InstallationsCommand),
 
+    /// Keys that seal installations at rest in the store (SLACK_OAUTH_KEYS)
+    #[command(
+        subcommand,
+        after_help = "\
+SLACK_OAUTH_KEYS=\"ID:BASE64KEY[,ID:BASE64KEY...]\" (32-byte keys in standard base64) turns
+sealing on for every command that opens a store: the first key seals every write, the others
+only open. See docs/tokens-at-rest.md for the rotation procedure.
+
+Example:
+  slack-oauth keys generate --id k2"
+    )]
+    Keys(KeysCommand),
+
     /// Serve the Slack simulator on 127.0.0.1 (same as the slack-oauth-sim binary)
     #[command(after_help = "\
 stdout: one JSON object with url, base_url, authorize_url, what --config seeded, and the demo
@@ -346,6 +359,46 @@ earlier slack-oauth when nothing in the new layout matches).
 Example:
   slack-oauth installations delete --store sqlite:tokens.db --team T0123")]
     Delete(DeleteArgs),
+    /// Seal every record again under the first key of SLACK_OAUTH_KEYS (after a rotation,
+    /// or to seal records written in clear)
+    #[command(after_help = "\
+stdout: {\"ok\":true,\"key_id\":\"ID\",\"records\":N,\"rewritten\":N,\"current\":N,\"vanished\":N}.
+Each record is rewritten by compare-and-swap, so running keepers lose nothing. Every record is
+opened first: one sealed under a key the ring lacks (exit 3, naming the key id) or that does not
+open (exit 3, naming the record) stops the run before anything is written.
+
+Example:
+  SLACK_OAUTH_KEYS=\"k2:...,k1:...\" slack-oauth installations rekey --store sqlite:tokens.db")]
+    Rekey(RekeyArgs),
+}
+
+/// `installations rekey`.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+/// `keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// A new key: 32 bytes from the operating system's random source, printed as the ring
+    /// entry ID:BASE64KEY (secret: it opens every sealed token)
+    #[command(after_help = "\
+stdout: {\"ok\":true,\"id\":\"ID\",\"entry\":\"ID:BASE64KEY\"}.
+
+Example:
+  slack-oauth keys generate --id k2 | jq -r .entry")]
+    Generate(GenerateKeyArgs),
+}
+
+/// `keys generate`.
+#[derive(Debug, Args)]
+pub struct GenerateKeyArgs {
+    /// The key's id: 1 to 32 of A-Z a-z 0-9 - _ [default: k and the Unix time]
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
 }
 
 /// `installations list`.

@@ -8,8 +8,8 @@ use slack_oauth::tooling_tokens::Rotate;
 use slack_oauth::Reply;
 
 use crate::args::{
-    Cli, CodeArgs, Command, ExternalTokenCommand, Global, InstallationsCommand, RefreshArgs,
-    RotateArgs, TokenArgs,
+    Cli, CodeArgs, Command, ExternalTokenCommand, Global, InstallationsCommand, KeysCommand,
+    RefreshArgs, RotateArgs, TokenArgs,
 };
 use crate::fail::Failure;
 use crate::inputs::{
@@ -60,6 +60,10 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Installations(InstallationsCommand::Delete(args)) => {
             crate::kept::delete(&global, args)
         }
+        Command::Installations(InstallationsCommand::Rekey(args)) => {
+            crate::kept::rekey(&global, args)
+        }
+        Command::Keys(KeysCommand::Generate(args)) => crate::keys::generate(args),
     }
 }
 

@@ -15,6 +15,7 @@ mod fail;
 mod inputs;
 mod install;
 mod kept;
+mod keys;
 mod output;
 mod secrets;
 mod sim;

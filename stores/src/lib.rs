@@ -47,8 +47,9 @@
 //! password, and never followed by a plaintext attempt. `sslmode=disable` to a host that
 //! is not loopback sends every token in clear: the crate's README says what that costs.
 //!
-//! The stored values hold access and refresh tokens in clear: keep the file, table or keys
-//! as secret as the tokens (the SQLite file is created `0600`).
+//! The stored values hold access and refresh tokens in clear unless the store is
+//! [`Sealed`] (see docs/tokens-at-rest.md): keep the file, table or keys as secret as the
+//! tokens (the SQLite file is created `0600`).
 //!
 //! The blocking stores must not be used from inside an async runtime's worker threads;
 //! the async ones (`Async…`) never block one: SQLite calls run on Tokio's blocking pool,
@@ -70,10 +71,12 @@ use std::time::Duration;
 use slack_oauth_core::Lease;
 
 mod any;
+mod keyring;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+mod sealed;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "tls")]
@@ -81,11 +84,13 @@ mod tls;
 mod typed;
 
 pub use any::{AnyStore, AsyncAnyStore};
+pub use keyring::{Keyring, KEY_LEN};
 #[cfg(feature = "postgres")]
 pub use postgres::{AsyncPostgresStore, PostgresStore};
 #[cfg(feature = "redis")]
 pub use redis::{AsyncRedisStore, RedisStore};
 pub use slack_oauth_core::transport::TlsRoots;
+pub use sealed::{Envelope, Rekeyed, SealFailure, Sealed, Stored};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{AsyncSqliteStore, SqliteStore};
 pub use typed::Typed;
@@ -210,6 +215,20 @@ pub enum Error {
         /// What the server or library said.
         detail: String,
     },
+    /// The record under `key` is sealed under the key `key_id`, which the keyring does not
+    /// hold (or sealing is off): nothing was read, and nothing should be written over it.
+    KeyMissing {
+        /// The record key.
+        key: String,
+        /// The id of the key needed to open it.
+        key_id: String,
+    },
+    /// The sealed record under `key` does not open: it was altered, or copied there from
+    /// another record.
+    Tampered {
+        /// The record key.
+        key: String,
+    },
     /// A URL or option is not valid, or names a backend whose feature is off.
     Config {
         /// What is wrong.
@@ -244,6 +263,16 @@ impl fmt::Display for Error {
                 )
             }
             Error::Backend { store, detail } => write!(f, "the {store} store failed: {detail}"),
+            Error::KeyMissing { key, key_id } => write!(
+                f,
+                "the record under `{key}` is sealed under the key `{key_id}`, which the keyring \
+                 does not hold (the CLI's ring is SLACK_OAUTH_KEYS); nothing was read or written"
+            ),
+            Error::Tampered { key } => write!(
+                f,
+                "the sealed record under `{key}` does not open: it was altered or copied from \
+                 another record"
+            ),
             Error::Config { detail } => write!(f, "invalid store configuration: {detail}"),
             Error::Tls {
                 store,

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use slack_oauth_core::{AsyncStore, Lease, Record, Store, Swap};
 
+use crate::sealed::sealed_key_id;
 use crate::Error;
 
 /// A store of `T` values (kept as JSON) over the backend `B`: what [`SqliteStore`],
@@ -27,6 +28,9 @@ use crate::Error;
 /// [`AnyStore`]: crate::AnyStore
 pub struct Typed<B, T> {
     pub(crate) backend: B,
+    /// Whether this store keeps a [`Sealed`](crate::Sealed) layer's values: only then is
+    /// a sealed value a value, not a record it cannot read.
+    beneath_seal: bool,
     // `fn() -> T`: the store holds no `T`, so it is `Send` and `Sync` whatever `T` is.
     _value: PhantomData<fn() -> T>,
 }
@@ -35,14 +39,26 @@ impl<B, T> Typed<B, T> {
     pub(crate) fn new(backend: B) -> Typed<B, T> {
         Typed {
             backend,
+            beneath_seal: false,
             _value: PhantomData,
+        }
+    }
+
+    /// The store beneath a [`Sealed`](crate::Sealed) layer.
+    pub(crate) fn beneath_seal(backend: B) -> Typed<B, T> {
+        Typed {
+            beneath_seal: true,
+            ..Typed::new(backend)
         }
     }
 }
 
 impl<B: Clone, T> Clone for Typed<B, T> {
     fn clone(&self) -> Self {
-        Typed::new(self.backend.clone())
+        Typed {
+            beneath_seal: self.beneath_seal,
+            ..Typed::new(self.backend.clone())
+        }
     }
 }
 
@@ -133,7 +149,18 @@ pub(crate) fn decode<T: DeserializeOwned>(
     store: &'static str,
     key: &str,
     raw: Raw,
+    beneath_seal: bool,
 ) -> Result<Record<T>, Error> {
+    // A sealed record read without the layer: say which key it needs. Checked first, as a
+    // type whose fields are all optional (core's `Installation`) would read it as empty.
+    if !beneath_seal {
+        if let Some(key_id) = sealed_key_id(&raw.value) {
+            return Err(Error::KeyMissing {
+                key: key.to_owned(),
+                key_id,
+            });
+        }
+    }
     // serde_json's messages quote the offending text, which may be a token: report only
     // where and what kind of error.
     let value = serde_json::from_str(&raw.value).map_err(|e| Error::Corrupt {
@@ -169,7 +196,7 @@ impl<B: RawStore, T: Serialize + DeserializeOwned> Store<T> for Typed<B, T> {
 
     fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
         let raw = self.backend.load_raw(key)?;
-        raw.map(|raw| decode(self.backend.name(), key, raw))
+        raw.map(|raw| decode(self.backend.name(), key, raw, self.beneath_seal))
             .transpose()
     }
 
@@ -208,7 +235,7 @@ impl<B: RawAsyncStore + Sync, T: Serialize + DeserializeOwned> AsyncStore<T> for
 
     async fn load(&self, key: &str) -> Result<Option<Record<T>>, Error> {
         let raw = self.backend.load_raw(key).await?;
-        raw.map(|raw| decode(self.backend.name(), key, raw))
+        raw.map(|raw| decode(self.backend.name(), key, raw, self.beneath_seal))
             .transpose()
     }
 
@@ -259,7 +286,7 @@ mod tests {
             value: r#"{"token": "xoxb-SECRET"#.into(),
             lease: None,
         };
-        let e = decode::<u32>("sqlite", "T1", raw).unwrap_err();
+        let e = decode::<u32>("sqlite", "T1", raw, false).unwrap_err();
         let shown = format!("{e} {e:?}");
         assert!(matches!(e, Error::Corrupt { .. }));
         assert!(!shown.contains("SECRET"), "{shown}");
@@ -268,7 +295,7 @@ mod tests {
             value: r#""xoxb-SECRET""#.into(),
             lease: None,
         };
-        let e = decode::<u32>("sqlite", "T1", raw).unwrap_err();
+        let e = decode::<u32>("sqlite", "T1", raw, false).unwrap_err();
         assert!(!format!("{e} {e:?}").contains("SECRET"));
     }
 

@@ -18,10 +18,12 @@
 mod installations;
 mod lookup;
 mod open;
+mod rekey;
 mod save;
 mod token;
 
 pub use installations::{delete, list};
 pub use open::{open, url};
+pub use rekey::rekey;
 pub use save::{installation_now, print_saved, put, save};
 pub use token::token;

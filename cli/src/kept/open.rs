@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use slack_oauth::stores::{AnyStore, Error as StoreError, Options};
+use slack_oauth::stores::{AnyStore, Error as StoreError, Options, Sealed, Stored};
 use slack_oauth::{Installation, KeeperError};
 
 use crate::args::{Global, StoreArg};
@@ -14,8 +14,8 @@ use crate::inputs::api;
 /// The store URL when `--store` is not given.
 pub const ENV_STORE: &str = "SLACK_OAUTH_STORE";
 
-/// The installation store a URL names.
-pub type Installations = AnyStore<Installation>;
+/// The installation store a URL names, sealed with `SLACK_OAUTH_KEYS` when it is set.
+pub type Installations = Sealed<AnyStore<Stored<Installation>>, Installation>;
 
 /// The table or key prefix when `--store-namespace` is not given.
 pub const ENV_STORE_NAMESPACE: &str = "SLACK_OAUTH_STORE_NAMESPACE";
@@ -34,8 +34,9 @@ fn env(name: &str) -> Option<String> {
 /// Opens the store `url` names (SQLite files are created 0600 by the store itself, and
 /// several processes creating one at once is safe).
 pub fn open(url: &str, arg: &StoreArg, global: &Global) -> Result<Arc<Installations>, Failure> {
-    AnyStore::open_with(url, &options(arg, global))
-        .map(Arc::new)
+    let ring = crate::keys::ring()?;
+    AnyStore::<Installation>::open_with(url, &options(arg, global))
+        .map(|store| Arc::new(store.sealed(ring)))
         .map_err(store_failure)
 }
 

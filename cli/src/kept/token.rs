@@ -98,7 +98,8 @@ pub fn token(global: &Global, secrets: &mut SecretReader, args: KeptTokenArgs) -
             let store =
                 AsyncAnyStore::<Installation>::open_with(&url, &options(&args.store, global))
                     .await
-                    .map_err(store_failure)?;
+                    .map_err(store_failure)?
+                    .sealed(crate::keys::ring()?);
             let keeper = slack_oauth::hyper::Keeper::new(client, store).with_margin(args.margin);
             Ok::<_, Failure>(match &target {
                 Target::Found(key) if key.user.is_some() => keeper.find_user_token(key).await,

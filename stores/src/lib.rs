@@ -89,8 +89,8 @@ pub use keyring::{Keyring, KEY_LEN};
 pub use postgres::{AsyncPostgresStore, PostgresStore};
 #[cfg(feature = "redis")]
 pub use redis::{AsyncRedisStore, RedisStore};
-pub use slack_oauth_core::transport::TlsRoots;
 pub use sealed::{Envelope, Rekeyed, SealFailure, Sealed, Stored};
+pub use slack_oauth_core::transport::TlsRoots;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{AsyncSqliteStore, SqliteStore};
 pub use typed::Typed;

@@ -1,5 +1,5 @@
 //! Durable, shared stores for kept tokens: [`SqliteStore`] (one machine, several
-//! processes), [`PostgresStore`] and [`RedisStore`] (fleets of machines), each with an async
+//! processes), [`PostgresStore`], [`MySqlStore`] and [`RedisStore`] (fleets of machines), each with an async
 //! twin for async keepers, and [`AnyStore`] / [`AsyncAnyStore`] to open one from a URL.
 //!
 //! Every backend keeps core's [`Record`]s: the value as JSON (serde), a version that is
@@ -38,6 +38,7 @@
 //! | --- | --- | --- | --- |
 //! | `sqlite:PATH` (`sqlite://PATH`, `sqlite:///ABSOLUTE`) | [`SqliteStore`] | `sqlite` | — |
 //! | `postgres://…`, `postgresql://…` | [`PostgresStore`] | `postgres` | libpq's `sslmode`, `sslrootcert`; default `verify-full` (`prefer` on loopback) |
+//! | `mysql://…`, `mariadb://…` | [`MySqlStore`] | `mysql` | MySQL's `ssl-mode`, `ssl-ca`; default `VERIFY_IDENTITY` (`PREFERRED` on loopback) |
 //! | `redis://…` | [`RedisStore`] | `redis` | none: plaintext |
 //! | `rediss://…` | [`RedisStore`] | `redis` | always, chain and host name checked |
 //!
@@ -60,7 +61,12 @@
 
 // With no backend feature only the shared types are left, unused.
 #![cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    not(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "mysql",
+        feature = "redis"
+    )),
     allow(unused)
 )]
 
@@ -70,6 +76,8 @@ use std::time::Duration;
 use slack_oauth_core::Lease;
 
 mod any;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
@@ -81,6 +89,8 @@ mod tls;
 mod typed;
 
 pub use any::{AnyStore, AsyncAnyStore};
+#[cfg(feature = "mysql")]
+pub use mysql::{AsyncMySqlStore, MySqlStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{AsyncPostgresStore, PostgresStore};
 #[cfg(feature = "redis")]
@@ -265,7 +275,10 @@ impl Error {
 }
 
 /// A SQL `LIKE` pattern (with `ESCAPE '\'`) matching the keys that start with `prefix`.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn like_prefix(prefix: &str) -> String {
     let mut pattern = String::with_capacity(prefix.len() + 1);
     for c in prefix.chars() {
@@ -294,7 +307,10 @@ pub(crate) fn exact_prefix(found: impl IntoIterator<Item = String>, prefix: &str
 }
 
 /// SQL identifiers we splice into statements: checked, since they cannot be parameters.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn identifier(name: &str) -> Result<&str, Error> {
     let mut chars = name.chars();
     let valid = chars
@@ -312,12 +328,18 @@ pub(crate) fn identifier(name: &str) -> Result<&str, Error> {
 }
 
 /// Lease expiry as an SQL integer: a time past `i64::MAX` seconds is as good as never.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn to_sql_time(t: u64) -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn lease_from_columns(
     store: &'static str,
     key: &str,
@@ -338,7 +360,10 @@ pub(crate) fn lease_from_columns(
     }
 }
 
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn version_from_sql(store: &'static str, key: &str, v: i64) -> Result<u64, Error> {
     u64::try_from(v).map_err(|_| Error::Corrupt {
         store,

@@ -6,7 +6,12 @@
 //! The child processes are this test binary run again on [`child_keeper`], which does
 //! nothing unless the parent set its environment.
 
-#![cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+#![cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "redis"
+))]
 
 mod common;
 
@@ -67,6 +72,16 @@ fn postgres() -> Option<Backend> {
         url: pg.url.clone(),
         namespace: pg.table.clone(),
         _cleanup: Box::new(pg),
+    })
+}
+
+#[cfg(feature = "mysql")]
+fn mysql() -> Option<Backend> {
+    let my = common::MySql::new()?;
+    Some(Backend {
+        url: my.url.clone(),
+        namespace: my.table.clone(),
+        _cleanup: Box::new(my),
     })
 }
 
@@ -419,6 +434,8 @@ macro_rules! keeper_suite {
 keeper_suite!(sqlite, sqlite());
 #[cfg(feature = "postgres")]
 keeper_suite!(postgres, postgres());
+#[cfg(feature = "mysql")]
+keeper_suite!(mysql, mysql());
 #[cfg(feature = "redis")]
 keeper_suite!(redis, redis());
 

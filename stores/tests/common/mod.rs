@@ -120,6 +120,73 @@ impl Drop for Postgres {
     }
 }
 
+/// A MySQL (or MariaDB) table of this fixture's own in the `test` database, dropped (with
+/// its version counter) at the end.
+#[cfg(feature = "mysql")]
+pub struct MySql {
+    pub url: String,
+    /// The store's namespace.
+    pub table: String,
+}
+
+#[cfg(feature = "mysql")]
+impl MySql {
+    pub fn url() -> String {
+        std::env::var("SLACK_OAUTH_TEST_MYSQL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+    }
+
+    /// `None` (after a loud SKIPPED line) when the server does not answer.
+    pub fn new() -> Option<MySql> {
+        let url = MySql::url();
+        if let Err(e) = MySql::client(&url) {
+            unavailable("MySQL", &url, &e.to_string());
+            return None;
+        }
+        Some(MySql {
+            url,
+            table: unique("slack_oauth_test"),
+        })
+    }
+
+    /// A connection of its own (outside any store's pool), plaintext as on the test server.
+    pub fn client(url: &str) -> Result<mysql_async::Conn, mysql_async::Error> {
+        let opts = mysql_async::Opts::from_url(url)?;
+        let opts = mysql_async::OptsBuilder::from_opts(opts).prefer_socket(false);
+        rt().block_on(async {
+            tokio::time::timeout(Duration::from_secs(3), mysql_async::Conn::new(opts))
+                .await
+                .unwrap_or_else(|_| Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()))
+        })
+    }
+
+    /// Runs `statement` with `params` on `conn`.
+    pub fn exec(
+        conn: &mut mysql_async::Conn,
+        statement: &str,
+        params: impl Into<mysql_async::Params> + Send,
+    ) {
+        use mysql_async::prelude::Queryable;
+        rt().block_on(conn.exec_drop(statement, params)).unwrap();
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Drop for MySql {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = MySql::client(&self.url) {
+            use mysql_async::prelude::Queryable;
+            let table = &self.table;
+            let drop = format!("DROP TABLE IF EXISTS `{table}`, `{table}_version`");
+            let _ = rt().block_on(async move {
+                let done = conn.query_drop(drop).await;
+                let _ = conn.disconnect().await;
+                done
+            });
+        }
+    }
+}
+
 /// A Redis key prefix of this fixture's own, its keys deleted at the end.
 #[cfg(feature = "redis")]
 pub struct Redis {

@@ -910,8 +910,8 @@ fn postgres_several_processes_refresh_once() {
 /// Runs `statement` on a connection of its own to `url` (plaintext, as on the test server).
 fn my(url: &str, statement: &str) -> Result<(), mysql_async::Error> {
     use mysql_async::prelude::Queryable;
-    let opts = mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(url)?)
-        .prefer_socket(false);
+    let opts =
+        mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(url)?).prefer_socket(false);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -41,7 +41,10 @@ impl Sql {
             None => (None, identifier(name)?),
         };
         let (qualified, counter) = match database {
-            Some(db) => (format!("`{db}`.`{table}`"), format!("`{db}`.`{table}_version`")),
+            Some(db) => (
+                format!("`{db}`.`{table}`"),
+                format!("`{db}`.`{table}_version`"),
+            ),
             None => (format!("`{table}`"), format!("`{table}_version`")),
         };
         let mut migration = Vec::new();
@@ -67,7 +70,9 @@ impl Sql {
              \x20   v BIGINT NOT NULL\n\
              ) ENGINE=InnoDB"
         ));
-        migration.push(format!("INSERT IGNORE INTO {counter} (id, v) VALUES (1, 0)"));
+        migration.push(format!(
+            "INSERT IGNORE INTO {counter} (id, v) VALUES (1, 0)"
+        ));
         Ok(Sql {
             migration,
             // `LAST_INSERT_ID(expr)` hands the new value back in the OK packet: one round
@@ -254,8 +259,8 @@ fn target(url: &str, options: &Options) -> Result<Target, Error> {
     });
     let timeout = options.timeout;
     let lock_wait = timeout.as_secs_f64().ceil().max(1.0) as u64;
-    let constraints = PoolConstraints::new(0, options.pool_size.max(1) as usize)
-        .unwrap_or_default();
+    let constraints =
+        PoolConstraints::new(0, options.pool_size.max(1) as usize).unwrap_or_default();
     let opts = OptsBuilder::from_opts(opts)
         // The server's own socket would bypass the TLS the URL asked for and the host
         // errors name.
@@ -507,8 +512,7 @@ impl AsyncMySql {
 
     async fn load(&self, key: &str) -> Result<Option<Raw>, Error> {
         let mut conn = self.conn().await?;
-        let row: Option<Row> =
-            bounded(&self.site, conn.exec_first(&self.sql.load, (key,))).await?;
+        let row: Option<Row> = bounded(&self.site, conn.exec_first(&self.sql.load, (key,))).await?;
         row.map(|row| row_to_raw(key, row)).transpose()
     }
 

@@ -321,10 +321,21 @@ impl Site {
                     },
                     server.message
                 )),
-                // Access denied, unknown database: a login that failed.
+                // Access denied, unknown database: a login that failed. MariaDB's
+                // `require_secure_transport` refuses a plaintext login this way too.
                 1044 | 1045 | 1049 => Error::Unreachable {
                     store: STORE,
-                    detail: format!("{}: {}", self.host, server.message),
+                    detail: format!(
+                        "{}: {}{}",
+                        self.host,
+                        server.message,
+                        if self.mode == Some(SslMode::Disabled) {
+                            " (the URL turned TLS off with ssl-mode=DISABLED: a server that \
+                             requires TLS refuses such logins)"
+                        } else {
+                            ""
+                        }
+                    ),
                 },
                 code => Error::Backend {
                     store: STORE,
@@ -624,6 +635,10 @@ impl RawAsyncStore for AsyncMySql {
 /// `PREFERRED` (TLS when the server offers it, unchecked; plaintext when it does not).
 /// rustls with the ring provider; a failure is [`Error::Tls`], never a fallback to
 /// plaintext. The table holds tokens in clear: grant access to the app's user only.
+///
+/// `VERIFY_CA` checks the chain; with `mysql_async` 0.37.1 it also checks the host name
+/// (its name-mismatch exemption misses rustls 0.23's error, fixed upstream after that
+/// release), so it is as strict as `VERIFY_IDENTITY` until the driver is updated.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), slack_oauth_store::Error> {

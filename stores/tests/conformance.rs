@@ -642,9 +642,13 @@ fn postgres_at(pg: common::Postgres, mode: Mode) -> Option<Fixture> {
 
 #[cfg(feature = "mysql")]
 fn mysql(mode: Mode) -> Option<Fixture> {
+    mysql_at(common::MySql::new()?, mode)
+}
+
+#[cfg(feature = "mysql")]
+fn mysql_at(my: common::MySql, mode: Mode) -> Option<Fixture> {
     use common::MySql;
     use slack_oauth_store::{AsyncMySqlStore, MySqlStore};
-    let my = MySql::new()?;
     let (url, table) = (my.url.clone(), my.table.clone());
     let connect = move || -> Arc<dyn Conn> {
         let options = options(&table);
@@ -873,6 +877,20 @@ suite!(
 suite!(
     postgres_tls_async,
     common::Postgres::tls().and_then(|pg| postgres_at(pg, Mode::Async)),
+    durable,
+    locking
+);
+#[cfg(feature = "mysql")]
+suite!(
+    mysql_tls_blocking,
+    common::MySql::tls().and_then(|my| mysql_at(my, Mode::Blocking)),
+    durable,
+    locking
+);
+#[cfg(feature = "mysql")]
+suite!(
+    mysql_tls_async,
+    common::MySql::tls().and_then(|my| mysql_at(my, Mode::Async)),
     durable,
     locking
 );

@@ -462,7 +462,19 @@ fn redis_tls() -> Option<Backend> {
     })
 }
 
+#[cfg(feature = "mysql")]
+fn mysql_tls() -> Option<Backend> {
+    let my = common::MySql::tls()?;
+    Some(Backend {
+        url: my.url.clone(),
+        namespace: my.table.clone(),
+        _cleanup: Box::new(my),
+    })
+}
+
 #[cfg(feature = "postgres")]
 keeper_suite!(postgres_tls, postgres_tls());
+#[cfg(feature = "mysql")]
+keeper_suite!(mysql_tls, mysql_tls());
 #[cfg(feature = "redis")]
 keeper_suite!(redis_tls, redis_tls());

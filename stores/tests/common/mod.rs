@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
-#[cfg(any(feature = "postgres", feature = "redis"))]
+#[cfg(any(feature = "postgres", feature = "redis", feature = "mysql"))]
 pub mod tls;
 
 /// One multi-thread runtime for the whole test binary.
@@ -149,10 +149,41 @@ impl MySql {
         })
     }
 
-    /// A connection of its own (outside any store's pool), plaintext as on the test server.
+    /// The test's own MariaDB that takes only TLS (see [`tls`]), on a URL with
+    /// `ssl-mode=VERIFY_IDENTITY` and the test CA as `ssl-ca`.
+    pub fn tls() -> Option<MySql> {
+        let port = tls::mariadb_port();
+        if !tls::available("MariaDB over TLS", &port) {
+            return None;
+        }
+        Some(MySql {
+            url: tls::mariadb_url(port.unwrap()),
+            table: unique("slack_oauth_test"),
+        })
+    }
+
+    /// A connection of its own (outside any store's pool): plaintext, or over TLS checked
+    /// against the URL's `ssl-ca`.
     pub fn client(url: &str) -> Result<mysql_async::Conn, mysql_async::Error> {
-        let opts = mysql_async::Opts::from_url(url)?;
-        let opts = mysql_async::OptsBuilder::from_opts(opts).prefer_socket(false);
+        let (base, ca) = match url.split_once('?') {
+            Some((base, query)) => (
+                base,
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("ssl-ca="))
+                    .map(std::path::PathBuf::from),
+            ),
+            None => (url, None),
+        };
+        let opts = mysql_async::Opts::from_url(base)?;
+        let ssl = ca.map(|ca| {
+            mysql_async::SslOpts::default()
+                .with_root_certs(vec![ca.into()])
+                .with_disable_built_in_roots(true)
+        });
+        let opts = mysql_async::OptsBuilder::from_opts(opts)
+            .prefer_socket(false)
+            .ssl_opts(ssl);
         rt().block_on(async {
             tokio::time::timeout(Duration::from_secs(3), mysql_async::Conn::new(opts))
                 .await

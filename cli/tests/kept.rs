@@ -432,11 +432,24 @@ fn exit_codes_of_token() {
         &["--timeout", "2", "token", "--team", TEAM],
     );
     assert_eq!(run3.code, 3, "{run3:?}");
-    let bad = Backend {
-        url: "mysql://db/x".into(),
+    // A MySQL server nobody runs: the store cannot be reached.
+    let unreachable = Backend {
+        url: format!("mysql://root@127.0.0.1:{}/test", closed_port()),
         namespace: None,
     };
-    assert_eq!(run(&server, &bad, &["token", "--team", TEAM]).code, 2);
+    let run4 = run(
+        &server,
+        &unreachable,
+        &["--timeout", "2", "token", "--team", TEAM],
+    );
+    assert_eq!(run4.code, 3, "{run4:?}");
+    let bad = Backend {
+        url: "mssql://db/x".into(),
+        namespace: None,
+    };
+    let run5 = run(&server, &bad, &["token", "--team", TEAM]);
+    assert_eq!(run5.code, 2, "{run5:?}");
+    assert!(run5.stderr.contains("mysql://"), "{run5:?}");
 }
 
 fn closed_port() -> u16 {

@@ -44,7 +44,7 @@
 //!
 //! TLS is rustls with the ring provider, against Mozilla's roots or the CA given
 //! ([`Options::tls_ca_file`], [`Options::tls_roots`]; for PostgreSQL an `sslrootcert` in
-//! the URL wins). A TLS failure is [`Error::Tls`], naming the host and the reason, never a
+//! the URL wins, for MySQL an `ssl-ca`). A TLS failure is [`Error::Tls`], naming the host and the reason, never a
 //! password, and never followed by a plaintext attempt. `sslmode=disable` to a host that
 //! is not loopback sends every token in clear: the crate's README says what that costs.
 //!
@@ -100,8 +100,8 @@ pub use slack_oauth_core::transport::TlsRoots;
 pub use sqlite::{AsyncSqliteStore, SqliteStore};
 pub use typed::Typed;
 
-/// The table records live in unless [`Options::namespace`] says otherwise (SQLite and
-/// PostgreSQL).
+/// The table records live in unless [`Options::namespace`] says otherwise (SQLite,
+/// PostgreSQL and MySQL).
 pub const DEFAULT_TABLE: &str = "slack_oauth_records";
 
 /// The key prefix records live under unless [`Options::namespace`] says otherwise (Redis).
@@ -160,7 +160,8 @@ impl Options {
     }
 
     /// Where records live: the table (SQLite: `name`; PostgreSQL: `name` or
-    /// `schema.name`, the schema created if missing) or the key prefix (Redis). Table names
+    /// `schema.name`, the schema created if missing; MySQL: `name` or `database.name`, the
+    /// database created if missing) or the key prefix (Redis). Table names
     /// are ASCII letters, digits and `_`, not starting with a digit.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Options {
         self.namespace = Some(namespace.into());
@@ -190,7 +191,7 @@ pub enum Error {
     /// The store cannot be reached: refused connection, unknown host, failed login, a file
     /// that cannot be opened.
     Unreachable {
-        /// `sqlite`, `postgres` or `redis`.
+        /// `sqlite`, `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// What the client said.
         detail: String,
@@ -199,14 +200,14 @@ pub enum Error {
     /// waited for a lock did not happen; one whose server went silent (Redis, or an async
     /// PostgreSQL store past twice the timeout) may have: load again before deciding.
     Timeout {
-        /// `sqlite`, `postgres` or `redis`.
+        /// `sqlite`, `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// The timeout that ran out.
         after: Duration,
     },
     /// What is stored under a key is not a record this store wrote.
     Corrupt {
-        /// `sqlite`, `postgres` or `redis`.
+        /// `sqlite`, `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// The key.
         key: String,
@@ -215,7 +216,7 @@ pub enum Error {
     },
     /// The store answered with an error.
     Backend {
-        /// `sqlite`, `postgres` or `redis`.
+        /// `sqlite`, `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// What the server or library said.
         detail: String,
@@ -229,7 +230,7 @@ pub enum Error {
     /// expired, or the server does not speak TLS where the URL requires it (or requires it
     /// where the URL turned it off). Nothing was sent in clear instead.
     Tls {
-        /// `postgres` or `redis`.
+        /// `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// The server, `host:port` (never a user name or password).
         host: String,

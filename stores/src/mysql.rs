@@ -538,24 +538,35 @@ impl AsyncMySql {
         let mut conn = self.conn().await?;
         let version = self.next_version(&mut conn).await?;
         let v = to_sql_time(version);
-        let site = &self.site;
-        let affected = match expected {
-            Expect::Version(old) => {
-                let params = (v, value, holder, expires_at, key, to_sql_time(old));
-                bounded(site, conn.exec_drop(&self.sql.update, params)).await?;
-                conn.affected_rows()
-            }
-            Expect::Absent => {
-                let params = (key, v, value, holder, expires_at);
-                bounded(site, conn.exec_drop(&self.sql.insert, params)).await?;
-                conn.affected_rows()
-            }
-            Expect::Any => {
-                bounded(site, conn.exec_drop(&self.sql.upsert, (key, v, value))).await?;
-                // 1 inserted, 2 updated: stored either way.
-                1
+        let conn = &mut conn;
+        let write = async {
+            let mut retries = 0;
+            loop {
+                let done = match &expected {
+                    Expect::Version(old) => {
+                        let params = (v, value, holder, expires_at, key, to_sql_time(*old));
+                        conn.exec_drop(&self.sql.update, params).await
+                    }
+                    Expect::Absent => {
+                        let params = (key, v, value, holder, expires_at);
+                        conn.exec_drop(&self.sql.insert, params).await
+                    }
+                    Expect::Any => conn.exec_drop(&self.sql.upsert, (key, v, value)).await,
+                };
+                match done {
+                    // InnoDB can pick racing inserts of one key as deadlock victims and roll
+                    // their statement back: it did not happen, so it runs again.
+                    Err(mysql_async::Error::Server(e)) if e.code == 1213 && retries < 3 => {
+                        retries += 1;
+                    }
+                    Err(e) => return Err(e),
+                    // An upsert is 1 row inserted or 2 updated: stored either way.
+                    Ok(()) if matches!(expected, Expect::Any) => return Ok(1),
+                    Ok(()) => return Ok(conn.affected_rows()),
+                }
             }
         };
+        let affected = bounded(&self.site, write).await?;
         Ok(if affected == 1 {
             Swap::Stored { version }
         } else {

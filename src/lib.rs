@@ -41,11 +41,17 @@ pub mod hyper {
 }
 
 /// Durable, shared stores of installations (`slack-oauth-store`, features `sqlite`,
-/// `postgres`, `redis`): [`stores::SqliteStore`], [`stores::PostgresStore`],
-/// [`stores::RedisStore`], their async twins, and [`stores::AnyStore`] to open one from a URL
-/// (`sqlite:PATH`, `postgres://…`, `redis://…`, `rediss://…`; TLS to PostgreSQL and Redis
+/// `postgres`, `mysql`, `redis`): [`stores::SqliteStore`], [`stores::PostgresStore`],
+/// `MySqlStore`, [`stores::RedisStore`], their async twins, and [`stores::AnyStore`] to open
+/// one from a URL (`sqlite:PATH`, `postgres://…`, `mysql://…`, `redis://…`, `rediss://…`;
+/// TLS to PostgreSQL, MySQL and Redis
 /// verified by default, see the `slack-oauth-store` README).
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "redis"
+))]
 pub mod stores {
     pub use slack_oauth_store::*;
 }

@@ -22,6 +22,9 @@ Installation stores (--store URL on access, user-access, install, token, install
   postgres://...       PostgreSQL (also postgresql://...), shared by a fleet; TLS as libpq:
                        ?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=PATH,
                        verify-full unless set (prefer for localhost, 127.0.0.0/8, ::1, sockets)
+  mysql://...          MySQL or MariaDB (also mariadb://...), shared by a fleet; TLS as mysql:
+                       ?ssl-mode=DISABLED|PREFERRED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY&ssl-ca=PATH,
+                       VERIFY_IDENTITY unless set (PREFERRED for localhost, 127.0.0.0/8, ::1)
   redis://...          Redis, shared by a fleet, in clear; rediss://... over TLS, verified
 `rotate-config-token --store FILE` is another thing: a JSON file holding one configuration
 token pair, never a URL (and SLACK_OAUTH_STORE does not apply to it).
@@ -271,10 +274,10 @@ Example:
 #[derive(Debug, Args)]
 pub struct StoreArg {
     /// Where installations are kept: sqlite:PATH, postgres://..., postgresql://...,
-    /// redis://... or rediss://... [env: SLACK_OAUTH_STORE]
+    /// mysql://..., mariadb://..., redis://... or rediss://... [env: SLACK_OAUTH_STORE]
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
-    /// The table (SQLite, PostgreSQL: NAME or SCHEMA.NAME) or key prefix (Redis) in the
+    /// The table (SQLite: NAME; PostgreSQL, MySQL: NAME or SCHEMA.NAME) or key prefix (Redis) in the
     /// store [env: SLACK_OAUTH_STORE_NAMESPACE] [default: slack_oauth_records / slack-oauth]
     #[arg(long, value_name = "NAME")]
     pub store_namespace: Option<String>,

@@ -1,7 +1,7 @@
 //! `--store URL`: `access` / `install` save the installation, `token` hands out (and
 //! refreshes once between any number of processes) the stored token, `installations delete`
 //! removes it; against the simulator, with SQLite in a temporary folder and the real
-//! PostgreSQL and Redis servers (skipped loudly unless SLACK_OAUTH_REQUIRE_SERVICES=1).
+//! PostgreSQL, MariaDB and Redis servers (skipped loudly unless SLACK_OAUTH_REQUIRE_SERVICES=1).
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -432,11 +432,24 @@ fn exit_codes_of_token() {
         &["--timeout", "2", "token", "--team", TEAM],
     );
     assert_eq!(run3.code, 3, "{run3:?}");
-    let bad = Backend {
-        url: "mysql://db/x".into(),
+    // A MySQL server nobody runs: the store cannot be reached.
+    let unreachable = Backend {
+        url: format!("mysql://root@127.0.0.1:{}/test", closed_port()),
         namespace: None,
     };
-    assert_eq!(run(&server, &bad, &["token", "--team", TEAM]).code, 2);
+    let run4 = run(
+        &server,
+        &unreachable,
+        &["--timeout", "2", "token", "--team", TEAM],
+    );
+    assert_eq!(run4.code, 3, "{run4:?}");
+    let bad = Backend {
+        url: "mssql://db/x".into(),
+        namespace: None,
+    };
+    let run5 = run(&server, &bad, &["token", "--team", TEAM]);
+    assert_eq!(run5.code, 2, "{run5:?}");
+    assert!(run5.stderr.contains("mysql://"), "{run5:?}");
 }
 
 fn closed_port() -> u16 {
@@ -904,6 +917,52 @@ fn postgres_several_processes_refresh_once() {
         }
     }
     let _cleanup = Clean(url, schema);
+    shared_refresh(&backend);
+}
+
+/// Runs `statement` on a connection of its own to `url` (plaintext, as on the test server).
+fn my(url: &str, statement: &str) -> Result<(), mysql_async::Error> {
+    use mysql_async::prelude::Queryable;
+    let opts =
+        mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(url)?).prefer_socket(false);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connect = tokio::time::timeout(Duration::from_secs(3), mysql_async::Conn::new(opts));
+        let mut conn = connect
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        let done = conn.query_drop(statement).await;
+        let _ = conn.disconnect().await;
+        done
+    })
+}
+
+#[test]
+fn mysql_several_processes_refresh_once() {
+    let url = std::env::var("SLACK_OAUTH_TEST_MYSQL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    if let Err(e) = my(&url, "SELECT 1") {
+        return skipped("MySQL", &url, &e.to_string());
+    }
+    let table = unique("slack_oauth_cli_test");
+    let backend = Backend {
+        url: url.clone(),
+        namespace: Some(table.clone()),
+    };
+    struct Clean(String, String);
+    impl Drop for Clean {
+        fn drop(&mut self) {
+            let table = &self.1;
+            let _ = my(
+                &self.0,
+                &format!("DROP TABLE IF EXISTS `{table}`, `{table}_version`"),
+            );
+        }
+    }
+    let _cleanup = Clean(url, table);
     shared_refresh(&backend);
 }
 

@@ -45,7 +45,7 @@ USAGE:
                       [--ttl 30] [--margin TTL/2] [--lease 5] [--user-share 0.25]
                       [--max-seconds S] [--namespace NS] [--json-only]
 
-    --store URL        sqlite:PATH, postgres://... or redis://...
+    --store URL        sqlite:PATH, postgres://..., mysql://... or redis://...
     --sim URL          use the simulator running at URL (loopback only, e.g.
                        http://127.0.0.1:8080) instead of starting one: the fleet registers
                        its app there (client id 111.333, rotating tokens living --ttl) and

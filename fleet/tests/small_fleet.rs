@@ -109,6 +109,15 @@ fn postgres() {
 }
 
 #[test]
+fn mysql() {
+    let url = std::env::var("SLACK_OAUTH_TEST_MYSQL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    if answers("MySQL", &url) {
+        assert_nothing_lost(&fleet(&url, &[]));
+    }
+}
+
+#[test]
 fn redis() {
     let url =
         std::env::var("SLACK_OAUTH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());

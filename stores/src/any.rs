@@ -14,6 +14,7 @@ enum Kind<'a> {
     /// The file path.
     Sqlite(&'a str),
     Postgres(&'a str),
+    MySql(&'a str),
     Redis(&'a str),
 }
 
@@ -31,6 +32,9 @@ fn kind(url: &str) -> Result<Kind<'_>, Error> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Kind::Postgres(url));
     }
+    if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        return Ok(Kind::MySql(url));
+    }
     if url.starts_with("redis://") || url.starts_with("rediss://") {
         return Ok(Kind::Redis(url));
     }
@@ -38,7 +42,7 @@ fn kind(url: &str) -> Result<Kind<'_>, Error> {
     let scheme = url.split_once(':').map_or("", |(s, _)| s);
     Err(Error::Config {
         detail: format!(
-            "unknown store URL scheme `{scheme}` (sqlite:PATH, postgres://…, postgresql://…, redis://…, rediss://…)"
+            "unknown store URL scheme `{scheme}` (sqlite:PATH, postgres://…, postgresql://…, mysql://…, mariadb://…, redis://…, rediss://…)"
         ),
     })
 }
@@ -50,7 +54,8 @@ fn feature_off(feature: &str) -> Error {
     }
 }
 
-/// The blocking store a URL names: `sqlite:PATH`, `postgres://…` / `postgresql://…`, or
+/// The blocking store a URL names: `sqlite:PATH`, `postgres://…` / `postgresql://…`,
+/// `mysql://…` / `mariadb://…`, or
 /// `redis://…` / `rediss://…` (each backend behind its feature).
 ///
 /// ```
@@ -84,6 +89,9 @@ pub enum Any {
     /// `postgres://…`, `postgresql://…`.
     #[cfg(feature = "postgres")]
     Postgres(crate::postgres::Postgres),
+    /// `mysql://…`, `mariadb://…`.
+    #[cfg(feature = "mysql")]
+    MySql(crate::mysql::MySql),
     /// `redis://…`, `rediss://…`.
     #[cfg(feature = "redis")]
     Redis(crate::redis::Redis),
@@ -109,6 +117,10 @@ impl<T> AnyStore<T> {
             Kind::Postgres(url) => {
                 Any::Postgres(crate::PostgresStore::<T>::open_with(url, options)?.backend)
             }
+            #[cfg(feature = "mysql")]
+            Kind::MySql(url) => {
+                Any::MySql(crate::MySqlStore::<T>::open_with(url, options)?.backend)
+            }
             #[cfg(feature = "redis")]
             Kind::Redis(url) => {
                 Any::Redis(crate::RedisStore::<T>::open_with(url, options)?.backend)
@@ -117,6 +129,8 @@ impl<T> AnyStore<T> {
             Kind::Sqlite(_) => return Err(feature_off("sqlite")),
             #[allow(unreachable_patterns)]
             Kind::Postgres(_) => return Err(feature_off("postgres")),
+            #[allow(unreachable_patterns)]
+            Kind::MySql(_) => return Err(feature_off("mysql")),
             #[allow(unreachable_patterns)]
             Kind::Redis(_) => return Err(feature_off("redis")),
         };
@@ -132,6 +146,8 @@ macro_rules! each {
             Self::Sqlite($s) => $call,
             #[cfg(feature = "postgres")]
             Self::Postgres($s) => $call,
+            #[cfg(feature = "mysql")]
+            Self::MySql($s) => $call,
             #[cfg(feature = "redis")]
             Self::Redis($s) => $call,
             Self::_Never(never) => match *never {},
@@ -188,6 +204,9 @@ pub enum AsyncAny {
     /// `postgres://…`, `postgresql://…`.
     #[cfg(feature = "postgres")]
     Postgres(crate::postgres::AsyncPostgres),
+    /// `mysql://…`, `mariadb://…`.
+    #[cfg(feature = "mysql")]
+    MySql(crate::mysql::AsyncMySql),
     /// `redis://…`, `rediss://…`.
     #[cfg(feature = "redis")]
     Redis(crate::redis::AsyncRedis),
@@ -223,6 +242,12 @@ impl<T> AsyncAnyStore<T> {
                     .await?
                     .backend,
             ),
+            #[cfg(feature = "mysql")]
+            Kind::MySql(url) => AsyncAny::MySql(
+                crate::AsyncMySqlStore::<T>::open_with(url, options)
+                    .await?
+                    .backend,
+            ),
             #[cfg(feature = "redis")]
             Kind::Redis(url) => AsyncAny::Redis(
                 crate::AsyncRedisStore::<T>::open_with(url, options)
@@ -233,6 +258,8 @@ impl<T> AsyncAnyStore<T> {
             Kind::Sqlite(_) => return Err(feature_off("sqlite")),
             #[allow(unreachable_patterns)]
             Kind::Postgres(_) => return Err(feature_off("postgres")),
+            #[allow(unreachable_patterns)]
+            Kind::MySql(_) => return Err(feature_off("mysql")),
             #[allow(unreachable_patterns)]
             Kind::Redis(_) => return Err(feature_off("redis")),
         };
@@ -295,8 +322,10 @@ mod tests {
         assert!(matches!(kind("redis://h").unwrap(), Kind::Redis(_)));
         assert!(matches!(kind("rediss://h:6380").unwrap(), Kind::Redis(_)));
         assert!(kind("sqlite:").is_err());
-        let e = kind("mysql://user:hunter2@h/db").unwrap_err();
-        assert!(e.to_string().contains("`mysql`"), "{e}");
+        assert!(matches!(kind("mysql://h/db").unwrap(), Kind::MySql(_)));
+        assert!(matches!(kind("mariadb://h/db").unwrap(), Kind::MySql(_)));
+        let e = kind("mssql://user:hunter2@h/db").unwrap_err();
+        assert!(e.to_string().contains("`mssql`"), "{e}");
         assert!(!e.to_string().contains("hunter2"), "{e}");
     }
 }

@@ -1,5 +1,5 @@
 //! Durable, shared stores for kept tokens: [`SqliteStore`] (one machine, several
-//! processes), [`PostgresStore`] and [`RedisStore`] (fleets of machines), each with an async
+//! processes), [`PostgresStore`], [`MySqlStore`] and [`RedisStore`] (fleets of machines), each with an async
 //! twin for async keepers, and [`AnyStore`] / [`AsyncAnyStore`] to open one from a URL.
 //!
 //! Every backend keeps core's [`Record`]s: the value as JSON (serde), a version that is
@@ -38,12 +38,13 @@
 //! | --- | --- | --- | --- |
 //! | `sqlite:PATH` (`sqlite://PATH`, `sqlite:///ABSOLUTE`) | [`SqliteStore`] | `sqlite` | — |
 //! | `postgres://…`, `postgresql://…` | [`PostgresStore`] | `postgres` | libpq's `sslmode`, `sslrootcert`; default `verify-full` (`prefer` on loopback) |
+//! | `mysql://…`, `mariadb://…` | [`MySqlStore`] | `mysql` | MySQL's `ssl-mode`, `ssl-ca`; default `VERIFY_IDENTITY` (`PREFERRED` on loopback) |
 //! | `redis://…` | [`RedisStore`] | `redis` | none: plaintext |
 //! | `rediss://…` | [`RedisStore`] | `redis` | always, chain and host name checked |
 //!
 //! TLS is rustls with the ring provider, against Mozilla's roots or the CA given
 //! ([`Options::tls_ca_file`], [`Options::tls_roots`]; for PostgreSQL an `sslrootcert` in
-//! the URL wins). A TLS failure is [`Error::Tls`], naming the host and the reason, never a
+//! the URL wins, for MySQL an `ssl-ca`). A TLS failure is [`Error::Tls`], naming the host and the reason, never a
 //! password, and never followed by a plaintext attempt. `sslmode=disable` to a host that
 //! is not loopback sends every token in clear: the crate's README says what that costs.
 //!
@@ -61,7 +62,12 @@
 
 // With no backend feature only the shared types are left, unused.
 #![cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    not(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "mysql",
+        feature = "redis"
+    )),
     allow(unused)
 )]
 
@@ -72,6 +78,8 @@ use slack_oauth_core::Lease;
 
 mod any;
 mod keyring;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
@@ -85,6 +93,8 @@ mod typed;
 
 pub use any::{AnyStore, AsyncAnyStore};
 pub use keyring::{Keyring, KEY_LEN};
+#[cfg(feature = "mysql")]
+pub use mysql::{AsyncMySqlStore, MySqlStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{AsyncPostgresStore, PostgresStore};
 #[cfg(feature = "redis")]
@@ -95,8 +105,8 @@ pub use slack_oauth_core::transport::TlsRoots;
 pub use sqlite::{AsyncSqliteStore, SqliteStore};
 pub use typed::Typed;
 
-/// The table records live in unless [`Options::namespace`] says otherwise (SQLite and
-/// PostgreSQL).
+/// The table records live in unless [`Options::namespace`] says otherwise (SQLite,
+/// PostgreSQL and MySQL).
 pub const DEFAULT_TABLE: &str = "slack_oauth_records";
 
 /// The key prefix records live under unless [`Options::namespace`] says otherwise (Redis).
@@ -155,7 +165,8 @@ impl Options {
     }
 
     /// Where records live: the table (SQLite: `name`; PostgreSQL: `name` or
-    /// `schema.name`, the schema created if missing) or the key prefix (Redis). Table names
+    /// `schema.name`, the schema created if missing; MySQL: `name` or `database.name`, the
+    /// database created if missing) or the key prefix (Redis). Table names
     /// are ASCII letters, digits and `_`, not starting with a digit.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Options {
         self.namespace = Some(namespace.into());
@@ -185,7 +196,7 @@ pub enum Error {
     /// The store cannot be reached: refused connection, unknown host, failed login, a file
     /// that cannot be opened.
     Unreachable {
-        /// `sqlite`, `postgres` or `redis`.
+        /// `sqlite`, `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// What the client said.
         detail: String,
@@ -194,14 +205,14 @@ pub enum Error {
     /// waited for a lock did not happen; one whose server went silent (Redis, or an async
     /// PostgreSQL store past twice the timeout) may have: load again before deciding.
     Timeout {
-        /// `sqlite`, `postgres` or `redis`.
+        /// `sqlite`, `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// The timeout that ran out.
         after: Duration,
     },
     /// What is stored under a key is not a record this store wrote.
     Corrupt {
-        /// `sqlite`, `postgres` or `redis`.
+        /// `sqlite`, `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// The key.
         key: String,
@@ -210,7 +221,7 @@ pub enum Error {
     },
     /// The store answered with an error.
     Backend {
-        /// `sqlite`, `postgres` or `redis`.
+        /// `sqlite`, `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// What the server or library said.
         detail: String,
@@ -238,7 +249,7 @@ pub enum Error {
     /// expired, or the server does not speak TLS where the URL requires it (or requires it
     /// where the URL turned it off). Nothing was sent in clear instead.
     Tls {
-        /// `postgres` or `redis`.
+        /// `postgres`, `mysql` or `redis`.
         store: &'static str,
         /// The server, `host:port` (never a user name or password).
         host: String,
@@ -294,7 +305,10 @@ impl Error {
 }
 
 /// A SQL `LIKE` pattern (with `ESCAPE '\'`) matching the keys that start with `prefix`.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn like_prefix(prefix: &str) -> String {
     let mut pattern = String::with_capacity(prefix.len() + 1);
     for c in prefix.chars() {
@@ -323,7 +337,10 @@ pub(crate) fn exact_prefix(found: impl IntoIterator<Item = String>, prefix: &str
 }
 
 /// SQL identifiers we splice into statements: checked, since they cannot be parameters.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn identifier(name: &str) -> Result<&str, Error> {
     let mut chars = name.chars();
     let valid = chars
@@ -341,12 +358,18 @@ pub(crate) fn identifier(name: &str) -> Result<&str, Error> {
 }
 
 /// Lease expiry as an SQL integer: a time past `i64::MAX` seconds is as good as never.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn to_sql_time(t: u64) -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn lease_from_columns(
     store: &'static str,
     key: &str,
@@ -367,7 +390,10 @@ pub(crate) fn lease_from_columns(
     }
 }
 
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn version_from_sql(store: &'static str, key: &str, v: i64) -> Result<u64, Error> {
     u64::try_from(v).map_err(|_| Error::Corrupt {
         store,

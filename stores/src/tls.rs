@@ -3,7 +3,10 @@
 //! the host name).
 
 // Each server backend uses its part; with one of them on, the other part is unused.
-#![cfg_attr(not(all(feature = "postgres", feature = "redis")), allow(dead_code))]
+#![cfg_attr(
+    not(all(feature = "postgres", feature = "redis", feature = "mysql")),
+    allow(dead_code)
+)]
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,10 +1,15 @@
 //! One conformance suite for every store, written once against [`Conn`] and run against
-//! `MemoryStore`, SQLite, PostgreSQL and Redis, each through its blocking and its async
+//! `MemoryStore`, SQLite, PostgreSQL, MySQL (MariaDB) and Redis, each through its blocking and its async
 //! store, on real servers (skipped loudly when they do not answer; CI requires them).
 
 // Without a backend feature only MemoryStore runs: the durable-only parts are unused.
 #![cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    not(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "mysql",
+        feature = "redis"
+    )),
     allow(dead_code)
 )]
 
@@ -635,6 +640,98 @@ fn postgres_at(pg: common::Postgres, mode: Mode) -> Option<Fixture> {
     })
 }
 
+#[cfg(feature = "mysql")]
+fn mysql(mode: Mode) -> Option<Fixture> {
+    mysql_at(common::MySql::new()?, mode)
+}
+
+#[cfg(feature = "mysql")]
+fn mysql_at(my: common::MySql, mode: Mode) -> Option<Fixture> {
+    use common::MySql;
+    use slack_oauth_store::{AsyncMySqlStore, MySqlStore};
+    let (url, table) = (my.url.clone(), my.table.clone());
+    let connect = move || -> Arc<dyn Conn> {
+        let options = options(&table);
+        match mode {
+            Mode::Blocking => Arc::new(Blocking(Arc::new(
+                MySqlStore::open_with(&url, &options).unwrap(),
+            ))),
+            Mode::Async => Arc::new(Async(Arc::new(
+                rt().block_on(AsyncMySqlStore::open_with(&url, &options))
+                    .unwrap(),
+            ))),
+        }
+    };
+    let (url1, table1) = (my.url.clone(), my.table.clone());
+    let (url2, table2) = (my.url.clone(), my.table.clone());
+    let (url3, table3) = (my.url.clone(), my.table.clone());
+    Some(Fixture {
+        connect: Box::new(connect),
+        crash_mid_write: Some(Box::new(move |key| {
+            let mut conn = MySql::client(&url1).unwrap();
+            MySql::exec(&mut conn, "START TRANSACTION", ());
+            MySql::exec(
+                &mut conn,
+                &format!(
+                    "UPDATE `{table1}` SET value = '{{\"half', version = version + 1000 \
+                     WHERE `key` = ?"
+                ),
+                (key,),
+            );
+            // Gone before COMMIT, like a process killed mid-write.
+            drop(conn);
+        })),
+        write_raw: Some(Box::new(move |key, text| {
+            let mut conn = MySql::client(&url2).unwrap();
+            MySql::exec(
+                &mut conn,
+                &format!(
+                    "INSERT INTO `{table2}` (`key`, version, value) VALUES (?, 999999, ?) \
+                     ON DUPLICATE KEY UPDATE value = VALUES(value)"
+                ),
+                (key, text),
+            );
+        })),
+        unreachable: Some(Box::new(|| {
+            let (_silent, addr) = common::silent_server();
+            let options = slack_oauth_store::Options::new().timeout(TIMEOUT);
+            let mut results = Vec::new();
+            for url in [
+                format!("mysql://root@127.0.0.1:{}/test", common::closed_port()),
+                format!("mysql://root@{addr}/test"),
+            ] {
+                results.push(MySqlStore::<V>::open_with(&url, &options).map(drop));
+                results.push(
+                    rt().block_on(AsyncMySqlStore::<V>::open_with(&url, &options))
+                        .map(drop),
+                );
+            }
+            results
+        })),
+        stuck: Some(Box::new(move || {
+            let options = options(&table3).timeout(TIMEOUT);
+            let conn: Arc<dyn Conn> = match mode {
+                Mode::Blocking => Arc::new(Blocking(Arc::new(
+                    MySqlStore::open_with(&url3, &options).unwrap(),
+                ))),
+                Mode::Async => Arc::new(Async(Arc::new(
+                    rt().block_on(AsyncMySqlStore::open_with(&url3, &options))
+                        .unwrap(),
+                ))),
+            };
+            let mut holder = MySql::client(&url3).unwrap();
+            MySql::exec(&mut holder, "START TRANSACTION", ());
+            MySql::exec(
+                &mut holder,
+                &format!("SELECT * FROM `{table3}` WHERE `key` = 'k' FOR UPDATE"),
+                (),
+            );
+            (Box::new(holder) as Box<dyn std::any::Any>, conn)
+        })),
+        _cleanup: Box::new(my),
+    })
+}
+
 #[cfg(feature = "redis")]
 fn redis(mode: Mode) -> Option<Fixture> {
     redis_at(common::Redis::new()?, mode)
@@ -758,6 +855,10 @@ suite!(
 );
 #[cfg(feature = "postgres")]
 suite!(postgres_async, postgres(Mode::Async), durable, locking);
+#[cfg(feature = "mysql")]
+suite!(mysql_blocking, mysql(Mode::Blocking), durable, locking);
+#[cfg(feature = "mysql")]
+suite!(mysql_async, mysql(Mode::Async), durable, locking);
 #[cfg(feature = "redis")]
 suite!(redis_blocking, redis(Mode::Blocking), durable);
 #[cfg(feature = "redis")]
@@ -776,6 +877,20 @@ suite!(
 suite!(
     postgres_tls_async,
     common::Postgres::tls().and_then(|pg| postgres_at(pg, Mode::Async)),
+    durable,
+    locking
+);
+#[cfg(feature = "mysql")]
+suite!(
+    mysql_tls_blocking,
+    common::MySql::tls().and_then(|my| mysql_at(my, Mode::Blocking)),
+    durable,
+    locking
+);
+#[cfg(feature = "mysql")]
+suite!(
+    mysql_tls_async,
+    common::MySql::tls().and_then(|my| mysql_at(my, Mode::Async)),
     durable,
     locking
 );

@@ -6,7 +6,12 @@
 //! The child processes are this test binary run again on [`child_keeper`], which does
 //! nothing unless the parent set its environment.
 
-#![cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+#![cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "redis"
+))]
 
 mod common;
 
@@ -67,6 +72,16 @@ fn postgres() -> Option<Backend> {
         url: pg.url.clone(),
         namespace: pg.table.clone(),
         _cleanup: Box::new(pg),
+    })
+}
+
+#[cfg(feature = "mysql")]
+fn mysql() -> Option<Backend> {
+    let my = common::MySql::new()?;
+    Some(Backend {
+        url: my.url.clone(),
+        namespace: my.table.clone(),
+        _cleanup: Box::new(my),
     })
 }
 
@@ -417,6 +432,8 @@ macro_rules! backend_suite {
 backend_suite!(sqlite, sqlite());
 #[cfg(feature = "postgres")]
 backend_suite!(postgres, postgres());
+#[cfg(feature = "mysql")]
+backend_suite!(mysql, mysql());
 #[cfg(feature = "redis")]
 backend_suite!(redis, redis());
 
@@ -443,7 +460,19 @@ fn redis_tls() -> Option<Backend> {
     })
 }
 
+#[cfg(feature = "mysql")]
+fn mysql_tls() -> Option<Backend> {
+    let my = common::MySql::tls()?;
+    Some(Backend {
+        url: my.url.clone(),
+        namespace: my.table.clone(),
+        _cleanup: Box::new(my),
+    })
+}
+
 #[cfg(feature = "postgres")]
 backend_suite!(postgres_tls, postgres_tls());
+#[cfg(feature = "mysql")]
+backend_suite!(mysql_tls, mysql_tls());
 #[cfg(feature = "redis")]
 backend_suite!(redis_tls, redis_tls());

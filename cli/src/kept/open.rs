@@ -70,7 +70,7 @@ pub(super) fn required_url(arg: &StoreArg) -> Result<String, Failure> {
     url(arg).ok_or_else(|| {
         Failure::Usage(format!(
             "no installation store: pass --store URL or set {ENV_STORE} (sqlite:PATH, \
-             postgres://..., redis://...)"
+             postgres://..., mysql://..., redis://...)"
         ))
     })
 }

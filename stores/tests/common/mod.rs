@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
-#[cfg(any(feature = "postgres", feature = "redis"))]
+#[cfg(any(feature = "postgres", feature = "redis", feature = "mysql"))]
 pub mod tls;
 
 /// One multi-thread runtime for the whole test binary.
@@ -116,6 +116,104 @@ impl Drop for Postgres {
     fn drop(&mut self) {
         if let Ok(mut client) = Postgres::client(&self.url) {
             let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        }
+    }
+}
+
+/// A MySQL (or MariaDB) table of this fixture's own in the `test` database, dropped (with
+/// its version counter) at the end.
+#[cfg(feature = "mysql")]
+pub struct MySql {
+    pub url: String,
+    /// The store's namespace.
+    pub table: String,
+}
+
+#[cfg(feature = "mysql")]
+impl MySql {
+    pub fn url() -> String {
+        std::env::var("SLACK_OAUTH_TEST_MYSQL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+    }
+
+    /// `None` (after a loud SKIPPED line) when the server does not answer.
+    pub fn new() -> Option<MySql> {
+        let url = MySql::url();
+        if let Err(e) = MySql::client(&url) {
+            unavailable("MySQL", &url, &e.to_string());
+            return None;
+        }
+        Some(MySql {
+            url,
+            table: unique("slack_oauth_test"),
+        })
+    }
+
+    /// The test's own MariaDB that takes only TLS (see [`tls`]), on a URL with
+    /// `ssl-mode=VERIFY_IDENTITY` and the test CA as `ssl-ca`.
+    pub fn tls() -> Option<MySql> {
+        let port = tls::mariadb_port();
+        if !tls::available("MariaDB over TLS", &port) {
+            return None;
+        }
+        Some(MySql {
+            url: tls::mariadb_url(port.unwrap()),
+            table: unique("slack_oauth_test"),
+        })
+    }
+
+    /// A connection of its own (outside any store's pool): plaintext, or over TLS checked
+    /// against the URL's `ssl-ca`.
+    pub fn client(url: &str) -> Result<mysql_async::Conn, mysql_async::Error> {
+        let (base, ca) = match url.split_once('?') {
+            Some((base, query)) => (
+                base,
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("ssl-ca="))
+                    .map(std::path::PathBuf::from),
+            ),
+            None => (url, None),
+        };
+        let opts = mysql_async::Opts::from_url(base)?;
+        let ssl = ca.map(|ca| {
+            mysql_async::SslOpts::default()
+                .with_root_certs(vec![ca.into()])
+                .with_disable_built_in_roots(true)
+        });
+        let opts = mysql_async::OptsBuilder::from_opts(opts)
+            .prefer_socket(false)
+            .ssl_opts(ssl);
+        rt().block_on(async {
+            tokio::time::timeout(Duration::from_secs(3), mysql_async::Conn::new(opts))
+                .await
+                .unwrap_or_else(|_| Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()))
+        })
+    }
+
+    /// Runs `statement` with `params` on `conn`.
+    pub fn exec(
+        conn: &mut mysql_async::Conn,
+        statement: &str,
+        params: impl Into<mysql_async::Params> + Send,
+    ) {
+        use mysql_async::prelude::Queryable;
+        rt().block_on(conn.exec_drop(statement, params)).unwrap();
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Drop for MySql {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = MySql::client(&self.url) {
+            use mysql_async::prelude::Queryable;
+            let table = &self.table;
+            let drop = format!("DROP TABLE IF EXISTS `{table}`, `{table}_version`");
+            let _ = rt().block_on(async move {
+                let done = conn.query_drop(drop).await;
+                let _ = conn.disconnect().await;
+                done
+            });
         }
     }
 }

@@ -1,7 +1,8 @@
 //! TLS servers of the tests' own, started once per test binary on 127.0.0.1: a throw-away
 //! CA and server certificates (rcgen), a PostgreSQL cluster (`initdb` in a temporary folder,
 //! run as the `postgres` user when the tests run as root) that takes only `hostssl`
-//! sessions, and Redis servers with only a TLS port. They stop and their folders go when the
+//! sessions, Redis servers with only a TLS port, and a MariaDB (`mariadb-install-db` in a
+//! temporary folder) with `require_secure_transport`. They stop and their folders go when the
 //! test process ends, however it ends: each runs under a shell that waits on a pipe from us.
 
 use std::path::{Path, PathBuf};
@@ -521,4 +522,85 @@ pub fn available<T>(name: &str, server: &Result<T, String>) -> bool {
             false
         }
     }
+}
+
+#[cfg(feature = "mysql")]
+/// The test's own MariaDB that refuses sessions without TLS (`require_secure_transport`),
+/// with the good certificate: its port, or why it could not start.
+pub fn mariadb_port() -> Result<u16, String> {
+    static PORT: OnceLock<Result<u16, String>> = OnceLock::new();
+    PORT.get_or_init(start_mariadb).clone()
+}
+
+#[cfg(feature = "mysql")]
+fn start_mariadb() -> Result<u16, String> {
+    let installed = Command::new("mariadb-install-db")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !installed {
+        return Err("mariadb-install-db is not installed".into());
+    }
+    let root = temp_dir("slack-oauth-mariadbtls");
+    let data = root.join("data");
+    let init = root.join("init.sql");
+    std::fs::write(&init, "CREATE DATABASE IF NOT EXISTS test;\n").unwrap();
+    // `normal`: root@localhost logs in with an empty password over TCP, as on the shared
+    // server; `--user` lets it run as whoever runs the tests, root included.
+    let user = String::from_utf8_lossy(&Command::new("id").arg("-un").output().unwrap().stdout)
+        .trim()
+        .to_owned();
+    let out = Command::new("mariadb-install-db")
+        .args([
+            "--no-defaults",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ])
+        .arg(format!("--user={user}"))
+        .arg(format!("--datadir={}", data.display()))
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "mariadb-install-db failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let port = free_port();
+    let pki = pki();
+    supervised(
+        None,
+        "mariadbd --no-defaults --user=\"$6\" --datadir=\"$1/data\" --socket=\"$1/sock\" \
+         --pid-file=\"$1/pid\" --port=\"$2\" --bind-address=127.0.0.1 \
+         --ssl-cert=\"$3\" --ssl-key=\"$4\" --ssl-ca=\"$5\" --require-secure-transport=ON \
+         --init-file=\"$1/init.sql\" --innodb-buffer-pool-size=16M --skip-log-bin \
+         >\"$1/log\" 2>&1 & p=$!; read _; kill $p; wait $p; rm -rf \"$1\"",
+        &[
+            root.to_str().unwrap(),
+            &port.to_string(),
+            pki.server_cert.to_str().unwrap(),
+            pki.server_key.to_str().unwrap(),
+            pki.ca.to_str().unwrap(),
+            &user,
+        ],
+    )
+    .map_err(|e| e.to_string())?;
+    let url = mariadb_url(port);
+    if wait_for(|| super::MySql::client(&url).is_ok()) {
+        Ok(port)
+    } else {
+        let log = std::fs::read_to_string(root.join("log")).unwrap_or_default();
+        Err(format!("mariadbd with TLS did not start: {log}"))
+    }
+}
+
+#[cfg(feature = "mysql")]
+/// The URL of the TLS MariaDB: by the certificate's name, the test CA as `ssl-ca`.
+pub fn mariadb_url(port: u16) -> String {
+    format!(
+        "mysql://root@localhost:{port}/test?ssl-mode=VERIFY_IDENTITY&ssl-ca={}",
+        pki().ca.display()
+    )
 }

@@ -7,7 +7,7 @@
 use libfuzzer_sys::arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use slack_oauth_core::http::{HeaderValue, Response};
-use slack_oauth_core::{parse, BuiltinMethod, Error, Method, VisitMethod};
+use slack_oauth_core::{parse, Error, Method, method::{BuiltinMethod, VisitMethod}};
 
 const HEADERS: [&str; 4] = ["retry-after", "content-type", "x-oauth-scopes", "x-other"];
 

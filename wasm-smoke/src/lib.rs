@@ -11,7 +11,10 @@
 use slack_oauth_core::oauth_v2::Access;
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    http, parse, Api, BodyKind, ClientCredentials, Error, ErrorCode, TokenKind, Warning,
+    error::{BodyKind, Warning},
+    http, parse,
+    secret::TokenKind,
+    Api, ClientCredentials, Error, ErrorCode,
 };
 
 /// The names of the checks, in bit order (bit 0 first).

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use crate::web::events::{Event, EventTeam, Revocation, Revoked};
-use crate::{Installation, InstallationKey, KeeperError};
+use crate::{installation::InstallationKey, keeper::KeeperError, Installation};
 
 /// One store operation a [`Forget`] asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +140,7 @@ impl Forget {
 mod tests {
     use super::*;
     use crate::oauth_v2::AccessResponse;
-    use crate::store::Store;
+    use crate::store_traits::Store;
     use crate::MemoryStore;
 
     const NOW: u64 = 1_700_000_000;

@@ -14,7 +14,10 @@ use crate::auth::{Test, TestResponse};
 use crate::oauth_v2::{Access, AccessResponse};
 use crate::transport;
 use crate::web::page::{document, escape};
-use crate::{Callback, CallbackError, CodeVerifier, Installation, Reply, StateError, TokenType};
+use crate::{
+    authorize::{CallbackError, CodeVerifier, StateError},
+    Callback, Installation, Reply, TokenType,
+};
 
 /// How many random bytes [`InstallFlow::install_page`] takes: 16 for the state's nonce and
 /// 32 for the browser's cookie. Draw them from a secure random source for every request.

@@ -67,9 +67,20 @@
 //! clients. The refresh itself is [`keeper::Machine`], a state machine a driver of its own
 //! can run.
 //!
-//! URLs follow one rule, [`BaseUrl`]'s; the list of built-in methods is [`BuiltinMethod`];
-//! [`transport`] holds what every transport shares (its [`transport::Error`] and
-//! [`transport::Config`]).
+//! URLs follow one rule, [`method::BaseUrl`]'s; the list of built-in methods is
+//! [`method::BuiltinMethod`]; [`transport`] holds what every transport shares (its
+//! [`transport::Error`] and [`transport::Config`]).
+//!
+//! # Where names live
+//!
+//! The root holds the 19 names a first user types to build, send and parse a call, keep an
+//! installation's token fresh in a store and run the install redirect; every other name lives
+//! in the module a reader of that part opens: [`error`] (the parts of [`Error`]), [`method`]
+//! (a method's parts, the built-in list, [`method::BaseUrl`]), [`secret`] (the other secret
+//! values), [`authorize`] (PKCE, the signed state, the callback's errors), [`installation`]
+//! (keys, token sets, their errors), [`store`] (records, leases, swaps), [`keeper`],
+//! [`transport`], [`web`], and one module per Slack method family ([`oauth_v2`], [`auth`],
+//! [`apps_auth_external`], [`tooling_tokens`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

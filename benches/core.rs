@@ -32,7 +32,7 @@ use slack_oauth::auth::{Revoke, Test};
 use slack_oauth::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth::openid;
 use slack_oauth::tooling_tokens::Rotate;
-use slack_oauth::{parse, Api, BuiltinMethod, ClientCredentials, Method};
+use slack_oauth::{method::BuiltinMethod, parse, Api, ClientCredentials, Method};
 
 // ---------------------------------------------------------------------------------------
 // Counting allocator: every alloc, alloc_zeroed and realloc is one allocation.

@@ -19,7 +19,10 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use slack_oauth::stores::{AnyStore, Keyring, SealFailure, Sealed, Stored};
-use slack_oauth::{Installation, Lease, MemoryStore, Record, Store, Swap};
+use slack_oauth::{
+    store::{Lease, Record, Swap},
+    Installation, MemoryStore, Store,
+};
 
 const BODY: &str = r#"{"ok":true,"app_id":"A0BENCH","authed_user":{"id":"U0BENCH",
   "scope":"search:read","access_token":"xoxe.xoxp-1-user-token-for-the-bench",

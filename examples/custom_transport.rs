@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime};
 
 use slack_oauth::transport::{Error, HttpClient};
+use slack_oauth::{authorize::State, Callback, Installation, MemoryStore};
 use slack_oauth::{keeper::Keeper, oauth_v2::Access, unix_seconds, Api, ClientCredentials};
-use slack_oauth::{Callback, Installation, MemoryStore, State};
 use slack_oauth_sim::{AppConfig, Server, Sim};
 
 /// Moves core's requests and nothing more: core builds them and reads the answers.

@@ -19,8 +19,8 @@ use hyper_util::rt::TokioIo;
 use slack_oauth::hyper::{Client, Keeper};
 use slack_oauth::web::{Event, ForgetStep, InstallFlow, SigningSecret, Verifier, MAX_EVENT_BODY};
 use slack_oauth::{
-    unix_seconds, Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation, KeeperError,
-    MemoryStore, StateKey,
+    keeper::KeeperError, secret::StateKey, unix_seconds, Api, AsyncStore, AuthorizeUrl,
+    ClientCredentials, Installation, MemoryStore,
 };
 use slack_oauth_sim::{AppConfig, Server, Sim};
 

@@ -2,6 +2,9 @@
 //!
 //! This facade re-exports the sans-IO protocol core ([`core`]) and, depending on
 //! the enabled features, the transports that move its requests over the network.
+//! Its root is the core's root (the same names, `http` and the core's modules such as
+//! [`error`], [`method`] and [`keeper`]) plus one module per enabled transport, store and web
+//! adapter.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

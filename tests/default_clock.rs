@@ -3,7 +3,7 @@
 //! begins on the exact clock. One check, run over each transport enabled by features.
 
 use slack_oauth::oauth_v2::{Access, AccessResponse};
-use slack_oauth::{parse, AccessToken, Api, ClientCredentials, Installation, KeeperError};
+use slack_oauth::{keeper::KeeperError, parse, AccessToken, Api, ClientCredentials, Installation};
 
 /// An install answer whose bot token expires 4 s from `start`; with a margin of 1 s it is
 /// fresh until `start + 3`.

@@ -6,7 +6,11 @@
 use std::sync::Arc;
 
 use slack_oauth::oauth_v2::AccessResponse;
-use slack_oauth::{Api, Installation, InstallationKey, KeeperError, KeptToken, MemoryStore, Store};
+use slack_oauth::{
+    installation::InstallationKey,
+    keeper::{KeeperError, KeptToken},
+    Api, Installation, MemoryStore, Store,
+};
 
 const NOW: u64 = 1_700_000_000;
 

@@ -49,7 +49,11 @@ mod ureq {
     use std::sync::Arc;
 
     use slack_oauth::ureq::{Client, Keeper};
-    use slack_oauth::{Installation, KeeperError, Lease, MemoryStore, Record, Store, Swap};
+    use slack_oauth::{
+        keeper::KeeperError,
+        store::{Lease, Record, Swap},
+        Installation, MemoryStore, Store,
+    };
 
     use crate::suite::World;
 
@@ -148,7 +152,10 @@ mod hyper {
     use std::time::Duration;
 
     use slack_oauth::hyper::{Client, Keeper};
-    use slack_oauth::{AsyncStore, Installation, Lease, MemoryStore, Record, Store, Swap};
+    use slack_oauth::{
+        store::{Lease, Record, Swap},
+        AsyncStore, Installation, MemoryStore, Store,
+    };
     use slack_oauth_sim::{Fault, TokenStatus};
 
     use crate::harness::runtime;

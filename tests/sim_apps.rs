@@ -10,7 +10,7 @@ use std::time::Duration;
 use slack_oauth::auth::{Revoke, Test};
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::ureq::Client;
-use slack_oauth::{Api, AuthorizeUrl, Callback, ClientCredentials, ErrorCode, State};
+use slack_oauth::{authorize::State, Api, AuthorizeUrl, Callback, ClientCredentials, ErrorCode};
 use slack_oauth_sim::{AppConfig, Clock, Server, Sim};
 
 const ID: &str = "111.222";
@@ -29,7 +29,7 @@ fn client(server: &Server) -> Client {
 /// What an SDK's install store keeps after the callback.
 struct Installed {
     bot_token: slack_oauth::AccessToken,
-    refresh_token: Option<slack_oauth::RefreshToken>,
+    refresh_token: Option<slack_oauth::secret::RefreshToken>,
     bot_id: String,
     bot_user_id: String,
     team_id: String,

@@ -9,7 +9,7 @@
 //! use std::sync::Arc;
 //! use slack_oauth_axum::SlackRoutes;
 //! use slack_oauth_core::web::{InstallFlow, SigningSecret, Verifier};
-//! use slack_oauth_core::{Api, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, StateKey};
+//! use slack_oauth_core::{Api, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, secret::StateKey};
 //! use slack_oauth_hyper::{Client, Keeper};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -62,7 +62,7 @@ use slack_oauth_core::web::{
     Event, ForgetStep, InstallFailure, InstallFlow, Installed, Payload, UsedState, Verifier,
     INSTALL_RANDOM_BYTES, MAX_EVENT_BODY,
 };
-use slack_oauth_core::{unix_seconds, AsyncStore, Installation, KeeperError, Swap};
+use slack_oauth_core::{keeper::KeeperError, store::Swap, unix_seconds, AsyncStore, Installation};
 use slack_oauth_hyper::Keeper;
 
 /// The axum these routes are built with, for `axum::serve` and the app's own routes.

@@ -214,7 +214,7 @@ fn install_in_a_real_browser() {
         );
         person.close().await.unwrap();
         // Forget the install (its bot record and the installer's own record) before the next.
-        let team = slack_oauth_core::InstallationKey::new(APP_ID).with_team(TEAM_ID);
+        let team = slack_oauth_core::installation::InstallationKey::new(APP_ID).with_team(TEAM_ID);
         for key in slack_oauth_core::Store::keys(&*app.store, &team.prefix()).unwrap() {
             slack_oauth_core::Store::delete(&*app.store, &key).unwrap();
         }

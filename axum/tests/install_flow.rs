@@ -4,7 +4,7 @@
 mod common;
 
 use common::{now, App, Browser, APP_ID, SIGNING_SECRET, TEAM_ID, TEAM_NAME};
-use slack_oauth_core::KeeperError;
+use slack_oauth_core::keeper::KeeperError;
 
 /// Opens the install page and clicks "Add to Slack": the simulator's redirect back to the
 /// app (not followed yet).
@@ -200,7 +200,7 @@ fn forged_and_replayed_states_are_refused() {
     let (name, value) = cookie.split_once('=').unwrap();
     browser.set_cookie(name, value, "/slack/oauth_redirect");
     assert_eq!(browser.follow(&back).status, 200);
-    let bot_record = slack_oauth_core::InstallationKey::new(APP_ID)
+    let bot_record = slack_oauth_core::installation::InstallationKey::new(APP_ID)
         .with_team(TEAM_ID)
         .bot_record();
     let version = slack_oauth_core::Store::load(&*app.store, &bot_record)

@@ -2,7 +2,7 @@
 //! them).
 
 use serde::Serialize;
-use slack_oauth::{Error as SlackAnswer, Warning};
+use slack_oauth::{error::Warning, Error as SlackAnswer};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -121,8 +121,8 @@ impl From<slack_oauth::transport::Error> for Failure {
     }
 }
 
-impl From<slack_oauth::BuildError> for Failure {
-    fn from(e: slack_oauth::BuildError) -> Self {
+impl From<slack_oauth::error::BuildError> for Failure {
+    fn from(e: slack_oauth::error::BuildError) -> Self {
         Failure::Usage(e.to_string())
     }
 }
@@ -159,10 +159,10 @@ mod tests {
     #[test]
     fn transport_errors_map_to_usage_or_transport() {
         let usage = [
-            E::Build(slack_oauth::BuildError::InsecureUrl {
+            E::Build(slack_oauth::error::BuildError::InsecureUrl {
                 host: "slack.example".into(),
             }),
-            E::Build(slack_oauth::BuildError::InvalidUrl { reason: "no host" }),
+            E::Build(slack_oauth::error::BuildError::InvalidUrl { reason: "no host" }),
         ];
         for e in usage {
             assert_eq!(Failure::from(e).exit_code(), EXIT_USAGE);

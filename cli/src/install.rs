@@ -5,7 +5,8 @@ use std::time::{Instant, SystemTime};
 use serde::Serialize;
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::{
-    unix_seconds, AuthorizeUrl, Callback, CallbackError, CodeVerifier, Installation, State,
+    authorize::{CallbackError, CodeVerifier, State},
+    unix_seconds, AuthorizeUrl, Callback, Installation,
 };
 
 use crate::args::{AuthorizeUrlArgs, Global, InstallArgs};

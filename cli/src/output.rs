@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use slack_oauth::Warning;
+use slack_oauth::error::Warning;
 
 use crate::fail::Failure;
 

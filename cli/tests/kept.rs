@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::stores::{AnyStore, Options};
-use slack_oauth::{Api, ClientCredentials, Installation, InstallationKey, Store};
+use slack_oauth::{installation::InstallationKey, Api, ClientCredentials, Installation, Store};
 use slack_oauth_sim::{AppConfig, Fault, Server, Sim};
 
 const BIN: &str = env!("CARGO_BIN_EXE_slack-oauth");

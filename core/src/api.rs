@@ -8,10 +8,10 @@ use http::uri::{self, Authority, PathAndQuery, Scheme};
 use http::{HeaderValue, Method as Verb, Request, Uri};
 
 use crate::base_url::BaseUrl;
-use crate::error::BuildError;
-use crate::method::{Auth, Form, Method};
+use crate::errors::BuildError;
+use crate::method_trait::{Auth, Form, Method};
 use crate::methods::BuiltinMethod;
-use crate::secret::{AccessToken, ClientCredentials};
+use crate::secrets::{AccessToken, ClientCredentials};
 
 /// `application/x-www-form-urlencoded` without a charset: Slack warns
 /// `superfluous_charset` if one is added to a form type.

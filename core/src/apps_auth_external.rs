@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
-use crate::method::{Auth, Form, Method};
-use crate::secret::{AccessToken, ExternalToken};
+use crate::method_trait::{Auth, Form, Method};
+use crate::secrets::{AccessToken, ExternalToken};
 
 /// `apps.auth.external.get`: the provider access token behind an `external_token_id`.
 ///

@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::method::{Auth, Form, Method};
-use crate::secret::AccessToken;
+use crate::method_trait::{Auth, Form, Method};
+use crate::secrets::AccessToken;
 
 /// `auth.test`: checks a token and says whose it is.
 ///

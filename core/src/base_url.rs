@@ -13,13 +13,13 @@ use std::str::FromStr;
 use http::uri::{Authority, Scheme};
 use http::Uri;
 
-use crate::error::BuildError;
+use crate::errors::BuildError;
 
 /// A validated base URL such as `https://slack.com/api` or `http://127.0.0.1:8080/api`,
 /// kept without a trailing slash.
 ///
 /// ```
-/// use slack_oauth_core::{BaseUrl, BuildError};
+/// use slack_oauth_core::{method::BaseUrl, error::BuildError};
 ///
 /// let base: BaseUrl = "http://127.0.0.1:8080/api/".parse()?;
 /// assert_eq!(base.as_str(), "http://127.0.0.1:8080/api");

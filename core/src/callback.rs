@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::secret::AuthCode;
+use crate::secrets::AuthCode;
 use crate::state::{is_valid_state_value, State, StateError, StateSigner, VerifiedState};
 
 /// The longest authorization code accepted (Slack's are well under 100 characters).
@@ -83,7 +83,7 @@ impl From<StateError> for CallbackError {
 /// A parsed callback whose state is not verified yet; verifying it gives the code.
 ///
 /// ```
-/// use slack_oauth_core::{Callback, CallbackError, State};
+/// use slack_oauth_core::{Callback, authorize::{CallbackError, State}};
 ///
 /// let expected = State::new("s3cr3t-st4te")?; // what the app stored when it sent the user off
 /// let callback = Callback::parse("https://example.com/cb?code=4724469134.4644&state=s3cr3t-st4te")?;
@@ -225,7 +225,7 @@ impl fmt::Debug for Callback {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::StateKey;
+    use crate::secrets::StateKey;
 
     fn state() -> State {
         State::new("the-state").unwrap()

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{refresh_due, Decision, REFRESH_MARGIN};
-use crate::secret::{ConfigToken, RefreshToken};
+use crate::secrets::{ConfigToken, RefreshToken};
 use crate::tooling_tokens::{Rotate, RotateResponse};
 
 /// Why a `tooling.tokens.rotate` answer could not be applied to [`ConfigTokens`]. Never holds

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::installation::Installation;
+use crate::installations::Installation;
 use crate::keeper::KeptToken;
 
 /// Names what is stored: an app's installation in a workspace (or a whole Enterprise org),
@@ -24,7 +24,7 @@ use crate::keeper::KeptToken;
 /// and deleted (`app_uninstalled`).
 ///
 /// ```
-/// use slack_oauth_core::InstallationKey;
+/// use slack_oauth_core::installation::InstallationKey;
 ///
 /// let key = InstallationKey::new("A1").with_team("T1").with_user("U1");
 /// assert_eq!(key.bot_record(), "A1//T1/bot");

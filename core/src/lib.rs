@@ -67,31 +67,41 @@
 //! clients. The refresh itself is [`keeper::Machine`], a state machine a driver of its own
 //! can run.
 //!
-//! URLs follow one rule, [`BaseUrl`]'s; the list of built-in methods is [`BuiltinMethod`];
-//! [`transport`] holds what every transport shares (its [`transport::Error`] and
-//! [`transport::Config`]).
+//! URLs follow one rule, [`method::BaseUrl`]'s; the list of built-in methods is
+//! [`method::BuiltinMethod`]; [`transport`] holds what every transport shares (its
+//! [`transport::Error`] and [`transport::Config`]).
+//!
+//! # Where names live
+//!
+//! The root holds the 19 names a first user types to build, send and parse a call, keep an
+//! installation's token fresh in a store and run the install redirect; every other name lives
+//! in the module a reader of that part opens: [`error`] (the parts of [`Error`]), [`method`]
+//! (a method's parts, the built-in list, [`method::BaseUrl`]), [`secret`] (the other secret
+//! values), [`authorize`] (PKCE, the signed state, the callback's errors), [`installation`]
+//! (keys, token sets, their errors), [`store`] (records, leases, swaps), [`keeper`],
+//! [`transport`], [`web`], and one module per Slack method family ([`oauth_v2`], [`auth`],
+//! [`apps_auth_external`], [`tooling_tokens`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod api;
+mod authorize_url;
 mod base_url;
-mod error;
-mod error_code;
-mod method;
-mod methods;
-mod response;
-mod secret;
-
-mod authorize;
 mod callback;
 mod config_tokens;
 mod decision;
-mod installation;
+mod error_code;
+mod errors;
 mod installation_key;
+mod installations;
 mod memory_store;
+mod method_trait;
+mod methods;
 mod pkce;
+mod response;
+mod secrets;
 mod state;
-mod store;
+mod store_traits;
 
 pub mod keeper;
 
@@ -103,29 +113,73 @@ pub mod tooling_tokens;
 pub mod transport;
 pub mod web;
 
-pub use api::{Api, ClientAuth};
-pub use base_url::{is_loopback_host, BaseUrl};
-pub use error::{BodyKind, BuildError, Error, HttpError, RateLimited, ShapeError, SlackError};
-pub use error_code::{ErrorCode, Warning};
-pub use method::{Auth, Form, Method};
-pub use methods::{BuiltinMethod, VisitMethod};
-pub use response::{parse, retry_after, Reply};
-pub use secret::{
-    AccessToken, AuthCode, ClientCredentials, ClientSecret, CodeVerifier, ConfigToken,
-    ExternalToken, IdToken, RefreshToken, StateKey, TokenKind, WebhookUrl,
-};
-
-pub use authorize::{AuthorizeError, AuthorizeUrl, Flow};
-pub use callback::{Callback, CallbackError};
-pub use config_tokens::{ConfigTokens, ConfigTokensError};
+// The root holds what a first user types (build, send, parse; keep an installation's token
+// fresh; store it; run the install redirect); every other name lives in the module below
+// where a reader of that part looks for it.
+pub use api::Api;
+pub use authorize_url::AuthorizeUrl;
+pub use callback::Callback;
+pub use config_tokens::ConfigTokens;
 pub use decision::{unix_seconds, Decision};
-pub use installation::{Installation, InstallationError, TokenSet, TokenType};
-pub use installation_key::{InstallationKey, StoredToken};
-pub use keeper::{KeeperError, KeptToken, Renewable};
+pub use error_code::ErrorCode;
+pub use errors::Error;
+pub use installations::{Installation, TokenType};
 pub use memory_store::MemoryStore;
-pub use pkce::{CodeChallenge, PkceError};
-pub use state::{State, StateError, StateSigner, VerifiedState};
-pub use store::{AsyncStore, Blocking, Lease, Record, Store, Swap};
+pub use method_trait::Method;
+pub use response::{parse, Reply};
+pub use secrets::{AccessToken, ClientCredentials};
+pub use state::StateSigner;
+pub use store_traits::{AsyncStore, Store};
+
+/// The parts of an [`Error`]: what failed to build, the HTTP answer, Slack's refusal, the
+/// rate limit, the body's shape, and Slack's warnings.
+pub mod error {
+    pub use crate::error_code::Warning;
+    pub use crate::errors::{BodyKind, BuildError, HttpError, RateLimited, ShapeError, SlackError};
+    pub use crate::response::retry_after;
+}
+
+/// What a [`Method`] is made of (its auth and form), the built-in methods, and where
+/// requests go ([`method::BaseUrl`], how [`Api`] authenticates the client).
+pub mod method {
+    pub use crate::api::ClientAuth;
+    pub use crate::base_url::{is_loopback_host, BaseUrl};
+    pub use crate::method_trait::{Auth, Form};
+    pub use crate::methods::{BuiltinMethod, VisitMethod};
+}
+
+/// The secret values besides [`AccessToken`] and [`ClientCredentials`]: codes, refresh and
+/// config tokens, keys; none of them shows in `Debug` or `Display`.
+pub mod secret {
+    pub use crate::secrets::{
+        AuthCode, ClientSecret, ConfigToken, ExternalToken, IdToken, RefreshToken, StateKey,
+        TokenKind, WebhookUrl,
+    };
+}
+
+/// The install redirect's parts beside [`AuthorizeUrl`], [`Callback`] and [`StateSigner`]:
+/// the flow, PKCE, the signed state and their errors.
+pub mod authorize {
+    pub use crate::authorize_url::{AuthorizeError, Flow};
+    pub use crate::callback::CallbackError;
+    pub use crate::pkce::{CodeChallenge, PkceError};
+    pub use crate::secrets::CodeVerifier;
+    pub use crate::state::{State, StateError, VerifiedState};
+}
+
+/// What an [`Installation`] holds and how it is keyed in a store, and the errors of
+/// installations and [`ConfigTokens`].
+pub mod installation {
+    pub use crate::config_tokens::ConfigTokensError;
+    pub use crate::installation_key::{InstallationKey, StoredToken};
+    pub use crate::installations::{InstallationError, TokenSet};
+}
+
+/// The records, leases and compare-and-swap answers a [`Store`] deals in, and
+/// [`store::Blocking`], an [`AsyncStore`] over a blocking one.
+pub mod store {
+    pub use crate::store_traits::{Blocking, Lease, Record, Swap};
+}
 
 pub use http;
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::{ready, Future};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::store::{Lease, Record, Store, Swap};
+use crate::store_traits::{Lease, Record, Store, Swap};
 
 /// A [`Store`] in this process's memory: for tests, single-process apps, and as the model
 /// of what a shared store must do. Share one between keepers with an `Arc`.
@@ -15,7 +15,7 @@ use crate::store::{Lease, Record, Store, Swap};
 /// own short lock), so the async keeper takes it as it is.
 ///
 /// ```
-/// use slack_oauth_core::{MemoryStore, Store, Swap};
+/// use slack_oauth_core::{MemoryStore, Store, store::Swap};
 ///
 /// let store = MemoryStore::new();
 /// assert_eq!(store.compare_and_swap("T1", None, &"first", None)?, Swap::Stored { version: 1 });
@@ -126,7 +126,7 @@ impl<T: Clone> Store<T> for MemoryStore<T> {
 }
 
 // Not imported: the module's tests call `Store` methods on memory stores as methods.
-impl<T: Clone + Send> crate::store::AsyncStore<T> for MemoryStore<T> {
+impl<T: Clone + Send> crate::store_traits::AsyncStore<T> for MemoryStore<T> {
     type Error = Infallible;
 
     fn load(
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn async_calls_share_the_records_of_blocking_ones() {
-        use crate::store::{AsyncStore, Blocking};
+        use crate::store_traits::{AsyncStore, Blocking};
         let store = Arc::new(MemoryStore::new());
         // The async keeper's usual store: an `Arc` of a memory store, as it is.
         assert_eq!(ready_now(AsyncStore::put(&store, "k", &1)).unwrap(), 1);

@@ -7,7 +7,7 @@
 use crate::apps_auth_external::{Delete, Get};
 use crate::auth::{Revoke, Test};
 use crate::error_code::ErrorCode;
-use crate::method::Method;
+use crate::method_trait::Method;
 use crate::oauth_v2::{Access, Exchange, UserAccess};
 use crate::openid::{Token, UserInfo};
 use crate::tooling_tokens::Rotate;

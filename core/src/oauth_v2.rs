@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
-use crate::method::{Auth, Form, Method};
-use crate::secret::{
+use crate::method_trait::{Auth, Form, Method};
+use crate::secrets::{
     AccessToken, AuthCode, CodeVerifier, IdToken, RefreshToken, TokenKind, WebhookUrl,
 };
 

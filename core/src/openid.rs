@@ -3,7 +3,7 @@
 //! The flow, each step sans-IO like the rest of the crate:
 //!
 //! 1. Send the browser to [`AuthorizeUrl`] (`https://slack.com/openid/connect/authorize`) with
-//!    a fresh [`State`](crate::State) and [`Nonce`], both kept in the browser's session.
+//!    a fresh [`State`](crate::authorize::State) and [`Nonce`], both kept in the browser's session.
 //! 2. On the callback, check `state` ([`Callback`](crate::Callback)) and exchange the `code`
 //!    with [`Token`] (`openid.connect.token`): a user token and an `id_token`.
 //! 3. Fetch Slack's keys with [`keys_request`] (keep them; fetch again only on
@@ -25,7 +25,7 @@
 //! is used).
 //!
 //! ```
-//! use slack_oauth_core::{parse, Api, ClientCredentials, State};
+//! use slack_oauth_core::{parse, Api, ClientCredentials, authorize::State};
 //! use slack_oauth_core::openid::{AuthorizeUrl, Nonce, Scope, Token};
 //!
 //! // 1. The browser goes to Slack (real random bytes in real code).

@@ -9,7 +9,7 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::secret::CodeVerifier;
+use crate::secrets::CodeVerifier;
 
 impl CodeVerifier {
     /// The shortest code verifier RFC 7636 allows, in characters.
@@ -85,7 +85,7 @@ impl CodeVerifier {
     /// 43-character minimum and 96 give the 128-character maximum. 32 bytes are plenty.
     ///
     /// ```
-    /// use slack_oauth_core::{CodeVerifier, PkceError};
+    /// use slack_oauth_core::{authorize::{CodeVerifier, PkceError}};
     /// let random = [7u8; 32]; // use a real random source, e.g. getrandom
     /// let verifier = CodeVerifier::from_random_bytes(&random)?;
     /// assert_eq!(verifier.expose().len(), 43);
@@ -107,7 +107,7 @@ impl CodeVerifier {
     /// characters of `A-Z a-z 0-9 - . _ ~`. ([`CodeVerifier::new`] does not check.)
     ///
     /// ```
-    /// use slack_oauth_core::{CodeVerifier, PkceError};
+    /// use slack_oauth_core::{authorize::{CodeVerifier, PkceError}};
     /// assert!(CodeVerifier::parse("a".repeat(43)).is_ok());
     /// assert_eq!(CodeVerifier::parse("a".repeat(42)).unwrap_err(), PkceError::TooShort { len: 42 });
     /// assert_eq!(
@@ -141,14 +141,14 @@ impl CodeVerifier {
     /// guide (too short for RFC 7636, hence `new`); the second is RFC 7636's Appendix B.
     ///
     /// ```
-    /// use slack_oauth_core::CodeVerifier;
+    /// use slack_oauth_core::authorize::CodeVerifier;
     /// assert_eq!(
     ///     CodeVerifier::new("secretpassword").challenge().as_str(),
     ///     "ldMBaaWcQYtSATMV_IG8mf3wp7A6EW80arYoSW80ntU"
     /// );
     /// let rfc = CodeVerifier::parse("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")?;
     /// assert_eq!(rfc.challenge().as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-    /// # Ok::<(), slack_oauth_core::PkceError>(())
+    /// # Ok::<(), slack_oauth_core::authorize::PkceError>(())
     /// ```
     pub fn challenge(&self) -> CodeChallenge {
         CodeChallenge::for_verifier(self)

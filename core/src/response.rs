@@ -13,9 +13,9 @@ mod single_pass;
 use body::unreadable;
 use single_pass::{describe, read, read_envelope, Envelope, Value};
 
-use crate::error::{BodyKind, Error, HttpError, RateLimited, ShapeError, SlackError};
 use crate::error_code::{ErrorCode, Warning};
-use crate::method::Method;
+use crate::errors::{BodyKind, Error, HttpError, RateLimited, ShapeError, SlackError};
+use crate::method_trait::Method;
 
 /// Parsed once: looking a header up by `&str` validates and hashes the name on every call.
 const X_OAUTH_SCOPES: HeaderName = HeaderName::from_static("x-oauth-scopes");

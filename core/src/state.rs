@@ -19,7 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::secret::StateKey;
+use crate::secrets::StateKey;
 
 impl State {
     /// The fewest random bytes a state or nonce takes (128 bits).
@@ -132,12 +132,12 @@ impl State {
     /// (16 to 64 bytes), base64url-encoded.
     ///
     /// ```
-    /// use slack_oauth_core::State;
+    /// use slack_oauth_core::authorize::State;
     /// let state = State::from_random_bytes(&[42; 16])?;
     /// assert_eq!(state.as_str(), "KioqKioqKioqKioqKioqKg");
     /// assert!(state.verify("KioqKioqKioqKioqKioqKg").is_ok());
     /// assert!(state.verify("KioqKioqKioqKioqKioqKh").is_err());
-    /// # Ok::<(), slack_oauth_core::StateError>(())
+    /// # Ok::<(), slack_oauth_core::authorize::StateError>(())
     /// ```
     pub fn from_random_bytes(bytes: &[u8]) -> Result<State, StateError> {
         check_random_len(bytes)?;
@@ -241,7 +241,7 @@ impl StateKey {
 /// issued it and when. Time is passed in as Unix seconds.
 ///
 /// ```
-/// use slack_oauth_core::{StateError, StateKey, StateSigner};
+/// use slack_oauth_core::{StateSigner, authorize::StateError, secret::StateKey};
 ///
 /// let signer = StateSigner::new(StateKey::from_random_bytes(&[9; 32])?)?; // a real random key!
 /// let now = 1_700_000_000;

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
-use crate::method::{Auth, Form, Method};
-use crate::secret::{ConfigToken, RefreshToken};
+use crate::method_trait::{Auth, Form, Method};
+use crate::secrets::{ConfigToken, RefreshToken};
 
 /// `tooling.tokens.rotate`: exchange a configuration refresh token for a new configuration
 /// token and a new refresh token. Sends no credential besides the refresh token itself.

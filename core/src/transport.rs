@@ -1,7 +1,7 @@
 //! Shared vocabulary for transports: the client traits a transport implements
 //! ([`HttpClient`], [`AsyncHttpClient`]), the [`Error`] a call ends in, the [`Config`] a
 //! client is built with, and the checks every transport makes before any I/O
-//! ([`BaseUrl::check_request`](crate::BaseUrl::check_request), [`localhost_addrs`],
+//! ([`BaseUrl::check_request`](crate::method::BaseUrl::check_request), [`localhost_addrs`],
 //! [`mark_sensitive`]).
 //!
 //! This module does no I/O either; `slack-oauth-ureq` and `slack-oauth-hyper` use it, and so
@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use http::HeaderMap;
 
-use crate::error::BuildError;
 use crate::error_code::ErrorCode;
+use crate::errors::BuildError;
 
 mod client;
 

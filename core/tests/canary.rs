@@ -16,9 +16,16 @@ use slack_oauth_core::oauth_v2::AccessResponse;
 use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    parse, transport, AccessToken, Api, AuthCode, BuildError, ClientAuth, ClientCredentials,
-    ClientSecret, CodeVerifier, ConfigToken, ExternalToken, IdToken, Installation, KeeperError,
-    MemoryStore, Method, RefreshToken, StateKey, Store, WebhookUrl,
+    authorize::CodeVerifier,
+    error::BuildError,
+    keeper::KeeperError,
+    method::ClientAuth,
+    parse,
+    secret::{
+        AuthCode, ClientSecret, ConfigToken, ExternalToken, IdToken, RefreshToken, StateKey,
+        WebhookUrl,
+    },
+    transport, AccessToken, Api, ClientCredentials, Installation, MemoryStore, Method, Store,
 };
 
 const CANARY: &str = "CANARY-9f3a7c";
@@ -431,13 +438,13 @@ fn install_and_rotation_entries(e: &mut Entries) {
     e.both("transport::Error", &err);
     let keeper = KeeperError::Refresh {
         key: "T1".into(),
-        token: slack_oauth_core::KeptToken::Bot,
+        token: slack_oauth_core::keeper::KeptToken::Bot,
         error: Arc::new(err),
     };
     e.both("KeeperError::Refresh", &keeper);
     let url = format!("http://u:{}@example.com/api", canary());
     let refused = transport::Error::from(
-        slack_oauth_core::BaseUrl::check_request(&url.parse().unwrap()).unwrap_err(),
+        slack_oauth_core::method::BaseUrl::check_request(&url.parse().unwrap()).unwrap_err(),
     );
     e.both("transport::Error from BaseUrl::check_request", &refused);
 
@@ -449,7 +456,7 @@ fn install_and_rotation_entries(e: &mut Entries) {
     assert!(fresh.is_ok(), "the token is cached by the first look");
     holds("the keeper's token", fresh.unwrap().expose());
     e.debug("keeper::Keeper, its cache holding the token", &keeper);
-    let blocking = slack_oauth_core::Blocking(MemoryStore::<Installation>::new());
+    let blocking = slack_oauth_core::store::Blocking(MemoryStore::<Installation>::new());
     Store::put(&blocking.0, "T1", &installation).unwrap();
     e.debug("Blocking<MemoryStore<Installation>>", &blocking);
 

@@ -6,9 +6,12 @@ use slack_oauth_core::http::{Response, StatusCode};
 use slack_oauth_core::oauth_v2::{Access, AccessResponse, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    parse, Api, AuthorizeUrl, Callback, CallbackError, ClientCredentials, CodeChallenge,
-    CodeVerifier, ConfigTokens, Decision, ErrorCode, Installation, InstallationError, Method,
-    State, StateError, StateKey, StateSigner, TokenType,
+    authorize::{CallbackError, CodeChallenge, CodeVerifier, State, StateError},
+    installation::InstallationError,
+    parse,
+    secret::StateKey,
+    Api, AuthorizeUrl, Callback, ClientCredentials, ConfigTokens, Decision, ErrorCode,
+    Installation, Method, StateSigner, TokenType,
 };
 
 const NOW: u64 = 1_700_000_000;

@@ -17,8 +17,11 @@ use slack_oauth_core::openid::{
     UserInfo, Verifier, VerifyError,
 };
 use slack_oauth_core::{
-    parse, AccessToken, Api, AuthorizeError, ClientAuth, ClientCredentials, CodeVerifier, IdToken,
-    State,
+    authorize::{AuthorizeError, CodeVerifier, State},
+    method::ClientAuth,
+    parse,
+    secret::IdToken,
+    AccessToken, Api, ClientCredentials,
 };
 
 const CLIENT_ID: &str = "111.222";

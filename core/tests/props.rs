@@ -7,7 +7,9 @@ use slack_oauth_core::apps_auth_external::{Delete, Get};
 use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    parse, Api, BuildError, ClientAuth, ClientCredentials, Error, ErrorCode, Method, Warning,
+    error::{BuildError, Warning},
+    method::ClientAuth,
+    parse, Api, ClientCredentials, Error, ErrorCode, Method,
 };
 
 type Pairs = Vec<(String, String)>;

@@ -6,7 +6,11 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use slack_oauth_core::apps_auth_external::{Delete, Get};
 use slack_oauth_core::oauth_v2::{Access, AccessRefresh, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
-use slack_oauth_core::{Api, BaseUrl, BuildError, ClientAuth, ClientCredentials, Method};
+use slack_oauth_core::{
+    error::BuildError,
+    method::{BaseUrl, ClientAuth},
+    Api, ClientCredentials, Method,
+};
 
 type Request = http::Request<Vec<u8>>;
 

@@ -8,8 +8,11 @@ use slack_oauth_core::apps_auth_external::{Delete, DeleteResponse, Get};
 use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    parse, retry_after, BodyKind, BuiltinMethod, Error, ErrorCode, HttpError, Method, RateLimited,
-    Reply, SlackError, TokenKind, VisitMethod, Warning,
+    error::{retry_after, BodyKind, HttpError, RateLimited, SlackError, Warning},
+    method::{BuiltinMethod, VisitMethod},
+    parse,
+    secret::TokenKind,
+    Error, ErrorCode, Method, Reply,
 };
 
 /// Slack's method → documented codes table, one entry per built-in method. The `auth.test`

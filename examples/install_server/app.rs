@@ -10,7 +10,7 @@ use slack_oauth::axum::{axum, SlackRoutes};
 use slack_oauth::hyper::{Client, Keeper};
 use slack_oauth::web::{InstallFlow, SigningSecret, Verifier};
 use slack_oauth::{
-    Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation, MemoryStore, StateKey,
+    secret::StateKey, Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation, MemoryStore,
 };
 use slack_oauth_sim::{AppConfig, Clock, Server, Sim};
 

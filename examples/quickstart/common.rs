@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::{
-    Api, AuthorizeUrl, Callback, ClientCredentials, CodeVerifier, StateKey, StateSigner,
+    authorize::CodeVerifier, secret::StateKey, Api, AuthorizeUrl, Callback, ClientCredentials,
+    StateSigner,
 };
 use slack_oauth_sim::{AppConfig, Server, Sim, TokenStatus};
 

@@ -23,8 +23,8 @@ use std::time::Instant;
 
 use criterion::Criterion;
 use slack_oauth_core::{
-    unix_seconds, AccessToken, Api, ClientCredentials, Installation, Lease, MemoryStore, Record,
-    Store, Swap,
+    store::{Lease, Record, Swap},
+    unix_seconds, AccessToken, Api, ClientCredentials, Installation, MemoryStore, Store,
 };
 use slack_oauth_ureq::{Client, Keeper};
 

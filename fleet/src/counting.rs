@@ -22,7 +22,10 @@ use std::fs::File;
 use std::io::Write;
 use std::sync::Mutex;
 
-use slack_oauth_core::{Installation, Lease, Record, Store, Swap, TokenType};
+use slack_oauth_core::{
+    store::{Lease, Record, Swap},
+    Installation, Store, TokenType,
+};
 
 thread_local! {
     static TRIPS: Cell<u64> = const { Cell::new(0) };

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 use slack_oauth_core::auth::Test;
 use slack_oauth_core::{
-    unix_seconds, AccessToken, Decision, Installation, KeeperError, Store, TokenType,
+    keeper::KeeperError, unix_seconds, AccessToken, Decision, Installation, Store, TokenType,
 };
 use slack_oauth_store::{AnyStore, Options};
 use slack_oauth_ureq::{Client, Keeper};
@@ -215,10 +215,9 @@ fn naive_token(
         .map_err(installation_error)?;
     Store::put(store, key, &value).map_err(|e| KeeperError::Store(Arc::new(e)))?;
     markers.mark('S', key, which, exp);
-    value
-        .token(which)
-        .map(|t| t.token.clone())
-        .ok_or_else(|| installation_error(slack_oauth_core::InstallationError::MissingToken(which)))
+    value.token(which).map(|t| t.token.clone()).ok_or_else(|| {
+        installation_error(slack_oauth_core::installation::InstallationError::MissingToken(which))
+    })
 }
 
 fn write_snapshot(args: &WorkerArgs, snapshot: &Snapshot) -> Result<(), String> {

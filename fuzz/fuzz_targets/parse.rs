@@ -7,7 +7,8 @@
 use libfuzzer_sys::arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use slack_oauth_core::http::{HeaderValue, Response};
-use slack_oauth_core::{parse, BuiltinMethod, Error, Method, VisitMethod};
+use slack_oauth_core::method::{BuiltinMethod, VisitMethod};
+use slack_oauth_core::{parse, Error, Method};
 
 const HEADERS: [&str; 4] = ["retry-after", "content-type", "x-oauth-scopes", "x-other"];
 

@@ -5,7 +5,7 @@
 //! the dispatch `match` names every [`BuiltinMethod`] with no catch-all arm, so a method
 //! added to core's list does not compile here until the simulator answers it.
 
-use slack_oauth_core::BuiltinMethod;
+use slack_oauth_core::method::BuiltinMethod;
 
 /// A Web API method the simulator answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -317,7 +317,7 @@ impl Sim {
     /// ones (expired, another audience, another nonce).
     ///
     /// ```
-    /// use slack_oauth_core::{openid::{keys_request, Jwks, Verifier}, Api, IdToken};
+    /// use slack_oauth_core::{openid::{keys_request, Jwks, Verifier}, Api, secret::IdToken};
     /// use slack_oauth_sim::Sim;
     ///
     /// let sim = Sim::new();

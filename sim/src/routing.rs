@@ -4,7 +4,7 @@
 use http::header::{LOCATION, RETRY_AFTER};
 use http::{Method as Verb, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
-use slack_oauth_core::{BuiltinMethod, ErrorCode};
+use slack_oauth_core::{method::BuiltinMethod, ErrorCode};
 
 use crate::admin::admin;
 use crate::catalog::ApiMethod;

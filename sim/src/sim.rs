@@ -262,7 +262,7 @@ impl Sim {
 
     /// Seeds a legacy long-lived token (`xoxb-…` or `xoxp-…`) of the app with this client
     /// id, exchangeable once with `oauth.v2.exchange`. `kind`: `"bot"`/`"user"` or a
-    /// [`TokenKind`](slack_oauth_core::TokenKind).
+    /// [`TokenKind`](slack_oauth_core::secret::TokenKind).
     pub fn seed_legacy_token(&self, client_id: &str, kind: impl Into<LegacyKind>) -> String {
         self.seed_legacy_token_value(client_id, kind, None)
     }

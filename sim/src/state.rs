@@ -56,9 +56,9 @@ impl From<&str> for LegacyKind {
     }
 }
 
-impl From<slack_oauth_core::TokenKind> for LegacyKind {
-    fn from(kind: slack_oauth_core::TokenKind) -> LegacyKind {
-        use slack_oauth_core::TokenKind;
+impl From<slack_oauth_core::secret::TokenKind> for LegacyKind {
+    fn from(kind: slack_oauth_core::secret::TokenKind) -> LegacyKind {
+        use slack_oauth_core::secret::TokenKind;
         match kind {
             TokenKind::User | TokenKind::RotatingUser => LegacyKind::User,
             _ => LegacyKind::Bot,

@@ -7,7 +7,8 @@ use slack_oauth_core::apps_auth_external::{Delete, Get};
 use slack_oauth_core::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    parse, Api, AuthorizeUrl, ClientAuth, ClientCredentials, CodeVerifier, ErrorCode, Method,
+    authorize::CodeVerifier, method::ClientAuth, parse, Api, AuthorizeUrl, ClientCredentials,
+    ErrorCode, Method,
 };
 use slack_oauth_sim::{AppConfig, ExternalTokenSeed, Fault, Sim, TokenStatus};
 
@@ -805,7 +806,7 @@ fn exchange_legacy_bot_and_user_tokens_once() {
     ));
     assert_eq!(sim.token_status(&legacy), TokenStatus::Expired);
 
-    let user = sim.seed_legacy_token(ID, slack_oauth_core::TokenKind::User);
+    let user = sim.seed_legacy_token(ID, slack_oauth_core::secret::TokenKind::User);
     assert!(user.starts_with("xoxp-"));
     // The token as a body argument (Java SDK placement) works as well as Bearer.
     let v = send(

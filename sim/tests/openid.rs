@@ -6,7 +6,7 @@ use http::Response;
 use serde_json::{json, Value};
 use slack_oauth_core::oauth_v2::Access;
 use slack_oauth_core::openid::{keys_request, Jwks, Nonce, Token, UserInfo, Verifier};
-use slack_oauth_core::{Api, ClientAuth, ClientCredentials, IdToken};
+use slack_oauth_core::{method::ClientAuth, secret::IdToken, Api, ClientCredentials};
 use slack_oauth_sim::{AppConfig, Server, Sim};
 
 const ID: &str = "111.222";
@@ -293,7 +293,7 @@ fn sign_in_with_slack_end_to_end() {
     let url = AuthorizeUrl::new(ID)
         .scopes([Scope::Profile, Scope::Email])
         .redirect_uri(REDIRECT)
-        .state(&slack_oauth_core::State::new("st-1").unwrap())
+        .state(&slack_oauth_core::authorize::State::new("st-1").unwrap())
         .nonce(&nonce);
     let redirect = sim.approve(&url.build().unwrap()).unwrap();
     assert!(redirect.contains("state=st-1"), "{redirect}");

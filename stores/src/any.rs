@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::fmt;
 
-use slack_oauth_core::{Lease, Swap};
+use slack_oauth_core::store::{Lease, Swap};
 
 use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
 use crate::{Error, Options};

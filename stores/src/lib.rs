@@ -56,7 +56,7 @@
 //! the async ones (`Async…`) never block one: SQLite calls run on Tokio's blocking pool,
 //! PostgreSQL and Redis use async clients.
 //!
-//! [`Record`]: slack_oauth_core::Record
+//! [`Record`]: slack_oauth_core::store::Record
 //! [`Store<T>`]: slack_oauth_core::Store
 //! [`AsyncStore<T>`]: slack_oauth_core::AsyncStore
 
@@ -74,7 +74,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use slack_oauth_core::Lease;
+use slack_oauth_core::store::Lease;
 
 mod any;
 mod keyring;

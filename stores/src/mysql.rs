@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row};
-use slack_oauth_core::{Lease, Swap};
+use slack_oauth_core::store::{Lease, Swap};
 
 use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
 use crate::{

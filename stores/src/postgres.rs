@@ -15,7 +15,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use postgres::tls::{MakeTlsConnect, TlsConnect};
 use postgres::Socket;
 use r2d2_postgres::PostgresConnectionManager;
-use slack_oauth_core::{Lease, Swap};
+use slack_oauth_core::store::{Lease, Swap};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::tls::Check;

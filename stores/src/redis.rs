@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ConnectionLike, RedisError, Script};
-use slack_oauth_core::{Lease, Swap};
+use slack_oauth_core::store::{Lease, Swap};
 
 use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
 use crate::{Error, Options, DEFAULT_PREFIX};

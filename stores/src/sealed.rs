@@ -19,7 +19,10 @@ use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use slack_oauth_core::{AsyncStore, Lease, Record, Store, Swap};
+use slack_oauth_core::{
+    store::{Lease, Record, Swap},
+    AsyncStore, Store,
+};
 
 use crate::typed::Typed;
 use crate::{Error, Keyring};

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
-use slack_oauth_core::{Lease, Swap};
+use slack_oauth_core::store::{Lease, Swap};
 
 use crate::typed::{Expect, Raw, RawAsyncStore, RawStore, Typed};
 use crate::{
@@ -24,7 +24,7 @@ const STORE: &str = "sqlite";
 /// only the app's user can read it, and out of backups that others can read.
 ///
 /// ```
-/// use slack_oauth_core::{Store, Swap};
+/// use slack_oauth_core::{Store, store::Swap};
 /// use slack_oauth_store::SqliteStore;
 ///
 /// # let dir = std::env::temp_dir().join(format!("slack-oauth-doc-{}", std::process::id()));

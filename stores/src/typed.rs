@@ -8,7 +8,10 @@ use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use slack_oauth_core::{AsyncStore, Lease, Record, Store, Swap};
+use slack_oauth_core::{
+    store::{Lease, Record, Swap},
+    AsyncStore, Store,
+};
 
 use crate::sealed::sealed_key_id;
 use crate::Error;

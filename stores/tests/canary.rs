@@ -43,7 +43,7 @@ impl Store<Stored<String>> for Mem {
     fn load(
         &self,
         key: &str,
-    ) -> Result<Option<slack_oauth_core::Record<Stored<String>>>, MemError> {
+    ) -> Result<Option<slack_oauth_core::store::Record<Stored<String>>>, MemError> {
         Ok(Store::load(&self.0, key).unwrap())
     }
     fn compare_and_swap(
@@ -51,8 +51,8 @@ impl Store<Stored<String>> for Mem {
         key: &str,
         expected: Option<u64>,
         value: &Stored<String>,
-        lease: Option<&slack_oauth_core::Lease>,
-    ) -> Result<slack_oauth_core::Swap, MemError> {
+        lease: Option<&slack_oauth_core::store::Lease>,
+    ) -> Result<slack_oauth_core::store::Swap, MemError> {
         Ok(Store::compare_and_swap(&self.0, key, expected, value, lease).unwrap())
     }
     fn delete(&self, key: &str) -> Result<bool, MemError> {

@@ -19,7 +19,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use slack_oauth_core::{AsyncStore, Lease, MemoryStore, Record, Store, Swap};
+use slack_oauth_core::{
+    store::{Lease, Record, Swap},
+    AsyncStore, MemoryStore, Store,
+};
 use slack_oauth_store::Error;
 
 use common::rt;

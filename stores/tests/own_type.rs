@@ -8,7 +8,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use slack_oauth_core::{AsyncStore, Lease, Store, Swap};
+use slack_oauth_core::{
+    store::{Lease, Swap},
+    AsyncStore, Store,
+};
 use slack_oauth_store::Error;
 
 use common::rt;

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use base64::Engine;
 use slack_oauth_core::oauth_v2::Access;
 use slack_oauth_core::{
-    parse, Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation, KeeperError, Store,
+    keeper::KeeperError, parse, Api, AsyncStore, AuthorizeUrl, ClientCredentials, Installation,
+    Store,
 };
 use slack_oauth_sim::{AppConfig, Server, Sim, TokenStatus};
 use slack_oauth_store::{AnyStore, AsyncAnyStore, Error, Keyring, Options, Sealed, Stored};

@@ -644,7 +644,7 @@ mod redis {
 #[cfg(all(feature = "postgres", feature = "redis"))]
 mod the_apps_own {
     use super::*;
-    use slack_oauth_core::{AsyncStore, Swap};
+    use slack_oauth_core::{store::Swap, AsyncStore};
     use slack_oauth_store::{AsyncPostgresStore, AsyncRedisStore};
 
     #[test]

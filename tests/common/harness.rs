@@ -88,8 +88,8 @@ impl From<slack_oauth::transport::Error> for Failure {
         assert_eq!(e.is_token_dead(), slack.is_some_and(|s| s.is_token_dead()));
         let kind = match e {
             E::Response(e) => Kind::Slack(e),
-            E::Build(slack_oauth::BuildError::InsecureUrl { .. }) => Kind::InsecureUrl,
-            E::Build(slack_oauth::BuildError::InvalidUrl { .. }) => Kind::InvalidUrl,
+            E::Build(slack_oauth::error::BuildError::InsecureUrl { .. }) => Kind::InsecureUrl,
+            E::Build(slack_oauth::error::BuildError::InvalidUrl { .. }) => Kind::InvalidUrl,
             E::Build(_) => Kind::Build,
             E::Connect(_) => Kind::Connect,
             E::Tls(_) => Kind::Tls,

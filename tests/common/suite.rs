@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use slack_oauth::apps_auth_external::{Delete, Get};
 use slack_oauth::oauth_v2::{Access, Exchange, UserAccess};
 use slack_oauth::tooling_tokens::Rotate;
-use slack_oauth::{Api, BodyKind, ClientCredentials, ErrorCode, Warning};
+use slack_oauth::{
+    error::{BodyKind, Warning},
+    Api, ClientCredentials, ErrorCode,
+};
 use slack_oauth_sim::{AppConfig, ExternalTokenSeed, Fault, Server, Sim};
 
 use super::alloc;
@@ -536,7 +539,7 @@ pub fn out_of_range_ports_are_refused_before_io<H: Harness>() {
             assert!(
                 matches!(
                     Api::new().with_base_url(&base),
-                    Err(slack_oauth::BuildError::InvalidUrl { .. })
+                    Err(slack_oauth::error::BuildError::InvalidUrl { .. })
                 ),
                 "{base}"
             );

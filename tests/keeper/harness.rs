@@ -51,9 +51,9 @@ pub trait Harness: Clone + Send + Sync + Sized + 'static {
 }
 
 /// Both keepers report failures with core's shared `KeeperError`.
-impl From<slack_oauth::KeeperError> for Failure {
-    fn from(e: slack_oauth::KeeperError) -> Failure {
-        use slack_oauth::KeeperError as E;
+impl From<slack_oauth::keeper::KeeperError> for Failure {
+    fn from(e: slack_oauth::keeper::KeeperError) -> Failure {
+        use slack_oauth::keeper::KeeperError as E;
         let kind = match &e {
             E::NotFound { .. } => "not_found",
             E::Installation { .. } => "installation",
@@ -163,7 +163,7 @@ pub use self::hyper_harness::{runtime, Hyper};
 mod hyper_harness {
     use super::*;
     use slack_oauth::hyper::{Client, Keeper};
-    use slack_oauth::Blocking;
+    use slack_oauth::store::Blocking;
     use std::sync::OnceLock;
     use tokio::runtime::Runtime;
     use tokio::sync::Barrier;

@@ -8,8 +8,11 @@ use std::time::Duration;
 
 use slack_oauth::oauth_v2::Access;
 use slack_oauth::{
-    parse, Api, AuthorizeUrl, ClientCredentials, ConfigTokens, Installation, InstallationKey,
-    Lease, MemoryStore, Record, Store, Swap, TokenType,
+    installation::InstallationKey,
+    parse,
+    store::{Lease, Record, Swap},
+    Api, AuthorizeUrl, ClientCredentials, ConfigTokens, Installation, MemoryStore, Store,
+    TokenType,
 };
 use slack_oauth_sim::{AppConfig, Fault, Server, Sim, TokenStatus};
 

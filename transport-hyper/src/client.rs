@@ -20,7 +20,7 @@ use rustls::{ClientConfig, RootCertStore};
 use slack_oauth_core::transport::{
     localhost_addrs, mark_sensitive, AsyncHttpClient, Config, Error, Setup,
 };
-use slack_oauth_core::{Api, BaseUrl, BuildError, Method, Reply};
+use slack_oauth_core::{error::BuildError, method::BaseUrl, Api, Method, Reply};
 use tower_service::Service;
 
 use crate::error::{from_body, from_client};

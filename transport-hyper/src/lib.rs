@@ -49,7 +49,7 @@
 //! - **Every status is data**: a 4xx or 5xx is a response for core to read, never a transport
 //!   error.
 //! - **HTTPS only**, except to loopback hosts; checked before any I/O, also in [`Client::send`]
-//!   (core's [`BaseUrl`](slack_oauth_core::BaseUrl) rule: a port out of range is refused too).
+//!   (core's [`BaseUrl`](slack_oauth_core::method::BaseUrl) rule: a port out of range is refused too).
 //!   `localhost` is connected to as 127.0.0.1 / ::1 without asking the system resolver.
 //! - **TLS**: rustls with the `ring` provider chosen explicitly for this client (no
 //!   process-wide default is installed) and Mozilla's roots from `webpki-roots`, or roots of
@@ -67,9 +67,9 @@ mod client;
 mod error;
 
 pub use client::Client;
+pub use slack_oauth_core::keeper::KeeperError;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::transport::{Config, Setup, TlsRoots};
-pub use slack_oauth_core::KeeperError;
 
 /// Core's [`AsyncKeeper`](slack_oauth_core::keeper::AsyncKeeper) over this crate's
 /// [`Client`], on Tokio: keeps tokens stored in `S` alive (example above); dropping a call's

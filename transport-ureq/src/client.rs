@@ -7,7 +7,7 @@ use http::{Request, Response};
 use slack_oauth_core::transport::{
     localhost_addrs, mark_sensitive, Config, Error, HttpClient, Setup,
 };
-use slack_oauth_core::{Api, BaseUrl, Method, Reply};
+use slack_oauth_core::{method::BaseUrl, Api, Method, Reply};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};

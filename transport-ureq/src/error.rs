@@ -2,8 +2,8 @@
 
 use std::io;
 
+use slack_oauth_core::error::BuildError;
 use slack_oauth_core::transport::Error;
-use slack_oauth_core::BuildError;
 
 /// Turns a ureq error into ours; `limit` is the body cap, reported when ureq stops at it.
 pub(crate) fn from_ureq(e: ureq::Error, limit: u64) -> Error {

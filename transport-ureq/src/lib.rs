@@ -43,7 +43,7 @@
 //! - **Every status is data**: a 4xx or 5xx is a response for core to read, never a transport
 //!   error.
 //! - **HTTPS only**, except to loopback hosts; checked before any I/O, also in [`Client::send`]
-//!   (core's [`BaseUrl`](slack_oauth_core::BaseUrl) rule: a port out of range is refused too).
+//!   (core's [`BaseUrl`](slack_oauth_core::method::BaseUrl) rule: a port out of range is refused too).
 //!   `localhost` is connected to as 127.0.0.1 / ::1 without asking the system resolver.
 //! - **TLS**: rustls with the `ring` provider chosen explicitly (no process-wide default is
 //!   installed or used) and Mozilla's roots from `webpki-roots`, or roots of your choice
@@ -58,9 +58,9 @@ mod client;
 mod error;
 
 pub use client::Client;
+pub use slack_oauth_core::keeper::KeeperError;
 pub use slack_oauth_core::transport::Error;
 pub use slack_oauth_core::transport::{Config, Setup, TlsRoots};
-pub use slack_oauth_core::KeeperError;
 
 /// Core's blocking [`Keeper`](slack_oauth_core::keeper::Keeper) over this crate's
 /// [`Client`]: keeps tokens stored in `S` alive (example above).

@@ -12,8 +12,11 @@ use slack_oauth_core::oauth_v2::Access;
 use slack_oauth_core::openid::{self, Jwks, Nonce, Scope, Token, TokenResponse, Verifier};
 use slack_oauth_core::tooling_tokens::Rotate;
 use slack_oauth_core::{
-    http, parse, AccessToken, Api, BodyKind, ClientCredentials, Error, ErrorCode, IdToken, State,
-    TokenKind, Warning,
+    authorize::State,
+    error::{BodyKind, Warning},
+    http, parse,
+    secret::{IdToken, TokenKind},
+    AccessToken, Api, ClientCredentials, Error, ErrorCode,
 };
 
 /// The names of the checks, in bit order (bit 0 first).

@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 use slack_oauth_axum::SlackRoutes;
 use slack_oauth_core::web::{InstallFlow, SigningSecret, Verifier};
 use slack_oauth_core::{
-    unix_seconds, Api, AuthorizeUrl, ClientCredentials, Installation, KeeperError, MemoryStore,
-    StateKey,
+    keeper::KeeperError, secret::StateKey, unix_seconds, Api, AuthorizeUrl, ClientCredentials,
+    Installation, MemoryStore,
 };
 use slack_oauth_hyper::{Client, Keeper};
 use slack_oauth_sim::{AppConfig, Server, Sim};
@@ -166,16 +166,15 @@ impl App {
     /// What the keeper says about the bot token stored under `key`.
     pub fn bot_token(&self, key: &str) -> Result<String, KeeperError> {
         self.runtime
-            .block_on(
-                self.keeper
-                    .find_bot_token(&slack_oauth_core::InstallationKey::new(APP_ID).with_team(key)),
-            )
+            .block_on(self.keeper.find_bot_token(
+                &slack_oauth_core::installation::InstallationKey::new(APP_ID).with_team(key),
+            ))
             .map(|t| t.expose().to_owned())
     }
 
     pub fn stored(&self) -> Option<Installation> {
         // The bot record a keeper's install writes (see `InstallationKey`).
-        let key = slack_oauth_core::InstallationKey::new(APP_ID).with_team(TEAM_ID);
+        let key = slack_oauth_core::installation::InstallationKey::new(APP_ID).with_team(TEAM_ID);
         slack_oauth_core::Store::load(&*self.store, &key.bot_record())
             .expect("memory never fails")
             .map(|record| record.value)
@@ -183,7 +182,7 @@ impl App {
 
     /// The installing user's own record (see `InstallationKey`), holding their user token.
     pub fn stored_user(&self) -> Option<Installation> {
-        let team = slack_oauth_core::InstallationKey::new(APP_ID).with_team(TEAM_ID);
+        let team = slack_oauth_core::installation::InstallationKey::new(APP_ID).with_team(TEAM_ID);
         let keys = slack_oauth_core::Store::keys(&*self.store, &team.prefix())
             .expect("memory never fails");
         let user = keys.into_iter().find(|key| key.contains("/user/"))?;

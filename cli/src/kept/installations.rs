@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::json;
-use slack_oauth::{InstallationKey, Store, Swap};
+use slack_oauth::{installation::InstallationKey, store::Swap, Store};
 
 use super::lookup::{find_legacy, holds, leading_prefix, resolve, Want};
 use super::open::{keeper_failure, open_required, store_failure, store_keeper, Installations};

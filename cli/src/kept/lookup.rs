@@ -2,7 +2,7 @@
 //! store's keys, or a record an earlier slack-oauth stored under a short key.
 
 use serde_json::json;
-use slack_oauth::{Installation, InstallationKey, Record, Store};
+use slack_oauth::{installation::InstallationKey, store::Record, Installation, Store};
 
 use super::open::{store_failure, Installations};
 use crate::args::KeyArgs;

@@ -13,7 +13,7 @@
 //! `lookup.rs` (which stored installation `--app`/`--team`/... names), then `open.rs` (the
 //! store, the keeper over it, and what their errors become).
 //!
-//! [`InstallationKey`]: slack_oauth::InstallationKey
+//! [`InstallationKey`]: slack_oauth::installation::InstallationKey
 
 mod installations;
 mod lookup;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use slack_oauth::stores::{AnyStore, Error as StoreError, Options, Sealed, Stored};
-use slack_oauth::{Installation, KeeperError};
+use slack_oauth::{keeper::KeeperError, Installation};
 
 use crate::args::{Global, StoreArg};
 use crate::fail::Failure;

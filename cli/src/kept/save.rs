@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
-use slack_oauth::{unix_seconds, Installation, TokenSet, Warning};
+use slack_oauth::{error::Warning, installation::TokenSet, unix_seconds, Installation};
 
 use super::open::{keeper_failure, store_keeper, Installations};
 use crate::args::Global;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use slack_oauth::stores::AsyncAnyStore;
 #[cfg(feature = "hyper")]
 use slack_oauth::Installation;
-use slack_oauth::{InstallationKey, KeptToken, Store, TokenType};
+use slack_oauth::{installation::InstallationKey, keeper::KeptToken, Store, TokenType};
 
 use super::lookup::{find_legacy, not_found, resolve, Want};
 #[cfg(feature = "hyper")]

@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::config_tokens::ConfigTokens;
-use crate::installation::{Installation, TokenType};
 use crate::installation_key::{InstallationKey, StoredToken};
+use crate::installations::{Installation, TokenType};
 use crate::keeper::cache::FirstLook;
 use crate::keeper::errand::{
     Answer, Ask, DeleteUser, Errand, Install, Listing, Uninstall, UserTokenLookup,
@@ -16,13 +16,13 @@ use crate::keeper::queue::{KeyLock, Place, Turn};
 use crate::keeper::{
     found, KeeperError, KeptToken, KeyState, Machine, Outcome, Renewable, Settings, Step,
 };
-use crate::method::Method;
-use crate::secret::{AccessToken, ConfigToken};
-use crate::store::{AsyncStore, Record};
+use crate::method_trait::Method;
+use crate::secrets::{AccessToken, ConfigToken};
+use crate::store_traits::{AsyncStore, Record};
 use crate::transport::AsyncHttpClient;
 
 /// Keeps tokens stored in `S`, any [`AsyncStore`] (so any blocking store in
-/// [`Blocking`](crate::Blocking)), alive, refreshing through the async client `C`: the
+/// [`Blocking`](crate::store::Blocking)), alive, refreshing through the async client `C`: the
 /// [`Keeper`](crate::keeper::Keeper)'s protocol, awaiting instead of blocking.
 /// `slack_oauth_hyper::Keeper` is this keeper over hyper and Tokio.
 ///

@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::config_tokens::ConfigTokens;
-use crate::installation::{Installation, TokenType};
 use crate::installation_key::{InstallationKey, StoredToken};
+use crate::installations::{Installation, TokenType};
 use crate::keeper::cache::FirstLook;
 use crate::keeper::errand::{
     Answer, Ask, DeleteUser, Errand, Install, Listing, Uninstall, UserTokenLookup,
@@ -14,8 +14,8 @@ use crate::keeper::lookup::Lookup;
 use crate::keeper::parts::{self, Parts};
 use crate::keeper::queue::Turn;
 use crate::keeper::{found, KeeperError, KeptToken, Machine, Outcome, Renewable, Settings, Step};
-use crate::secret::{AccessToken, ConfigToken};
-use crate::store::Store;
+use crate::secrets::{AccessToken, ConfigToken};
+use crate::store_traits::Store;
 use crate::transport::HttpClient;
 
 /// Keeps tokens stored in `S` alive, refreshing through the blocking client `C`: loads,

@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use foldhash::fast::RandomState;
 
 use crate::keeper::{look, KeeperError, KeptToken, Renewable, Settings};
-use crate::store::Record;
+use crate::store_traits::Record;
 
 /// What the lock-free first look of a keeper call found ([`TokenCache::first_look`]).
 pub(crate) enum FirstLook<R: Renewable> {

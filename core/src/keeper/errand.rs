@@ -4,12 +4,12 @@
 
 use std::borrow::Cow;
 
-use crate::installation::{Installation, TokenType};
 use crate::installation_key::{InstallationKey, StoredToken};
+use crate::installations::{Installation, TokenType};
 use crate::keeper::installers::InstallerCache;
 use crate::keeper::{KeeperError, KeptToken};
-use crate::secret::AccessToken;
-use crate::store::Record;
+use crate::secrets::AccessToken;
+use crate::store_traits::Record;
 
 /// What an [`Errand`] asks its keeper to do next.
 #[derive(Debug)]

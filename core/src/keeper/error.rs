@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config_tokens::ConfigTokensError;
-use crate::installation::InstallationError;
+use crate::installations::InstallationError;
 use crate::keeper::KeptToken;
 use crate::ErrorCode;
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::installation::Installation;
 use crate::installation_key::InstallationKey;
+use crate::installations::Installation;
 use crate::keeper::{KeptToken, Renewable};
 
 /// Bot record keys and the record key of the user who installed last
@@ -43,7 +43,7 @@ impl InstallerCache {
     /// The record holding the user token asked for under the bot record's key `key`, given
     /// what is `stored` there at `now` ([`Installation::user_record_for`]); remembered while
     /// the bot token is not due (refresh `margin` seconds before expiry). Nothing stored:
-    /// `key` itself, whose look-up then says [`KeeperError::NotFound`](crate::KeeperError::NotFound).
+    /// `key` itself, whose look-up then says [`KeeperError::NotFound`](crate::keeper::KeeperError::NotFound).
     pub(crate) fn learn(
         &self,
         key: &str,

@@ -4,7 +4,7 @@
 use crate::installation_key::InstallationKey;
 use crate::keeper::errand::{Answer, Ask, Errand};
 use crate::keeper::{KeeperError, KeptToken};
-use crate::secret::AccessToken;
+use crate::secrets::AccessToken;
 
 /// A look-up by [`InstallationKey`]: the record of the key's workspace (the bot record, or the
 /// user's record for a user token), then, for a key with a team, the same record of an

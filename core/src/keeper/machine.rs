@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use crate::decision::Decision;
 use crate::keeper::{KeeperError, KeptToken, Renewable, Settings, StoreError};
-use crate::method::Method;
+use crate::method_trait::Method;
 use crate::response::Reply;
-use crate::secret::RefreshToken;
-use crate::store::{Lease, Record, Swap};
+use crate::secrets::RefreshToken;
+use crate::store_traits::{Lease, Record, Swap};
 use crate::transport;
 
 /// The first pause while waiting for another holder's lease; pauses double up to

@@ -38,7 +38,7 @@
 //!     };
 //!     machine.handle(outcome, 1_700_000_000);
 //! };
-//! assert!(matches!(result, Err(slack_oauth_core::KeeperError::NotFound { .. })));
+//! assert!(matches!(result, Err(slack_oauth_core::keeper::KeeperError::NotFound { .. })));
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::decision::Decision;
-use crate::store::Record;
+use crate::store_traits::Record;
 
 mod awaiting;
 mod blocking;

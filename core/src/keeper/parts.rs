@@ -5,13 +5,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::installation::{Installation, TokenType};
+use crate::installations::{Installation, TokenType};
 use crate::keeper::cache::{FirstLook, TokenCache};
 use crate::keeper::errand::UserTokenLookup;
 use crate::keeper::installers::InstallerCache;
 use crate::keeper::queue::{KeyLock, Queue};
 use crate::keeper::{Clock, KeeperError, KeptToken, KeyState, Renewable, Settings};
-use crate::store::Record;
+use crate::store_traits::Record;
 
 /// A keeper's client `C`, store `S`, per-key locks, caches, settings and clock. Clones
 /// share everything but the settings and the clock, which each clone's builder methods

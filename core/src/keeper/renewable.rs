@@ -5,11 +5,11 @@ use std::fmt;
 
 use crate::config_tokens::ConfigTokens;
 use crate::decision::{due_at, Decision};
-use crate::installation::{Installation, TokenType};
+use crate::installations::{Installation, TokenType};
 use crate::keeper::KeeperError;
-use crate::method::Method;
+use crate::method_trait::Method;
 use crate::oauth_v2::{AccessRefresh, AccessResponse};
-use crate::secret::{AccessToken, ConfigToken, RefreshToken};
+use crate::secrets::{AccessToken, ConfigToken, RefreshToken};
 use crate::tooling_tokens::{Rotate, RotateResponse};
 
 /// Which kept token: an installation's bot or user token, or an app configuration token.
@@ -151,7 +151,9 @@ impl Renewable for Installation {
             .map_err(failed)?;
         self.token(token_type)
             .map(|set| set.token.clone())
-            .ok_or(crate::InstallationError::MissingToken(token_type))
+            .ok_or(crate::installation::InstallationError::MissingToken(
+                token_type,
+            ))
             .map_err(failed)
     }
 

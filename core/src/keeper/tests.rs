@@ -9,7 +9,7 @@ use super::queue::{KeyLock, Queue};
 use super::*;
 use crate::memory_store::MemoryStore;
 use crate::oauth_v2::{Access, AccessRefresh, AccessResponse};
-use crate::store::{Lease, Store, Swap};
+use crate::store_traits::{Lease, Store, Swap};
 use crate::{parse, transport, Api, ClientCredentials, Installation, Reply, TokenType};
 
 /// When the simulation starts (Unix seconds, true time).

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::authorize::{AuthorizeError, Query};
+use crate::authorize::AuthorizeError;
+use crate::authorize_url::Query;
 use crate::base_url::BaseUrl;
 use crate::error::BuildError;
 use crate::pkce::CodeChallenge;
@@ -61,7 +62,7 @@ impl fmt::Display for Scope {
 /// assert_eq!(nonce.as_str(), "BwcHBwcHBwcHBwcHBwcHBw");
 /// assert!(nonce.matches("BwcHBwcHBwcHBwcHBwcHBw"));
 /// assert_eq!(format!("{nonce:?}"), "Nonce(<redacted>)");
-/// # Ok::<(), slack_oauth_core::StateError>(())
+/// # Ok::<(), slack_oauth_core::authorize::StateError>(())
 /// ```
 #[derive(Clone)]
 pub struct Nonce(State);
@@ -104,7 +105,7 @@ impl fmt::Debug for Nonce {
 /// [`crate::AuthorizeUrl`] in a flow of its own.
 ///
 /// ```
-/// use slack_oauth_core::State;
+/// use slack_oauth_core::authorize::State;
 /// use slack_oauth_core::openid::{AuthorizeUrl, Nonce, Scope};
 ///
 /// let state = State::from_random_bytes(&[2; 16])?; // real random bytes in real code

@@ -38,7 +38,7 @@ pub fn keys_url(api: &Api) -> String {
 /// assert_eq!(request.uri(), "https://slack.com/openid/connect/keys");
 /// let sim = openid::keys_request(&Api::new().with_base_url("http://127.0.0.1:8080/api")?)?;
 /// assert_eq!(sim.uri(), "http://127.0.0.1:8080/openid/connect/keys");
-/// # Ok::<(), slack_oauth_core::BuildError>(())
+/// # Ok::<(), slack_oauth_core::error::BuildError>(())
 /// ```
 pub fn keys_request(api: &Api) -> Result<Request<Vec<u8>>, BuildError> {
     let uri: Uri = keys_url(api).parse().map_err(|_| BuildError::InvalidUrl {
@@ -184,7 +184,7 @@ mod set {
             let status = response.status();
             if status == http::StatusCode::TOO_MANY_REQUESTS {
                 return Err(KeysError::RateLimited {
-                    retry_after: crate::retry_after(response),
+                    retry_after: crate::error::retry_after(response),
                 });
             }
             if !status.is_success() {

@@ -2,10 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authorize::CodeVerifier;
 use crate::error_code::ErrorCode;
-use crate::method::{Auth, Form, Method};
+use crate::method::{Auth, Form};
 use crate::methods::BuiltinMethod;
-use crate::secret::{AccessToken, AuthCode, CodeVerifier, IdToken, RefreshToken};
+use crate::secret::{AuthCode, IdToken, RefreshToken};
+use crate::AccessToken;
+use crate::Method;
 
 use super::claims::Profile;
 
@@ -27,7 +30,7 @@ const TOKEN_ERRORS: &[ErrorCode] = &[
 /// `openid.connect.token` with an authorization code: exchange the `code` from the Sign in
 /// with Slack redirect for a user token and an `id_token`. Authenticates with the app's client
 /// credentials (HTTP Basic by default, or form fields with
-/// [`ClientAuth::Body`](crate::ClientAuth::Body); Slack accepts both).
+/// [`ClientAuth::Body`](crate::method::ClientAuth::Body); Slack accepts both).
 ///
 /// Verify the answer's `id_token` with [`Verifier::verify`](super::Verifier::verify)
 /// (feature `openid`) before trusting who signed in.
@@ -38,7 +41,7 @@ const TOKEN_ERRORS: &[ErrorCode] = &[
 /// let request = api.request(&Token::code("c-1").redirect_uri("https://a.example/login/cb"))?;
 /// assert_eq!(request.uri(), "https://slack.com/api/openid.connect.token");
 /// assert_eq!(request.body(), b"code=c-1&redirect_uri=https%3A%2F%2Fa.example%2Flogin%2Fcb");
-/// # Ok::<(), slack_oauth_core::BuildError>(())
+/// # Ok::<(), slack_oauth_core::error::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -106,7 +109,7 @@ impl Method for Token {
 /// let api = Api::new().with_credentials(ClientCredentials::new("1.2", "s"));
 /// let refresh = api.request(&Token::refresh("xoxe-1-abc"))?;
 /// assert_eq!(refresh.body(), b"grant_type=refresh_token&refresh_token=xoxe-1-abc");
-/// # Ok::<(), slack_oauth_core::BuildError>(())
+/// # Ok::<(), slack_oauth_core::error::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRefresh {

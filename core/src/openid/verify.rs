@@ -9,8 +9,9 @@ use rsa::signature::Verifier as _;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::secret::{AccessToken, IdToken};
+use crate::secret::IdToken;
 use crate::state::constant_time_eq;
+use crate::AccessToken;
 
 use super::authorize::Nonce;
 use super::claims::Claims;

@@ -5,7 +5,7 @@ use http::header::CONTENT_TYPE;
 use http::Response;
 use serde::de::IgnoredAny;
 
-use crate::error::{BodyKind, HttpError};
+use crate::errors::{BodyKind, HttpError};
 
 /// Describes a body that is not a Slack answer, without keeping any of its bytes
 /// except an HTML title.

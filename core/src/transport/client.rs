@@ -13,7 +13,7 @@ use std::time::Duration;
 use http::{Request, Response};
 
 use crate::api::Api;
-use crate::method::Method;
+use crate::method_trait::Method;
 use crate::response::{parse, Reply};
 use crate::transport::Error;
 

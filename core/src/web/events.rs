@@ -101,12 +101,13 @@ impl EventTeam {
         org.filter(|k| !k.is_empty()).map(str::to_owned)
     }
 
-    /// The [`InstallationKey`](crate::InstallationKey) of the workspace's (or org's)
+    /// The [`InstallationKey`](crate::installation::InstallationKey) of the workspace's (or org's)
     /// installation, as keepers store it: what `app_uninstalled` removes with a keeper's
     /// `uninstall`. `None` when the envelope names neither a team nor an org.
-    pub fn installation_key(&self) -> Option<crate::InstallationKey> {
+    pub fn installation_key(&self) -> Option<crate::installation::InstallationKey> {
         self.key()?;
-        let mut key = crate::InstallationKey::new(self.app_id.clone().unwrap_or_default());
+        let mut key =
+            crate::installation::InstallationKey::new(self.app_id.clone().unwrap_or_default());
         key.enterprise = self.enterprise_id.clone().filter(|id| !id.is_empty());
         if !self.is_enterprise_install {
             key.team = self.team_id.clone().filter(|id| !id.is_empty());
@@ -153,7 +154,7 @@ pub enum Revoked {
 impl Revocation {
     /// The keys installations touched by this revocation may be stored under: the workspace
     /// (or org) key, and `key:user` for each user (user-token-only installations); then the
-    /// keepers' records ([`InstallationKey`](crate::InstallationKey)): the bot record and
+    /// keepers' records ([`InstallationKey`](crate::installation::InstallationKey)): the bot record and
     /// each listed user's record.
     pub fn keys(&self) -> Vec<String> {
         let Some(org) = self.team.key() else {

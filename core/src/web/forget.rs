@@ -15,8 +15,8 @@ use std::collections::VecDeque;
 
 use crate::web::events::{Event, EventTeam, Payload, Revocation, Revoked};
 #[cfg(doc)]
-use crate::{web::events::LATE_EVENT_TOLERANCE, InstallationKey};
-use crate::{Installation, KeeperError};
+use crate::{installation::InstallationKey, web::events::LATE_EVENT_TOLERANCE};
+use crate::{keeper::KeeperError, Installation};
 
 /// One store operation a [`Forget`] asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,9 +195,9 @@ impl Forget {
 mod tests {
     use super::*;
     use crate::oauth_v2::AccessResponse;
-    use crate::store::Store;
     use crate::web::LATE_EVENT_TOLERANCE;
-    use crate::{InstallationKey, MemoryStore};
+    use crate::Store;
+    use crate::{installation::InstallationKey, MemoryStore};
 
     const NOW: u64 = 1_700_000_000;
 

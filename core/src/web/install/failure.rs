@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{transport, InstallationError};
+use crate::{installation::InstallationError, transport};
 
 /// Why an install did not complete. Never holds a code, a state, a cookie or a token.
 #[derive(Debug, Clone)]

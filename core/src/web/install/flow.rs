@@ -17,8 +17,8 @@ use crate::oauth_v2::{Access, AccessResponse};
 use crate::transport;
 use crate::web::page::{document, escape};
 use crate::{
-    Callback, CallbackError, CodeVerifier, Installation, Reply, StateError, StateSigner, TokenType,
-    VerifiedState,
+    authorize::{CallbackError, CodeVerifier, StateError, VerifiedState},
+    Callback, Installation, Reply, StateSigner, TokenType,
 };
 
 /// How many random bytes [`InstallFlow::install_page`] takes: 16 for the state's nonce and

@@ -4,7 +4,10 @@
 use std::fmt;
 
 use crate::{
-    is_loopback_host, AuthorizeError, AuthorizeUrl, Flow, StateError, StateKey, StateSigner,
+    authorize::{AuthorizeError, Flow, StateError},
+    method::is_loopback_host,
+    secret::StateKey,
+    AuthorizeUrl, StateSigner,
 };
 
 /// The cookie that binds a browser to the install it started, unless configured otherwise.
@@ -65,7 +68,7 @@ impl std::error::Error for FlowError {}
 /// the cookie's value or the key; pages are `no-store`, send no referrer and cannot be framed.
 ///
 /// ```
-/// use slack_oauth_core::{AuthorizeUrl, StateKey, web::{InstallFlow, INSTALL_RANDOM_BYTES}};
+/// use slack_oauth_core::{AuthorizeUrl, web::{InstallFlow, INSTALL_RANDOM_BYTES}, secret::StateKey};
 ///
 /// let flow = InstallFlow::new(
 ///     AuthorizeUrl::new("111.222").bot_scopes(["chat:write"]),

@@ -7,10 +7,13 @@ use crate::auth::{Test, TestResponse};
 use crate::oauth_v2::Access;
 use crate::oauth_v2::AccessResponse;
 use crate::transport;
-use crate::{parse, Api, ClientCredentials, Method};
 use crate::{
-    AuthorizeError, AuthorizeUrl, CodeVerifier, InstallationError, Reply, StateError, StateKey,
+    authorize::{AuthorizeError, CodeVerifier, StateError},
+    installation::InstallationError,
+    secret::StateKey,
+    AuthorizeUrl, Reply,
 };
+use crate::{parse, Api, ClientCredentials, Method};
 
 const NOW: u64 = 1_700_000_000;
 const REDIRECT: &str = "https://app.example.com/slack/oauth_redirect";
@@ -528,7 +531,7 @@ fn an_install_started_at_slack_restarts_here() {
 
 #[test]
 fn a_state_claimed_once_is_refused_the_second_time() {
-    use crate::store::Store;
+    use crate::Store;
     let flow = flow();
     let (redirect, cookie, url) = start(&flow, 14);
     let exchange = flow

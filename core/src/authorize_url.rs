@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::base_url::BaseUrl;
-use crate::error::BuildError;
+use crate::errors::BuildError;
 use crate::pkce::CodeChallenge;
 use crate::state::State;
 
@@ -81,7 +81,7 @@ impl std::error::Error for AuthorizeError {}
 /// [`State`]; add a PKCE challenge when the app has PKCE on.
 ///
 /// ```
-/// use slack_oauth_core::{AuthorizeUrl, CodeVerifier, State};
+/// use slack_oauth_core::{AuthorizeUrl, authorize::{CodeVerifier, State}};
 ///
 /// let verifier = CodeVerifier::from_random_bytes(&[1; 32])?; // real random bytes in real code
 /// let state = State::from_random_bytes(&[2; 16])?;
@@ -343,7 +343,7 @@ fn encode(out: &mut String, value: &str, keep: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::CodeVerifier;
+    use crate::secrets::CodeVerifier;
 
     fn query_pairs(url: &str) -> Vec<(String, String)> {
         let query = url.split_once('?').unwrap().1;

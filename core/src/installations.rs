@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{refresh_due, Decision, REFRESH_MARGIN};
 use crate::oauth_v2::{AccessRefresh, AccessResponse, AuthedUser, IncomingWebhook};
-use crate::secret::{AccessToken, RefreshToken};
+use crate::secrets::{AccessToken, RefreshToken};
 
 /// Which of an installation's tokens: the bot's or the installing user's. Matches Slack's
 /// `token_type` (`"bot"`, `"user"`).
@@ -408,7 +408,7 @@ impl Installation {
     ///
     /// E.g. `T0123`, `E0456`, `T0123:U0789`. Empty only for a hand-made installation with no ids.
     ///
-    /// Keepers store installations under [`InstallationKey`](crate::InstallationKey)'s keys
+    /// Keepers store installations under [`InstallationKey`](crate::installation::InstallationKey)'s keys
     /// instead, which also name the app and give every user's tokens a record of their own.
     pub fn key(&self) -> String {
         let org = if self.is_enterprise_install {

@@ -35,7 +35,7 @@ pub enum BuildError {
         host: String,
     },
     /// A base URL or request URL cannot be used (no host, an unknown scheme, user info, a
-    /// port out of range, ...); see [`BaseUrl`](crate::BaseUrl).
+    /// port out of range, ...); see [`BaseUrl`](crate::method::BaseUrl).
     InvalidUrl {
         /// What is wrong with it.
         reason: &'static str,

@@ -96,7 +96,7 @@ pub trait Store<T> {
 
     /// The keys of the records whose key starts with `prefix` (all of them for `""`), in
     /// ascending byte order: how a whole installation is listed and deleted (see
-    /// [`InstallationKey::prefix`](crate::InstallationKey::prefix)). `prefix` is plain text:
+    /// [`InstallationKey::prefix`](crate::installation::InstallationKey::prefix)). `prefix` is plain text:
     /// a SQL store escapes `%`, `_` and its escape character before a `LIKE`.
     fn keys(&self, prefix: &str) -> Result<Vec<String>, Self::Error>;
 
@@ -226,7 +226,7 @@ impl<T, S: AsyncStore<T> + ?Sized> AsyncStore<T> for Arc<S> {
 /// ```
 /// use std::convert::Infallible;
 /// use std::sync::Arc;
-/// use slack_oauth_core::{AsyncStore, Blocking, MemoryStore, Store};
+/// use slack_oauth_core::{AsyncStore, MemoryStore, Store, store::Blocking};
 ///
 /// fn for_an_async_keeper<S: AsyncStore<String>>(store: S) -> S {
 ///     store

@@ -39,7 +39,7 @@ impl TokenKind {
     /// Classifies a token string by its prefix.
     ///
     /// ```
-    /// use slack_oauth_core::TokenKind;
+    /// use slack_oauth_core::secret::TokenKind;
     /// assert_eq!(TokenKind::classify("xoxe.xoxb-1-abc"), TokenKind::RotatingBot);
     /// assert_eq!(TokenKind::classify("xoxe-1-abc"), TokenKind::Refresh);
     /// assert_eq!(TokenKind::classify("xoxb-123"), TokenKind::Bot);

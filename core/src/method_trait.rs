@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::error_code::ErrorCode;
-use crate::secret::AccessToken;
+use crate::secrets::AccessToken;
 
 /// How a method authenticates.
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +34,7 @@ pub enum Auth<'a> {
 ///
 /// ```
 /// use serde::Deserialize;
-/// use slack_oauth_core::{parse, AccessToken, Api, Auth, Form, Method};
+/// use slack_oauth_core::{parse, AccessToken, Api, Method, method::{Auth, Form}};
 ///
 /// struct AuthTest(AccessToken);
 ///

@@ -13,7 +13,7 @@ come from environment variables or files (`-` reads stdin).
   SLACK_AUTH_CODE                          for `access` and `user-access` (or --code-file)
   SLACK_REFRESH_TOKEN                      for `refresh`
   SLACK_CONFIG_REFRESH_TOKEN               for `rotate-config-token`
-  SLACK_TOKEN                              for `exchange` and `external-token`
+  SLACK_TOKEN                              for `exchange`, `external-token` and `openid userinfo`
   SLACK_OAUTH_STORE                        the installation store URL (or --store URL)
   SLACK_OAUTH_STORE_CA                     a PEM file of CAs the store's TLS trusts (or --store-ca)
 
@@ -258,6 +258,17 @@ Example:
   slack-oauth keys generate --id k2"
     )]
     Keys(KeysCommand),
+
+    /// Sign in with Slack (OpenID Connect): authorize URL, verified sign-in, user profile
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  slack-oauth openid authorize-url --scope openid,profile,email --redirect-uri https://example.com/login
+  slack-oauth openid token --code C --redirect-uri https://example.com/login --nonce N
+  SLACK_TOKEN=xoxp-... slack-oauth openid userinfo"
+    )]
+    Openid(OpenidCommand),
 
     /// Serve the Slack simulator on 127.0.0.1 (same as the slack-oauth-sim binary)
     #[command(after_help = "\
@@ -574,6 +585,80 @@ pub struct InstallArgs {
     /// Save the installation in this store.
     #[command(flatten)]
     pub store: StoreArg,
+}
+
+/// `openid`.
+#[derive(Debug, Subcommand)]
+pub enum OpenidCommand {
+    /// The Sign in with Slack authorize URL (/openid/connect/authorize) to send a user to
+    #[command(after_help = "\
+stdout: {\"url\": ..., \"state\": ..., \"nonce\": ...}; without --state or --nonce a fresh random
+one is drawn. Keep the nonce for `openid token --nonce`.
+
+Example:
+  slack-oauth openid authorize-url --scope openid,profile,email \\
+    --redirect-uri https://example.com/login | jq -r .url")]
+    AuthorizeUrl(OpenidAuthorizeUrlArgs),
+
+    /// openid.connect.token, then the id_token checked against Slack's keys
+    #[command(after_help = "\
+Exchanges the code, fetches the key set (/openid/connect/keys), checks the id_token (RS256
+signature, issuer https://slack.com, audience = the client id, expiry, the nonce, at_hash)
+and prints {\"ok\":true,\"claims\":{...},\"access_token_expires_at\":UNIX_SECONDS or null}.
+No token is printed. A refused id_token exits 1 with {\"ok\":false,\"error\":CHECK}: CHECK is
+nonce_mismatch, bad_signature, unknown_key, expired, wrong_audience, wrong_issuer,
+not_yet_valid, at_hash_mismatch, unsupported_algorithm, missing_claim, missing_id_token or
+malformed. Needs the client id and secret. The code comes from --code, --code-file PATH (`-` =
+stdin) or SLACK_AUTH_CODE.
+
+Example:
+  slack-oauth openid token --code 4724469134.4644 --redirect-uri https://example.com/login \\
+    --nonce N | jq .claims.sub")]
+    Token(OpenidTokenArgs),
+
+    /// openid.connect.userInfo: the profile of the user whose token SLACK_TOKEN holds
+    #[command(after_help = "\
+The user token (from Sign in with Slack, scope openid) comes from SLACK_TOKEN or --token-file.
+
+Example:
+  SLACK_TOKEN=xoxp-... slack-oauth openid userinfo | jq -r .email")]
+    Userinfo(TokenArgs),
+}
+
+/// `openid authorize-url`.
+#[derive(Debug, Args)]
+pub struct OpenidAuthorizeUrlArgs {
+    /// Scopes, comma-separated: openid (always sent), profile, email
+    #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
+    pub scope: Vec<String>,
+    /// Where Slack sends the user back
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// The nonce Slack puts in the id_token (default: a fresh random value, printed)
+    #[arg(long, value_name = "N")]
+    pub nonce: Option<String>,
+    /// The state to send (default: a fresh random value, printed)
+    #[arg(long, value_name = "S")]
+    pub state: Option<String>,
+}
+
+/// `openid token`.
+#[derive(Debug, Args)]
+pub struct OpenidTokenArgs {
+    /// The authorization code from the redirect. Shows in process lists while the command
+    /// runs: prefer --code-file or SLACK_AUTH_CODE
+    #[arg(long, value_name = "CODE", conflicts_with = "code_file")]
+    pub code: Option<String>,
+    /// A file holding the authorization code (`-` = stdin) [env: SLACK_AUTH_CODE]
+    #[arg(long, value_name = "PATH")]
+    pub code_file: Option<PathBuf>,
+    /// The redirect URI sent to the authorize page, if one was
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// The nonce sent to the authorize page; without it the id_token must carry none (or
+    /// Slack's empty one)
+    #[arg(long, value_name = "N")]
+    pub nonce: Option<String>,
 }
 
 /// `sim`.

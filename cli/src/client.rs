@@ -73,4 +73,16 @@ impl Caller {
             Caller::Hyper { client, runtime } => Ok(runtime.block_on(client.call(method))?),
         }
     }
+
+    /// Sends a request core built (the key set's `GET`) and returns the response as it came.
+    pub fn send(
+        &self,
+        request: slack_oauth::http::Request<Vec<u8>>,
+    ) -> Result<slack_oauth::http::Response<Vec<u8>>, Failure> {
+        match self {
+            Caller::Ureq(client) => Ok(client.send(request)?),
+            #[cfg(feature = "hyper")]
+            Caller::Hyper { client, runtime } => Ok(runtime.block_on(client.send(request))?),
+        }
+    }
 }

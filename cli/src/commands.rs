@@ -9,7 +9,7 @@ use slack_oauth::Reply;
 
 use crate::args::{
     Cli, CodeArgs, Command, ExternalTokenCommand, Global, InstallationsCommand, KeysCommand,
-    RefreshArgs, RotateArgs, TokenArgs,
+    OpenidCommand, RefreshArgs, RotateArgs, TokenArgs,
 };
 use crate::fail::Failure;
 use crate::inputs::{
@@ -64,6 +64,15 @@ pub fn run(cli: Cli) -> Outcome {
             crate::kept::rekey(&global, args)
         }
         Command::Keys(KeysCommand::Generate(args)) => crate::keys::generate(args),
+        Command::Openid(OpenidCommand::AuthorizeUrl(args)) => {
+            crate::openid::authorize_url(&global, args)
+        }
+        Command::Openid(OpenidCommand::Token(args)) => {
+            crate::openid::token(&global, &mut secrets, args)
+        }
+        Command::Openid(OpenidCommand::Userinfo(args)) => {
+            crate::openid::userinfo(&global, &mut secrets, args)
+        }
     }
 }
 

@@ -240,8 +240,17 @@ fn with_origin(url: AuthorizeUrl, global: &Global) -> Result<AuthorizeUrl, Failu
     if global.gov {
         return Ok(url.gov());
     }
+    match web_origin(global)? {
+        Some(origin) => Ok(url.with_base_url(&origin)?),
+        None => Ok(url),
+    }
+}
+
+/// The browser's origin for `--base-url` (`http://127.0.0.1:PORT` for the simulator's
+/// `http://127.0.0.1:PORT/api`); `None` without it.
+pub(crate) fn web_origin(global: &Global) -> Result<Option<String>, Failure> {
     let Some(base) = &global.base_url else {
-        return Ok(url);
+        return Ok(None);
     };
     let uri: slack_oauth::http::Uri = base
         .parse()
@@ -251,10 +260,10 @@ fn with_origin(url: AuthorizeUrl, global: &Global) -> Result<AuthorizeUrl, Failu
             "--base-url {base} is not an absolute URL"
         )));
     };
-    Ok(url.with_base_url(&format!("{scheme}://{authority}"))?)
+    Ok(Some(format!("{scheme}://{authority}")))
 }
 
-fn random_state() -> Result<State, Failure> {
+pub(crate) fn random_state() -> Result<State, Failure> {
     let bytes = random::<STATE_BYTES>()?;
     State::from_random_bytes(&bytes)
         .map_err(|e| Failure::Transport(format!("cannot make a state: {e}")))
@@ -266,7 +275,7 @@ fn random_verifier() -> Result<CodeVerifier, Failure> {
         .map_err(|e| Failure::Transport(format!("cannot make a PKCE verifier: {e}")))
 }
 
-fn random<const N: usize>() -> Result<[u8; N], Failure> {
+pub(crate) fn random<const N: usize>() -> Result<[u8; N], Failure> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes)
         .map_err(|e| Failure::Transport(format!("the system's random source failed: {e}")))?;

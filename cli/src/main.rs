@@ -16,6 +16,7 @@ mod inputs;
 mod install;
 mod kept;
 mod keys;
+mod openid;
 mod output;
 mod secrets;
 mod sim;
